@@ -1,0 +1,6 @@
+"""`python -m ssoctl`."""
+
+from ssoctl.cli.main import run
+
+if __name__ == "__main__":
+    run()

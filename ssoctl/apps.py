@@ -1,0 +1,182 @@
+"""App entries: build one from a gallery template, and describe it for the two portals."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from ssoctl import gallery
+from ssoctl.docedit import flow_list, mapping
+from ssoctl.endpoints import idp_endpoints
+from ssoctl.errors import UsageError
+from ssoctl.model import Tenant
+from ssoctl.urls import format_problems, https_problem
+
+
+@dataclass(frozen=True)
+class AppRequest:
+    """What `app add` was asked for."""
+
+    template: str
+    name: str | None = None
+    region: str | None = None
+    platform: str | None = None
+    identifier: str | None = None
+    reply_urls: tuple[str, ...] = ()
+    sign_on_url: str | None = None
+    relay_state: str | None = None
+    logout_url: str | None = None
+    app_id: str | None = None
+
+
+def check_url(kind: str, url: str, patterns: list[str] | None = None) -> None:
+    """Raise a usage error naming the flag when `url` breaks https, format or pattern."""
+    problem = https_problem(url)
+    problems = [problem] if problem else []
+    if kind == "reply URL":
+        problems += format_problems(url)
+    if problems:
+        raise UsageError(f"the {kind} is refused: {'; '.join(problems)}.",
+                         hint=f"give an https {kind}.")
+    if patterns and not gallery.matches(url, patterns):
+        raise UsageError(
+            f"the {kind} {url!r} does not match the template's pattern "
+            f"{' or '.join(patterns)}.",
+            hint="copy the exact value from the SP's admin portal.",
+        )
+
+
+def build_entry(request: AppRequest, tenant: Tenant, *, new_id: str | None = None) -> tuple[str, Any]:
+    """The name and YAML mapping of a new app, filled from the gallery. Raises UsageError."""
+    template = gallery.get(request.template)
+    if template.variant_kind == "region" and request.platform:
+        raise UsageError(f"{template.display_name} has regions, not platforms; use --region.")
+    if template.variant_kind == "platform" and request.region:
+        raise UsageError(f"{template.display_name} has platforms, not regions; use --platform.")
+    if tenant.tenant.cloud not in template.clouds:
+        raise UsageError(
+            f"{template.display_name} is not in the {tenant.tenant.cloud} cloud's gallery "
+            f"(it is in: {', '.join(template.clouds)})."
+        )
+    variant_name, variant = template.require_variant(request.region or request.platform)
+    name = request.name or template.name
+    if name in tenant.apps:
+        raise UsageError(
+            f"an app named {name!r} already exists.",
+            hint="choose another with --name, or `ssoctl app remove` the old one first.",
+        )
+
+    identifiers = list(variant.identifiers) if variant else []
+    reply_urls = list(variant.reply_urls) if variant else []
+    if request.identifier:
+        check_url_or_identifier(request.identifier, template.identifier_patterns_for(variant))
+        if identifiers and request.identifier not in identifiers:
+            raise UsageError(
+                f"{request.identifier!r} is not the {variant_name} Identifier of "
+                f"{template.display_name}; it is {identifiers[0]!r}.",
+                hint="leave --identifier out; it comes from the gallery.",
+            )
+        identifiers = [request.identifier]
+    if request.reply_urls:
+        for url in request.reply_urls:
+            check_url("reply URL", url, template.reply_url_patterns_for(variant))
+            if reply_urls and url not in reply_urls:
+                raise UsageError(
+                    f"{url!r} is not the {variant_name} Reply URL of {template.display_name}; "
+                    f"it is {reply_urls[0]!r}.",
+                    hint="leave --reply-url out; it comes from the gallery.",
+                )
+        reply_urls = list(request.reply_urls)
+    if not identifiers:
+        raise UsageError(
+            f"{template.display_name} needs --identifier: the value is account-specific "
+            f"({' or '.join(template.identifier_patterns_for(variant))}).",
+            hint="copy it from the SP's admin portal.",
+        )
+    if not reply_urls:
+        raise UsageError(
+            f"{template.display_name} needs --reply-url: the value is account-specific.",
+            hint="copy it from the SP's admin portal.",
+        )
+    choices = template.sign_on_urls_for(variant)
+    sign_on = request.sign_on_url
+    if sign_on:
+        check_url("sign-on URL", sign_on)
+        if choices and sign_on not in choices:
+            raise UsageError(
+                f"{sign_on!r} is not a Sign-on URL of {template.display_name} "
+                f"{variant_name}; choose one of: {', '.join(choices)}."
+            )
+    elif template.sso_mode == "sp-initiated" and choices:
+        sign_on = choices[0]  # SP-initiated apps need one; the first is the portal default
+    if request.logout_url:
+        check_url("logout URL", request.logout_url)
+
+    app_id = request.app_id or new_id or str(uuid.uuid4())
+    claims = mapping(dict(template.required_claims)) if template.required_claims else None
+    entry = mapping({
+        "template": template.name,
+        "region": variant_name if template.variant_kind == "region" else None,
+        "platform": variant_name if template.variant_kind == "platform" else None,
+        "app_id": app_id,
+        "identifiers": flow_list(identifiers),
+        "reply_urls": flow_list(reply_urls),
+        "sign_on_url": sign_on,
+        "relay_state": request.relay_state,
+        "logout_url": request.logout_url,
+        "name_id": _flow_map({"source": template.name_id.source,
+                              "format": template.name_id.format}),
+        "claims": claims,
+        "assignments": flow_list([]),
+    })
+    return name, entry
+
+
+def check_url_or_identifier(value: str, patterns: list[str]) -> None:
+    # An Identifier may be a URN or any string for custom apps; URLs must be https.
+    if "://" in value or value.startswith("http"):
+        check_url("identifier", value, patterns)
+    elif patterns and not gallery.matches(value, patterns):
+        raise UsageError(f"the identifier {value!r} does not match {' or '.join(patterns)}.")
+
+
+def _flow_map(values: dict[str, Any]) -> Any:
+    out = mapping(values)
+    out.fa.set_flow_style()
+    return out
+
+
+def portal_view(tenant: Tenant, name: str, certificate: dict[str, Any] | None) -> dict[str, Any]:
+    """Everything an admin pastes into Entra and into the SP portal, for one app."""
+    app = tenant.apps[name]
+    template = gallery.get(app.template)
+    variant = template.variant(app.region or app.platform)
+    idp = idp_endpoints(str(tenant.tenant.id), tenant.tenant.cloud, str(app.app_id))
+    return {
+        "app": name,
+        "template": template.name,
+        "display_name": template.display_name,
+        "sso_mode": template.sso_mode,
+        "region": app.region,
+        "platform": app.platform,
+        "app_id": str(app.app_id),
+        "entra_basic_saml_configuration": {
+            "identifier": list(app.identifiers),
+            "reply_url": list(app.reply_urls),
+            "sign_on_url": app.sign_on_url,
+            "relay_state": app.relay_state,
+            "logout_url": app.logout_url,
+        },
+        "sp_portal": {
+            "login_url": idp.login_url,
+            "microsoft_entra_identifier": idp.entity_id,
+            "logout_url": idp.logout_url,
+            "app_federation_metadata_url": idp.app_metadata_url,
+            "steps": template.sp_side_for(variant),
+        },
+        "certificate": certificate,
+        "claims": {"name_id": {"source": app.name_id.source, "format": app.name_id.format},
+                   **{"attributes": dict(app.claims)}},
+        "assignments": list(app.assignments),
+    }

@@ -1,0 +1,114 @@
+"""What every command module shares: global state, output helpers, error boundary."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from typer.core import TyperGroup
+from typer.exceptions import TyperException
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from ssoctl.tenant import LoadedTenant
+
+
+class State:
+    """Global options, set by the root callback."""
+
+    tenant: Path | None = None
+    debug: bool = False
+
+
+STATE = State()
+
+
+class DataFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+FORMAT_OPTION = typer.Option(DataFormat.text, "--format", "-f", help="Output format.")
+
+
+def tenant_path() -> Path:
+    if STATE.tenant is not None:
+        return STATE.tenant
+    return Path(os.environ.get("SSOCTL_TENANT") or "tenant.yaml")
+
+
+def load_tenant() -> LoadedTenant:
+    from ssoctl import tenant
+
+    return tenant.load(tenant_path())
+
+
+def emit_json(data: Any) -> None:
+    """One JSON document on stdout, nothing else."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def out() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+def err() -> Console:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def note(message: str) -> None:
+    """A message for the person (stderr), never data."""
+    err().print(message, markup=False)
+
+
+class ErrorBoundary(TyperGroup):
+    """Turns SsoctlError into its message and exit code; everything else into exit 70.
+
+    No traceback unless --debug, and never local variables: they can hold keys.
+    """
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        from ssoctl.errors import EXIT_BUG, SsoctlError
+
+        try:
+            return super().invoke(ctx)
+        except SsoctlError as exc:
+            typer.echo(f"error: {exc.render()}", err=True)
+            if STATE.debug:
+                traceback.print_exc()
+            raise typer.Exit(exc.exit_code) from None
+        except (TyperException, typer.Exit, typer.Abort):
+            raise
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+        except Exception as exc:
+            if STATE.debug:
+                traceback.print_exc()
+            typer.echo(
+                f"internal error: {type(exc).__name__}. This is a bug in ssoctl; rerun with "
+                "--debug for a traceback and report it.",
+                err=True,
+            )
+            raise typer.Exit(EXIT_BUG) from None
+
+
+def new_typer(help_text: str) -> typer.Typer:
+    return typer.Typer(
+        help=help_text,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        rich_markup_mode=None,
+    )

@@ -1,0 +1,42 @@
+"""`ssoctl init`."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import typer
+
+from ssoctl.cli.common import note, tenant_path
+
+
+class Cloud(str, Enum):
+    public = "public"
+    usgov = "usgov"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+
+
+def init(
+    tenant_id: str = typer.Option(..., "--tenant-id", help="Directory (tenant) ID, a GUID."),
+    domain: str = typer.Option(..., "--domain", help="Primary domain, e.g. contoso.com."),
+    cloud: Cloud = typer.Option(Cloud.public, "--cloud", help="Entra cloud instance."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing tenant file."),
+) -> None:
+    """Write a commented tenant file (refuses to overwrite one without --force)."""
+    from ssoctl import tenant
+    from ssoctl.errors import UsageError
+    from ssoctl.model import is_guid
+    from ssoctl.scaffold import tenant_text
+
+    path = tenant_path()
+    if not is_guid(tenant_id):
+        raise UsageError(
+            f"--tenant-id {tenant_id!r} is not a GUID.",
+            hint="copy the Directory (tenant) ID from Entra's Overview page.",
+        )
+    if path.exists() and not force:
+        raise UsageError(f"{path} already exists.", hint="pass --force to overwrite it.")
+    tenant.create(path, tenant_text(tenant_id.lower(), domain, cloud.value))
+    note(f"wrote {path}")

@@ -1,0 +1,161 @@
+"""`ssoctl user ...` and `ssoctl group ...`: test users and groups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import typer
+
+from ssoctl.cli.common import FORMAT_OPTION, DataFormat, emit_json, load_tenant, new_typer, note, out, tenant_path
+
+if TYPE_CHECKING:
+    from ssoctl.tenant import LoadedTenant
+
+user_app = new_typer("Manage test users.")
+group_app = new_typer("Manage groups.")
+
+
+@user_app.command("add")
+def user_add(
+    upn: str = typer.Argument(..., help="User principal name, e.g. B.Simon@contoso.com."),
+    display_name: str | None = typer.Option(None, "--display-name"),
+    given_name: str | None = typer.Option(None, "--given-name"),
+    surname: str | None = typer.Option(None, "--surname"),
+    mail: str | None = typer.Option(None, "--mail", help="Mail (default: the UPN)."),
+) -> None:
+    """Add a test user; its object_id is generated once and stays stable."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    from ssoctl import tenant
+    from ssoctl.directory import new_user
+    from ssoctl.docedit import section
+
+    def change(loaded: LoadedTenant) -> None:
+        entry = new_user(loaded.model, upn, display_name=display_name, given_name=given_name,
+                         surname=surname, mail=mail)
+        section(loaded.doc, "users", CommentedSeq).append(entry)
+
+    tenant.edit(tenant_path(), change)
+    note(f"added user {upn}")
+
+
+@user_app.command("list")
+def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
+    """List test users."""
+    from ssoctl.directory import apps_assigning
+
+    model = load_tenant().model
+    rows = [
+        {**u.model_dump(mode="json"), "apps": apps_assigning(model, u.upn)} for u in model.users
+    ]
+    if fmt is DataFormat.json:
+        emit_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("upn", "display name", "mail", "object_id", "assigned to")
+    for r in rows:
+        table.add_row(r["upn"], r["display_name"] or "-", r["mail"] or "-", r["object_id"],
+                      ", ".join(r["apps"]) or "-")
+    out().print(table)
+
+
+@user_app.command("remove")
+def user_remove(
+    upn: str = typer.Argument(..., help="User principal name."),
+    force: bool = typer.Option(False, "--force", help="Also remove its assignments."),
+) -> None:
+    """Remove a user; refuses while assigned unless --force."""
+    from ssoctl import tenant
+    from ssoctl.directory import apps_assigning
+    from ssoctl.docedit import remove_from_list
+    from ssoctl.errors import UsageError
+
+    def change(loaded: LoadedTenant) -> None:
+        user = loaded.model.user(upn)
+        if user is None:
+            raise UsageError(f"no user {upn!r} in the tenant file.")
+        apps = apps_assigning(loaded.model, user.upn)
+        if apps and not force:
+            raise UsageError(
+                f"{user.upn} is assigned to {', '.join(apps)}.",
+                hint="unassign it first, or pass --force to remove the assignments too.",
+            )
+        for app in apps:
+            remove_from_list(loaded.doc["apps"][app]["assignments"], user.upn, casefold=True)
+        for group in loaded.doc.get("groups") or []:
+            remove_from_list(group.get("members"), user.upn, casefold=True)
+        users = loaded.doc["users"]
+        index = next(i for i, u in enumerate(users) if str(u["upn"]).lower() == upn.lower())
+        del users[index]
+
+    tenant.edit(tenant_path(), change)
+    note(f"removed user {upn}")
+
+
+@group_app.command("add")
+def group_add(
+    name: str = typer.Argument(..., help="Group name."),
+    member: list[str] = typer.Option([], "--member", help="Member UPN; repeatable."),
+) -> None:
+    """Add a group of test users."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    from ssoctl import tenant
+    from ssoctl.directory import new_group
+    from ssoctl.docedit import section
+
+    def change(loaded: LoadedTenant) -> None:
+        section(loaded.doc, "groups", CommentedSeq).append(new_group(loaded.model, name, member))
+
+    tenant.edit(tenant_path(), change)
+    note(f"added group {name}")
+
+
+@group_app.command("list")
+def group_list(fmt: DataFormat = FORMAT_OPTION) -> None:
+    """List groups."""
+    from ssoctl.directory import apps_assigning
+
+    model = load_tenant().model
+    rows = [
+        {"name": g.name, "members": list(g.members),
+         "apps": apps_assigning(model, f"group:{g.name}")}
+        for g in model.groups
+    ]
+    if fmt is DataFormat.json:
+        emit_json(rows)
+        return
+    for r in rows:
+        out().print(f"{r['name']}: {', '.join(r['members']) or '(no members)'}"
+                    f"{'  assigned to ' + ', '.join(r['apps']) if r['apps'] else ''}",
+                    markup=False)
+
+
+@group_app.command("remove")
+def group_remove(
+    name: str = typer.Argument(..., help="Group name."),
+    force: bool = typer.Option(False, "--force", help="Also remove its assignments."),
+) -> None:
+    """Remove a group; refuses while assigned unless --force."""
+    from ssoctl import tenant
+    from ssoctl.directory import apps_assigning
+    from ssoctl.docedit import remove_from_list
+    from ssoctl.errors import UsageError
+
+    principal = f"group:{name}"
+
+    def change(loaded: LoadedTenant) -> None:
+        if loaded.model.group(name) is None:
+            raise UsageError(f"no group {name!r} in the tenant file.")
+        apps = apps_assigning(loaded.model, principal)
+        if apps and not force:
+            raise UsageError(f"group {name!r} is assigned to {', '.join(apps)}.",
+                             hint="unassign it first, or pass --force.")
+        for app in apps:
+            remove_from_list(loaded.doc["apps"][app]["assignments"], principal)
+        groups = loaded.doc["groups"]
+        del groups[next(i for i, g in enumerate(groups) if g["name"] == name)]
+
+    tenant.edit(tenant_path(), change)
+    note(f"removed group {name}")

@@ -1,0 +1,68 @@
+"""Test users and groups: new entries, principal checks, reference lookups."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from ssoctl.docedit import flow_list, mapping
+from ssoctl.errors import UsageError
+from ssoctl.model import GROUP_PREFIX, Tenant
+
+
+def new_user(
+    tenant: Tenant,
+    upn: str,
+    *,
+    display_name: str | None,
+    given_name: str | None,
+    surname: str | None,
+    mail: str | None,
+    object_id: str | None = None,
+) -> Any:
+    if tenant.user(upn) is not None:
+        raise UsageError(f"user {upn!r} already exists.", hint="`ssoctl user list` shows users.")
+    if "@" not in upn:
+        raise UsageError(f"{upn!r} is not a UPN such as B.Simon@{tenant.tenant.domain}.")
+    return mapping({
+        "upn": upn,
+        "object_id": object_id or str(uuid.uuid4()),
+        "display_name": display_name or upn.split("@", 1)[0],
+        "given_name": given_name,
+        "surname": surname,
+        # Entra's mail attribute is usually the UPN for cloud users; override with --mail.
+        "mail": mail if mail is not None else upn,
+    })
+
+
+def new_group(tenant: Tenant, name: str, members: list[str]) -> Any:
+    if tenant.group(name) is not None:
+        raise UsageError(f"group {name!r} already exists.")
+    canonical = [check_principal(tenant, m, allow_groups=False) for m in members]
+    return mapping({"name": name, "object_id": str(uuid.uuid4()), "members": flow_list(canonical)})
+
+
+def check_principal(tenant: Tenant, principal: str, *, allow_groups: bool = True) -> str:
+    """The principal as written in the file (UPN case kept); a usage error if unknown."""
+    if principal.startswith(GROUP_PREFIX):
+        if not allow_groups:
+            raise UsageError(f"{principal!r}: groups cannot be members of groups here.")
+        group = tenant.group(principal[len(GROUP_PREFIX) :])
+        if group is None:
+            known = ", ".join(g.name for g in tenant.groups) or "none"
+            raise UsageError(f"no group {principal[len(GROUP_PREFIX):]!r}; groups: {known}.",
+                             hint="add it with `ssoctl group add NAME`.")
+        return f"{GROUP_PREFIX}{group.name}"
+    user = tenant.user(principal)
+    if user is None:
+        raise UsageError(
+            f"no user {principal!r} in the tenant file.",
+            hint=f"add it with `ssoctl user add {principal}`, or write group:NAME for a group.",
+        )
+    return user.upn
+
+
+def apps_assigning(tenant: Tenant, principal: str) -> list[str]:
+    """Names of the apps that list `principal` directly."""
+    wanted = principal.lower()
+    return [n for n, a in tenant.apps.items() if wanted in {p.lower() for p in a.assignments}]

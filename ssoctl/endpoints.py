@@ -1,0 +1,47 @@
+"""Entra's endpoints per cloud, kept as data (see shared/docs/entra-saml.md, Endpoints).
+
+The US Government cloud's SAML entity ID is UNCONFIRMED: no source showed it, so it is
+assumed equal to the public one and marked here, the one place to correct it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CLOUDS: dict[str, dict[str, str]] = {
+    "public": {
+        "login_host": "login.microsoftonline.com",
+        "entity_id": "https://sts.windows.net/{tid}/",
+    },
+    "usgov": {
+        "login_host": "login.microsoftonline.us",
+        "entity_id": "https://sts.windows.net/{tid}/",  # UNCONFIRMED
+    },
+}
+
+
+@dataclass(frozen=True)
+class IdpEndpoints:
+    """What Entra shows under "Set up <app>": the values the SP portal needs."""
+
+    entity_id: str
+    login_url: str
+    logout_url: str
+    tenant_metadata_url: str
+    app_metadata_url: str | None
+
+
+def idp_endpoints(tenant_id: str, cloud: str, app_id: str | None = None) -> IdpEndpoints:
+    table = CLOUDS[cloud]
+    base = f"https://{table['login_host']}/{tenant_id}"
+    return IdpEndpoints(
+        entity_id=table["entity_id"].format(tid=tenant_id),
+        login_url=f"{base}/saml2",
+        logout_url=f"{base}/saml2",
+        tenant_metadata_url=f"{base}/FederationMetadata/2007-06/FederationMetadata.xml",
+        app_metadata_url=(
+            f"{base}/federationmetadata/2007-06/federationmetadata.xml?appid={app_id}"
+            if app_id
+            else None
+        ),
+    )

@@ -1,0 +1,318 @@
+"""Load the tenant file (keeping line/col of every value) and save it safely.
+
+Loading uses ruamel.yaml's round-trip loader, which remembers where each key and value
+stands, so every schema error is reported as file:line:col plus the key path.
+
+Saving edits that same round-trip document in place, so comments, key order and
+quoting of everything a command did not touch survive. The write is atomic (temp file
+in the same folder, fsync, rename) and runs under an exclusive lock on a sidecar lock
+file, with the file re-read under the lock: two ssoctl processes never lose an update.
+If anything fails before the rename, the tenant file is byte-identical.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+from ssoctl.errors import InvalidInputError, Location, OperationError
+from ssoctl.model import Tenant
+
+MAX_TENANT_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    """One schema error, located in the YAML."""
+
+    message: str
+    path: str
+    line: int
+    col: int
+
+
+@dataclass
+class LoadedTenant:
+    path: Path
+    text: str
+    doc: CommentedMap
+    model: Tenant
+
+    @property
+    def folder(self) -> Path:
+        return self.path.parent
+
+    def resolve(self, relative: str) -> Path:
+        """A path written in the tenant file is relative to the file's folder."""
+        return (self.folder / relative).resolve()
+
+    def locate(self, *path: str | int) -> Location:
+        line, col = position(self.doc, path)
+        return Location(str(self.path), line, col, dotted(path))
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt")
+    yaml.preserve_quotes = True
+    yaml.allow_duplicate_keys = False
+    yaml.width = 4096  # never re-wrap long URLs
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def read_text(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        if size > MAX_TENANT_BYTES:
+            raise OperationError(
+                f"{path} is {size} bytes; a tenant file may be at most {MAX_TENANT_BYTES}.",
+                hint="point --tenant at the right file.",
+            )
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise OperationError(
+            f"tenant file {path} does not exist.",
+            hint="create one with `ssoctl init --tenant-id UUID --domain DOMAIN`, "
+            "or point --tenant / $SSOCTL_TENANT at it.",
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise InvalidInputError(
+            f"{path} is not UTF-8 text (byte {exc.start}).", hint="save the file as UTF-8."
+        ) from None
+    except OSError as exc:
+        raise OperationError(f"cannot read {path}: {exc.strerror}.") from None
+
+
+def parse_yaml(text: str, filename: str) -> CommentedMap:
+    """Parse YAML text into a round-trip document. Syntax and duplicate keys are errors."""
+    try:
+        doc = _yaml().load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        key = (exc.problem or "").split('"')[1] if '"' in (exc.problem or "") else "a key"
+        raise InvalidInputError(
+            f"duplicate key {key!r}.",
+            location=Location(filename, mark.line + 1 if mark else None,
+                              mark.column + 1 if mark else None),
+            hint="each key may appear once in a mapping; remove or merge the repeated one.",
+        ) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise InvalidInputError(
+            f"YAML syntax error: {problem}.",
+            location=Location(filename, mark.line + 1 if mark else None,
+                              mark.column + 1 if mark else None),
+            hint="fix the indentation or quoting at that position.",
+        ) from None
+    except YAMLError as exc:
+        raise InvalidInputError(f"YAML error: {exc}", location=Location(filename)) from None
+    if not isinstance(doc, CommentedMap):
+        raise InvalidInputError(
+            "the tenant file must be a YAML mapping with version, tenant, users, groups, apps.",
+            location=Location(filename, 1, 1),
+            hint="start from `ssoctl init` or examples/contoso/tenant.yaml.",
+        )
+    return doc
+
+
+def to_plain(node: Any) -> Any:
+    """Round-trip nodes to plain dict/list/str for validation."""
+    if isinstance(node, dict):
+        return {str(k): to_plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [to_plain(v) for v in node]
+    if isinstance(node, str):
+        return str(node)
+    return node
+
+
+def position(
+    doc: Any, path: tuple[str | int, ...] | list[str | int], *, at_key: bool = False
+) -> tuple[int, int]:
+    """1-based (line, col) of the deepest node on `path` that exists in the document.
+
+    A scalar points at its value, a container (or, with `at_key`, the last key) at its key.
+    """
+    line, col = 1, 1
+    node = doc
+    for index, part in enumerate(path):
+        if isinstance(node, CommentedMap) and part in node:
+            last = index == len(path) - 1
+            is_leaf = not isinstance(node[part], (CommentedMap, CommentedSeq))
+            is_leaf = is_leaf and not (at_key and last)
+            ln, cl = node.lc.value(part) if is_leaf else node.lc.key(part)
+            line, col = ln + 1, cl + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            ln, cl = node.lc.item(part)
+            line, col = ln + 1, cl + 1
+            node = node[part]
+        else:
+            break
+    return line, col
+
+
+def dotted(path: tuple[str | int, ...] | list[str | int]) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def schema_problems(doc: CommentedMap) -> tuple[Tenant | None, list[SchemaProblem]]:
+    """Validate a parsed document; every problem with its key path and position."""
+    try:
+        return Tenant.model_validate(to_plain(doc)), []
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = [p for p in err["loc"] if isinstance(p, (str, int))]
+            # pydantic appends the failing union/literal branch; keep only real keys.
+            loc = _real_path(doc, loc)
+            line, col = position(doc, loc, at_key=err["type"] == "extra_forbidden")
+            message = _humane(err["type"], err["msg"], loc, err.get("input"))
+            problems.append(SchemaProblem(message, dotted(loc) or "(top)", line, col))
+        return None, problems
+
+
+def _real_path(doc: Any, loc: list[str | int]) -> list[str | int]:
+    out: list[str | int] = []
+    node = doc
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str):
+            out.append(part)  # a missing or unknown key: keep it for the message
+            break
+        else:
+            break
+        out.append(part)
+    return out
+
+
+def _humane(kind: str, msg: str, loc: list[str | int], given: Any) -> str:
+    key = loc[-1] if loc else ""
+    if kind == "extra_forbidden":
+        return f"unknown key {key!r}; check its spelling against `ssoctl schema`."
+    if kind == "missing":
+        return f"required key {key!r} is missing."
+    if kind == "string_pattern_mismatch" and isinstance(given, str):
+        return f"{given!r} is not valid here ({msg.lower()})."
+    if kind.startswith("literal_error") and given is not None:
+        return f"{given!r} is not allowed: {msg[0].lower()}{msg[1:]}."
+    if kind.startswith("uuid") and given is not None:
+        return f"{given!r} is not a GUID such as 8c3f0a52-9d0e-4b7a-a3a1-2f5b1c7d9e11."
+    text = msg.removeprefix("Value error, ")
+    return f"{text[0].lower()}{text[1:]}." if text else kind
+
+
+def load(path: Path) -> LoadedTenant:
+    """Read, parse and validate a tenant file. Raises InvalidInputError with all problems."""
+    text = read_text(path)
+    return load_text(text, path)
+
+
+def load_text(text: str, path: Path) -> LoadedTenant:
+    doc = parse_yaml(text, str(path))
+    model, problems = schema_problems(doc)
+    if model is None:
+        first = problems[0]
+        raise InvalidInputError(
+            f"the tenant file is not valid ({len(problems)} problem"
+            f"{'s' if len(problems) != 1 else ''}).",
+            problems=[f"{path}:{p.line}:{p.col}: {p.path}: {p.message}" for p in problems],
+            location=Location(str(path), first.line, first.col),
+            hint="fix each listed key; `ssoctl schema` prints the full schema.",
+        )
+    return LoadedTenant(path=path, text=text, doc=doc, model=model)
+
+
+def dump(doc: CommentedMap) -> str:
+    out = io.StringIO()
+    _yaml().dump(doc, out)
+    return out.getvalue()
+
+
+@contextlib.contextmanager
+def _exclusive_lock(path: Path) -> Iterator[None]:
+    import fcntl
+
+    lock_path = path.with_name(f".{path.name}.lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise OperationError(f"cannot create lock file {lock_path}: {exc.strerror}.") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+    """Temp file in the same folder, fsync, rename: readers see the old or the new file."""
+    folder = path.parent
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+        dir_fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+Edit = Callable[[LoadedTenant], Any]
+
+
+def edit(path: Path, change: Edit) -> Any:
+    """Apply `change` to the tenant document under a lock, validate, and save atomically.
+
+    `change` mutates `loaded.doc` in place (round-trip nodes) and may return a value,
+    which `edit` returns. Nothing is written if `change` raises or the result is invalid.
+    """
+    with _exclusive_lock(path):
+        loaded = load(path)
+        result = change(loaded)
+        new_text = dump(loaded.doc)
+        if new_text != loaded.text:
+            load_text(new_text, path)  # the edit must leave a valid file
+            write_atomic(path, new_text.encode("utf-8"))
+        return result
+
+
+def create(path: Path, text: str) -> None:
+    """Write a new tenant file; validates first."""
+    load_text(text, path)
+    with _exclusive_lock(path):
+        write_atomic(path, text.encode("utf-8"), mode=0o644)

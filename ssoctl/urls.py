@@ -1,0 +1,61 @@
+"""URL checks shared by `app add`, `metadata import` and the validation rules.
+
+Entra's rules for Reply URLs (shared/docs/entra-saml.md, Basic SAML Configuration):
+https only (http only for localhost), case-sensitive, at most 256 characters, no
+`! $ ' ( ) , ;`; wildcards are discouraged.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+MAX_REPLY_URL_LENGTH = 256
+MAX_REPLY_URLS = 256
+FORBIDDEN_CHARACTERS = "!$'(),;"
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def https_problem(url: str) -> str | None:
+    """Why `url` is not an acceptable https URL, or None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return f"{url!r} is not a URL"
+    if parts.scheme == "https" and parts.netloc:
+        return None
+    if parts.scheme == "http" and (parts.hostname or "") in {"localhost", "127.0.0.1", "::1"}:
+        return None
+    if parts.scheme == "http":
+        return f"{url!r} uses http; Entra requires https (http only for localhost)"
+    return f"{url!r} is not an absolute https URL"
+
+
+def format_problems(url: str) -> list[str]:
+    """Entra's Reply URL format rules, beyond the scheme."""
+    found = []
+    if url != url.strip():
+        found.append(f"{url!r} has surrounding whitespace")
+    if len(url) > MAX_REPLY_URL_LENGTH:
+        found.append(f"{url[:40]!r}... is {len(url)} characters; the limit is 256")
+    bad = sorted({c for c in url if c in FORBIDDEN_CHARACTERS})
+    if bad:
+        found.append(f"{url!r} contains {' '.join(bad)}, which Entra does not allow")
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return [*found, f"{url!r} is not a URL"]
+    if parts.fragment or url.endswith("#"):
+        found.append(f"{url!r} has a fragment (#...), which a Reply URL cannot carry")
+    if "*" in url:
+        found.append(f"{url!r} contains a wildcard; Entra discourages wildcards in Reply URLs")
+    if parts.scheme == "https" and port == 443:
+        found.append(f"{url!r} names port 443 explicitly; drop ':443'")
+    return found
