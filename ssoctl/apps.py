@@ -37,17 +37,19 @@ def check_url(kind: str, url: str, patterns: list[str] | None = None) -> None:
     if kind == "reply URL":
         problems += format_problems(url)
     if problems:
-        raise UsageError(f"the {kind} is refused: {'; '.join(problems)}.",
-                         hint=f"give an https {kind}.")
+        raise UsageError(
+            f"the {kind} is refused: {'; '.join(problems)}.", hint=f"give an https {kind}."
+        )
     if patterns and not gallery.matches(url, patterns):
         raise UsageError(
-            f"the {kind} {url!r} does not match the template's pattern "
-            f"{' or '.join(patterns)}.",
+            f"the {kind} {url!r} does not match the template's pattern {' or '.join(patterns)}.",
             hint="copy the exact value from the SP's admin portal.",
         )
 
 
-def build_entry(request: AppRequest, tenant: Tenant, *, new_id: str | None = None) -> tuple[str, Any]:
+def build_entry(
+    request: AppRequest, tenant: Tenant, *, new_id: str | None = None
+) -> tuple[str, Any]:
     """The name and YAML mapping of a new app, filled from the gallery. Raises UsageError."""
     template = gallery.get(request.template)
     if template.variant_kind == "region" and request.platform:
@@ -115,21 +117,24 @@ def build_entry(request: AppRequest, tenant: Tenant, *, new_id: str | None = Non
 
     app_id = request.app_id or new_id or str(uuid.uuid4())
     claims = mapping(dict(template.required_claims)) if template.required_claims else None
-    entry = mapping({
-        "template": template.name,
-        "region": variant_name if template.variant_kind == "region" else None,
-        "platform": variant_name if template.variant_kind == "platform" else None,
-        "app_id": app_id,
-        "identifiers": flow_list(identifiers),
-        "reply_urls": flow_list(reply_urls),
-        "sign_on_url": sign_on,
-        "relay_state": request.relay_state,
-        "logout_url": request.logout_url,
-        "name_id": _flow_map({"source": template.name_id.source,
-                              "format": template.name_id.format}),
-        "claims": claims,
-        "assignments": flow_list([]),
-    })
+    entry = mapping(
+        {
+            "template": template.name,
+            "region": variant_name if template.variant_kind == "region" else None,
+            "platform": variant_name if template.variant_kind == "platform" else None,
+            "app_id": app_id,
+            "identifiers": flow_list(identifiers),
+            "reply_urls": flow_list(reply_urls),
+            "sign_on_url": sign_on,
+            "relay_state": request.relay_state,
+            "logout_url": request.logout_url,
+            "name_id": _flow_map(
+                {"source": template.name_id.source, "format": template.name_id.format}
+            ),
+            "claims": claims,
+            "assignments": flow_list([]),
+        }
+    )
     return name, entry
 
 
@@ -176,7 +181,9 @@ def portal_view(tenant: Tenant, name: str, certificate: dict[str, Any] | None) -
             "steps": template.sp_side_for(variant),
         },
         "certificate": certificate,
-        "claims": {"name_id": {"source": app.name_id.source, "format": app.name_id.format},
-                   **{"attributes": dict(app.claims)}},
+        "claims": {
+            "name_id": {"source": app.name_id.source, "format": app.name_id.format},
+            **{"attributes": dict(app.claims)},
+        },
         "assignments": list(app.assignments),
     }

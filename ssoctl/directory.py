@@ -24,15 +24,17 @@ def new_user(
         raise UsageError(f"user {upn!r} already exists.", hint="`ssoctl user list` shows users.")
     if "@" not in upn:
         raise UsageError(f"{upn!r} is not a UPN such as B.Simon@{tenant.tenant.domain}.")
-    return mapping({
-        "upn": upn,
-        "object_id": object_id or str(uuid.uuid4()),
-        "display_name": display_name or upn.split("@", 1)[0],
-        "given_name": given_name,
-        "surname": surname,
-        # Entra's mail attribute is usually the UPN for cloud users; override with --mail.
-        "mail": mail if mail is not None else upn,
-    })
+    return mapping(
+        {
+            "upn": upn,
+            "object_id": object_id or str(uuid.uuid4()),
+            "display_name": display_name or upn.split("@", 1)[0],
+            "given_name": given_name,
+            "surname": surname,
+            # Entra's mail attribute is usually the UPN for cloud users; override with --mail.
+            "mail": mail if mail is not None else upn,
+        }
+    )
 
 
 def new_group(tenant: Tenant, name: str, members: list[str]) -> Any:
@@ -50,8 +52,10 @@ def check_principal(tenant: Tenant, principal: str, *, allow_groups: bool = True
         group = tenant.group(principal[len(GROUP_PREFIX) :])
         if group is None:
             known = ", ".join(g.name for g in tenant.groups) or "none"
-            raise UsageError(f"no group {principal[len(GROUP_PREFIX):]!r}; groups: {known}.",
-                             hint="add it with `ssoctl group add NAME`.")
+            raise UsageError(
+                f"no group {principal[len(GROUP_PREFIX) :]!r}; groups: {known}.",
+                hint="add it with `ssoctl group add NAME`.",
+            )
         return f"{GROUP_PREFIX}{group.name}"
     user = tenant.user(principal)
     if user is None:

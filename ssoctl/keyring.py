@@ -1,5 +1,285 @@
-"""Placeholder replaced by the certificates work."""
+"""The tenant's certificate keyring and Entra's per-app signing sets.
+
+Entra's model: each app signs with its own set of certificates, exactly one active;
+a new certificate starts inactive, the admin hands it to the SP, then activates it.
+Here the tenant file's `signing:` is the default set for apps without their own.
+An expired active certificate is skipped in favour of a valid one, as Entra does.
+"""
+
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
-def active_certificate(loaded: Any, app: str | None) -> Any:
-    return None
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from ssoctl import certs
+from ssoctl.errors import InvalidInputError, OperationError, UsageError
+from ssoctl.model import SigningSet
+from ssoctl.tenant import LoadedTenant
+
+DEFAULT_SET = "(default)"
+PassphraseSource = Callable[[str], bytes | None]
+
+
+@dataclass(frozen=True)
+class KeyringEntry:
+    name: str
+    cert: x509.Certificate
+    cert_path: str
+    key_path: str | None
+
+    @cached_property
+    def thumbprint(self) -> str:
+        return certs.thumbprint_sha1(self.cert)
+
+    @property
+    def validity(self) -> certs.Validity:
+        return certs.validity(self.cert)
+
+    def status(self, sset: SigningSet | None, now: dt.datetime) -> str:
+        state = self.validity.state(now)
+        if state != "valid":
+            return state
+        return "active" if sset is not None and sset.active == self.name else "inactive"
+
+    def summary(
+        self,
+        *,
+        now: dt.datetime | None = None,
+        sset: SigningSet | None = None,
+        include_base64: bool = False,
+    ) -> dict[str, Any]:
+        when = now or dt.datetime.now(dt.timezone.utc)
+        v = self.validity
+        data: dict[str, Any] = {
+            "name": self.name,
+            "status": self.status(sset, when),
+            "thumbprint_sha1": self.thumbprint,
+            "thumbprint_sha256": certs.thumbprint_sha256(self.cert),
+            "subject": self.cert.subject.rfc4514_string(),
+            "key_bits": certs.key_bits(self.cert),
+            "not_before": v.not_before.isoformat(),
+            "not_after": v.not_after.isoformat(),
+            "days_left": v.days_left(when),
+            "cert": self.cert_path,
+            "key": self.key_path,
+        }
+        if include_base64:
+            data["base64"] = certs.base64_body(self.cert)
+        return data
+
+
+def entries(loaded: LoadedTenant) -> dict[str, KeyringEntry]:
+    """Every certificate of the keyring, loaded. Unreadable files are errors (exit 3)."""
+    found = {}
+    for item in loaded.model.certificates:
+        index = loaded.model.certificates.index(item)
+        path = loaded.resolve(item.cert)
+        if not path.exists():
+            raise OperationError(
+                f"certificate file {item.cert} of {item.name!r} does not exist.",
+                location=loaded.locate("certificates", index, "cert"),
+                hint="restore the file, or `ssoctl cert remove` the entry.",
+            )
+        cert = certs.load_certificate(path)
+        found[item.name] = KeyringEntry(item.name, cert, item.cert, item.key)
+    return found
+
+
+def private_key(loaded: LoadedTenant, name: str, passphrase: PassphraseSource) -> rsa.RSAPrivateKey:
+    """The certificate's private key, checked against the certificate."""
+    entry = loaded.model.certificate(name)
+    if entry is None:
+        raise UsageError(f"no certificate named {name!r} in the keyring.")
+    if entry.key is None:
+        raise OperationError(
+            f"certificate {name!r} has no private key in the tenant file.",
+            hint="add `key:` with the key's path, or import it with `ssoctl cert import`.",
+        )
+    path = loaded.resolve(entry.key)
+    pw = passphrase(str(path)) if certs.is_encrypted_pem(path) else None
+    key = certs.load_private_key(path, pw)
+    cert = entries(loaded)[name].cert
+    if not certs.key_matches(cert, key):
+        index = loaded.model.certificates.index(entry)
+        raise InvalidInputError(
+            f"the private key {entry.key} does not match certificate {entry.cert}.",
+            location=loaded.locate("certificates", index, "key"),
+            hint="point `key:` at the key this certificate was made from.",
+        )
+    return key
+
+
+def check_keys(loaded: LoadedTenant) -> None:
+    """Each readable, unencrypted key must match its certificate (encrypted ones are
+    checked when used, so that loading never asks for a passphrase)."""
+    for item in loaded.model.certificates:
+        if item.key is None:
+            continue
+        path = loaded.resolve(item.key)
+        if path.exists() and not certs.is_encrypted_pem(path):
+            private_key(loaded, item.name, lambda _p: None)
+
+
+def set_name(app: str | None) -> str:
+    return app if app else DEFAULT_SET
+
+
+def signing_set(loaded: LoadedTenant, app: str | None) -> SigningSet | None:
+    return loaded.model.signing_set(app)
+
+
+def usable_active(loaded: LoadedTenant, app: str | None, now: dt.datetime) -> KeyringEntry | None:
+    """The certificate that signs for `app`: the active one, or, when it has expired,
+    the newest valid one in the set (Entra skips an expired active certificate)."""
+    sset = signing_set(loaded, app)
+    if sset is None or not sset.certificates:
+        return None
+    ring = entries(loaded)
+    if sset.active and ring[sset.active].validity.state(now) == "valid":
+        return ring[sset.active]
+    valid = [ring[n] for n in sset.certificates if ring[n].validity.state(now) == "valid"]
+    return max(valid, key=lambda e: e.validity.not_after) if valid else None
+
+
+def active_certificate(
+    loaded: LoadedTenant, app: str | None, now: dt.datetime | None = None
+) -> KeyringEntry | None:
+    return usable_active(loaded, app, now or dt.datetime.now(dt.timezone.utc))
+
+
+def metadata_certificates(
+    loaded: LoadedTenant, app: str | None, now: dt.datetime
+) -> list[KeyringEntry]:
+    """KeyDescriptors for the metadata: the signing one first, then the other unexpired
+    ones of the set, so the SP learns the next certificate before the rollover."""
+    sset = signing_set(loaded, app)
+    first = usable_active(loaded, app, now)
+    if sset is None or first is None:
+        return []
+    ring = entries(loaded)
+    rest = [
+        ring[n]
+        for n in sset.certificates
+        if n != first.name and ring[n].validity.state(now) != "expired"
+    ]
+    return [first, *rest]
+
+
+def users_of(loaded: LoadedTenant, name: str) -> list[str]:
+    """The sets (app names, or "(default)") that list certificate `name`."""
+    sets = []
+    if loaded.model.signing and name in loaded.model.signing.certificates:
+        sets.append(DEFAULT_SET)
+    for app_name, app in loaded.model.apps.items():
+        own = app.signing is not None and name in app.signing.certificates
+        if own or (app.signing is None and DEFAULT_SET in sets):
+            sets.append(app_name)
+    return sets
+
+
+def active_in(loaded: LoadedTenant, name: str) -> list[str]:
+    """The sets in which certificate `name` is the active one."""
+    found = []
+    if loaded.model.signing and loaded.model.signing.active == name:
+        found.append(DEFAULT_SET)
+    found += [
+        a for a, app in loaded.model.apps.items() if app.signing and app.signing.active == name
+    ]
+    return found
+
+
+# Edits of the round-trip document (called inside tenant.edit).
+
+
+def _set_node(loaded: LoadedTenant, app: str | None, *, create: bool) -> Any:
+    from ssoctl.docedit import flow_list, mapping
+
+    owner = loaded.doc["apps"][app] if app else loaded.doc
+    node = owner.get("signing")
+    if node is None and create:
+        node = mapping({"certificates": flow_list([]), "active": None})
+        # The tenant default set reads best right after the keyring it draws from.
+        keys = list(owner.keys())
+        after = (
+            "certificates" if not app else "logout_url" if "logout_url" in keys else "reply_urls"
+        )
+        position = keys.index(after) + 1 if after in keys else len(keys)
+        owner.insert(position, "signing", node)
+    return node
+
+
+def add_to_set(
+    loaded: LoadedTenant,
+    app: str | None,
+    name: str,
+    cert_rel: str,
+    key_rel: str | None,
+    *,
+    activate: bool,
+) -> str:
+    """Register a certificate in the keyring and in a set; returns its status."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    from ssoctl.docedit import mapping, section
+
+    section(loaded.doc, "certificates", CommentedSeq).append(
+        mapping({"name": name, "cert": cert_rel, "key": key_rel})
+    )
+    node = _set_node(loaded, app, create=True)
+    node["certificates"].append(name)
+    if activate or not node.get("active"):
+        node["active"] = name
+        return "active"
+    return "inactive"
+
+
+def activate(loaded: LoadedTenant, app: str | None, name: str, now: dt.datetime) -> str | None:
+    """Make `name` the active certificate of the set; returns the one it replaces."""
+    if app is not None and app not in loaded.model.apps:
+        raise UsageError(f"no app named {app!r}.")
+    ring = entries(loaded)
+    if name not in ring:
+        raise UsageError(
+            f"no certificate named {name!r}; certificates: {', '.join(ring) or 'none'}."
+        )
+    state = ring[name].validity.state(now)
+    if state != "valid":
+        raise InvalidInputError(
+            f"certificate {name!r} is {state}; an active certificate must be valid now.",
+            hint="create a new one with `ssoctl cert new`.",
+        )
+    node = _set_node(loaded, app, create=True)
+    if name not in [str(n) for n in node["certificates"]]:
+        node["certificates"].append(name)
+    previous = node.get("active")
+    node["active"] = name
+    return str(previous) if previous and previous != name else None
+
+
+def remove_certificate(loaded: LoadedTenant, name: str) -> str:
+    """Drop a certificate from the keyring and every set; refuses while active anywhere."""
+    from ssoctl.docedit import remove_from_list
+
+    entry = loaded.model.certificate(name)
+    if entry is None:
+        raise UsageError(f"no certificate named {name!r}.")
+    where = active_in(loaded, name)
+    if where:
+        raise UsageError(
+            f"certificate {name!r} is active in: {', '.join(where)}.",
+            hint="activate another certificate there first (`ssoctl cert activate`).",
+        )
+    owners = [loaded.doc, *(loaded.doc["apps"][a] for a in loaded.model.apps)]
+    for owner in owners:
+        node = owner.get("signing")
+        if node is not None:
+            remove_from_list(node.get("certificates"), name)
+    ring = loaded.doc["certificates"]
+    del ring[next(i for i, c in enumerate(ring) if c["name"] == name)]
+    return ", ".join(p for p in (entry.cert, entry.key) if p)

@@ -104,8 +104,9 @@ def parse_yaml(text: str, filename: str) -> CommentedMap:
         key = (exc.problem or "").split('"')[1] if '"' in (exc.problem or "") else "a key"
         raise InvalidInputError(
             f"duplicate key {key!r}.",
-            location=Location(filename, mark.line + 1 if mark else None,
-                              mark.column + 1 if mark else None),
+            location=Location(
+                filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None
+            ),
             hint="each key may appear once in a mapping; remove or merge the repeated one.",
         ) from None
     except MarkedYAMLError as exc:
@@ -113,8 +114,9 @@ def parse_yaml(text: str, filename: str) -> CommentedMap:
         problem = exc.problem or exc.context or "invalid YAML"
         raise InvalidInputError(
             f"YAML syntax error: {problem}.",
-            location=Location(filename, mark.line + 1 if mark else None,
-                              mark.column + 1 if mark else None),
+            location=Location(
+                filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None
+            ),
             hint="fix the indentation or quoting at that position.",
         ) from None
     except YAMLError as exc:

@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ssoctl.cli.common import FORMAT_OPTION, DataFormat, emit_json, load_tenant, new_typer, note, out, tenant_path
+from ssoctl.cli.common import (
+    FORMAT_OPTION,
+    DataFormat,
+    emit_json,
+    load_tenant,
+    new_typer,
+    note,
+    out,
+    tenant_path,
+)
 
 if TYPE_CHECKING:
     from ssoctl.tenant import LoadedTenant
@@ -16,7 +25,9 @@ app = new_typer("Add, show and assign SAML apps.")
 
 @app.command("add")
 def add(
-    template: str = typer.Argument(..., help="Gallery template: ringcentral, mitel-connect, custom."),
+    template: str = typer.Argument(
+        ..., help="Gallery template: ringcentral, mitel-connect, custom."
+    ),
     name: str | None = typer.Option(None, "--name", help="App name in the tenant file."),
     region: str | None = typer.Option(None, "--region", help="Region (RingCentral: us, euro)."),
     platform: str | None = typer.Option(
@@ -30,19 +41,27 @@ def add(
     app_id: str | None = typer.Option(None, "--app-id", help="Application (client) ID."),
 ) -> None:
     """Add an app from the gallery; Identifier and Reply URL come from it where known."""
+    from ruamel.yaml.comments import CommentedMap
+
     from ssoctl import tenant
     from ssoctl.apps import AppRequest, build_entry
     from ssoctl.docedit import section
     from ssoctl.errors import UsageError
     from ssoctl.model import is_guid
-    from ruamel.yaml.comments import CommentedMap
 
     if app_id is not None and not is_guid(app_id):
         raise UsageError(f"--app-id {app_id!r} is not a GUID.")
     request = AppRequest(
-        template=template, name=name, region=region, platform=platform, identifier=identifier,
-        reply_urls=tuple(reply_url), sign_on_url=sign_on_url, relay_state=relay_state,
-        logout_url=logout_url, app_id=app_id,
+        template=template,
+        name=name,
+        region=region,
+        platform=platform,
+        identifier=identifier,
+        reply_urls=tuple(reply_url),
+        sign_on_url=sign_on_url,
+        relay_state=relay_state,
+        logout_url=logout_url,
+        app_id=app_id,
     )
 
     def change(loaded: LoadedTenant) -> str:
@@ -51,14 +70,16 @@ def add(
         return app_name
 
     added = tenant.edit(tenant_path(), change)
-    note(f"added app {added!r}; next: `ssoctl app assign {added} UPN` and `ssoctl app show {added}`")
+    note(
+        f"added app {added!r}; next: `ssoctl app assign {added} UPN` and `ssoctl app show {added}`"
+    )
 
 
 @app.command("list")
 def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List the tenant's apps."""
     loaded = load_tenant()
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": name,
             "template": a.template,
@@ -79,8 +100,14 @@ def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
 
     table = Table("name", "template", "region/platform", "Identifier", "Reply URL", "assigned")
     for r in rows:
-        table.add_row(r["name"], r["template"], r["variant"] or "-", r["identifier"],
-                      r["reply_url"], str(r["assignments"]))
+        table.add_row(
+            r["name"],
+            r["template"],
+            r["variant"] or "-",
+            r["identifier"],
+            r["reply_url"],
+            str(r["assignments"]),
+        )
     out().print(table)
 
 
@@ -103,12 +130,12 @@ def show(
 
 def certificate_summary(loaded: LoadedTenant, name: str) -> dict[str, Any] | None:
     """The app's active certificate as Entra shows it, or None before certificates exist."""
-    from ssoctl.keyring import active_certificate
+    from ssoctl.keyring import active_certificate, signing_set
 
     found = active_certificate(loaded, name)
     if found is None:
         return None
-    return found.summary(include_base64=True)
+    return found.summary(sset=signing_set(loaded, name), include_base64=True)
 
 
 def _print_view(v: dict[str, Any]) -> None:
@@ -122,18 +149,25 @@ def _print_view(v: dict[str, Any]) -> None:
     variant = v["region"] or v["platform"]
     console.print(
         f"{v['app']}: {v['display_name']}{f' ({variant})' if variant else ''}, {v['sso_mode']}",
-        style="bold", markup=False,
+        style="bold",
+        markup=False,
     )
-    console.print("\nIn Entra > Enterprise apps > Single sign-on > Basic SAML Configuration:",
-                  style="bold", markup=False)
+    console.print(
+        "\nIn Entra > Enterprise apps > Single sign-on > Basic SAML Configuration:",
+        style="bold",
+        markup=False,
+    )
     b = v["entra_basic_saml_configuration"]
     row("Identifier (Entity ID)", b["identifier"])
     row("Reply URL (ACS URL)", b["reply_url"])
     row("Sign on URL", b["sign_on_url"])
     row("Relay State", b["relay_state"])
     row("Logout Url", b["logout_url"])
-    console.print(f"\nIn {v['display_name']}'s admin portal (from Entra's \"Set up\" section):",
-                  style="bold", markup=False)
+    console.print(
+        f"\nIn {v['display_name']}'s admin portal (from Entra's \"Set up\" section):",
+        style="bold",
+        markup=False,
+    )
     s = v["sp_portal"]
     row("Login URL", s["login_url"])
     row("Microsoft Entra Identifier", s["microsoft_entra_identifier"])
@@ -162,8 +196,10 @@ def require_app(loaded: LoadedTenant, name: str) -> None:
 
     if name not in loaded.model.apps:
         known = ", ".join(loaded.model.apps) or "none"
-        raise UsageError(f"no app named {name!r} in {loaded.path}; apps: {known}.",
-                         hint="`ssoctl app list` shows them.")
+        raise UsageError(
+            f"no app named {name!r} in {loaded.path}; apps: {known}.",
+            hint="`ssoctl app list` shows them.",
+        )
 
 
 @app.command("remove")

@@ -58,7 +58,8 @@ def emit_json(data: Any) -> None:
 def out() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    # Piped output is not cut to 80 columns: thumbprints and URLs must stay whole.
+    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def err() -> Console:
@@ -78,7 +79,7 @@ class ErrorBoundary(TyperGroup):
     No traceback unless --debug, and never local variables: they can hold keys.
     """
 
-    def invoke(self, ctx: typer.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         from ssoctl.errors import EXIT_BUG, SsoctlError
 
         try:
@@ -112,3 +113,46 @@ def new_typer(help_text: str) -> typer.Typer:
         pretty_exceptions_show_locals=False,
         rich_markup_mode=None,
     )
+
+
+KEY_PASSPHRASE_ENV = "SSOCTL_KEY_PASSPHRASE"
+PFX_PASSWORD_ENV = "SSOCTL_PFX_PASSWORD"
+
+
+def secret_from_env_or_prompt(env: str, prompt: str, *, confirm: bool = False) -> bytes:
+    """A passphrase from the environment, else asked on the terminal; never from a flag."""
+    from ssoctl.errors import OperationError
+
+    value = os.environ.get(env)
+    if value:
+        return value.encode("utf-8")
+    if not sys.stdin.isatty():
+        raise OperationError(
+            f"{prompt} is needed and there is no terminal to ask on.",
+            hint=f"set {env} in the environment.",
+        )
+    entered: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True)
+    return entered.encode("utf-8")
+
+
+def key_passphrase(path: str) -> bytes | None:
+    return secret_from_env_or_prompt(KEY_PASSPHRASE_ENV, f"Passphrase for {path}")
+
+
+def parse_now(value: str | None) -> Any:
+    """--now / --at: an ISO 8601 instant (UTC if no zone), or the clock."""
+    import datetime as dt
+
+    from ssoctl.errors import UsageError
+
+    if value is None:
+        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(
+            f"{value!r} is not an ISO 8601 time such as 2026-11-22T12:00:00Z."
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.timezone.utc)
+    return moment.astimezone(dt.timezone.utc)

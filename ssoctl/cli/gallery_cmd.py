@@ -16,7 +16,7 @@ def list_templates(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List the gallery's app templates."""
     from ssoctl import gallery
 
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": t.name,
             "display_name": t.display_name,
@@ -36,8 +36,12 @@ def list_templates(fmt: DataFormat = FORMAT_OPTION) -> None:
     table = Table("name", "app", "SSO mode", "regions / platforms", "provisioning", "clouds")
     for r in rows:
         table.add_row(
-            r["name"], r["display_name"], r["sso_mode"], ", ".join(r["variants"]) or "-",
-            "SCIM" if r["provisioning"] else "-", ", ".join(r["clouds"]),
+            r["name"],
+            r["display_name"],
+            r["sso_mode"],
+            ", ".join(r["variants"]) or "-",
+            "SCIM" if r["provisioning"] else "-",
+            ", ".join(r["clouds"]),
         )
     out().print(table)
 
@@ -64,8 +68,10 @@ def _print_template(t: dict[str, Any]) -> None:
     console.print(f"SSO mode: {t['sso_mode']}   clouds: {', '.join(t['clouds'])}", markup=False)
     prov = t["provisioning"]
     console.print(
-        "Provisioning: " + (f"{prov['protocol']} {prov.get('note') or ''}"
-                            if prov["supported"] else "not supported"),
+        "Provisioning: "
+        + (
+            f"{prov['protocol']} {prov.get('note') or ''}" if prov["supported"] else "not supported"
+        ),
         markup=False,
     )
     for vname, v in t["variants"].items():
@@ -73,9 +79,11 @@ def _print_template(t: dict[str, Any]) -> None:
         for label, key in (("Identifier", "identifiers"), ("Reply URL", "reply_urls")):
             for value in v[key]:
                 console.print(f"  {label}: {value}", markup=False)
-        for label, key in (("Identifier pattern", "identifier_patterns"),
-                           ("Reply URL pattern", "reply_url_patterns"),
-                           ("Sign-on URL choice", "sign_on_urls")):
+        for label, key in (
+            ("Identifier pattern", "identifier_patterns"),
+            ("Reply URL pattern", "reply_url_patterns"),
+            ("Sign-on URL choice", "sign_on_urls"),
+        ):
             for value in v.get(key) or []:
                 console.print(f"  {label}: {value}", markup=False)
         if v.get("user_matching"):

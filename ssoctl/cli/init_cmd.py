@@ -23,8 +23,13 @@ def init(
     domain: str = typer.Option(..., "--domain", help="Primary domain, e.g. contoso.com."),
     cloud: Cloud = typer.Option(Cloud.public, "--cloud", help="Entra cloud instance."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing tenant file."),
+    no_cert: bool = typer.Option(False, "--no-cert", help="Do not create a signing certificate."),
 ) -> None:
-    """Write a commented tenant file (refuses to overwrite one without --force)."""
+    """Write a commented tenant file with a first, active signing certificate.
+
+    Refuses to overwrite an existing file without --force. The key is encrypted when
+    $SSOCTL_KEY_PASSPHRASE is set.
+    """
     from ssoctl import tenant
     from ssoctl.errors import UsageError
     from ssoctl.model import is_guid
@@ -40,3 +45,20 @@ def init(
         raise UsageError(f"{path} already exists.", hint="pass --force to overwrite it.")
     tenant.create(path, tenant_text(tenant_id.lower(), domain, cloud.value))
     note(f"wrote {path}")
+    if not no_cert:
+        import os
+
+        from ssoctl import certs
+        from ssoctl.cli.cert_cmd import register_certificate
+        from ssoctl.cli.common import KEY_PASSPHRASE_ENV, parse_now
+
+        now = parse_now(None)
+        key, cert = certs.generate(now=now)
+        passphrase = os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None
+        result = register_certificate(
+            key, cert, name=None, app_name=None, activate=True, passphrase=passphrase, now=now
+        )
+        note(
+            f"created signing certificate {result['name']} (active), key {result['key']} "
+            "(mode 0600; keep it out of git)"
+        )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from ssoctl.cli import app_cmd, gallery_cmd, init_cmd, user_cmd
+from ssoctl.cli import app_cmd, cert_cmd, gallery_cmd, init_cmd, user_cmd
 from ssoctl.cli.common import STATE, ErrorBoundary
 
 EPILOG = (
@@ -18,8 +18,7 @@ EPILOG = (
 app = typer.Typer(
     name="ssoctl",
     cls=ErrorBoundary,
-    help="SAML single sign-on between Microsoft Entra ID and SaaS apps, as configuration "
-    "as code.",
+    help="SAML single sign-on between Microsoft Entra ID and SaaS apps, as configuration as code.",
     epilog=EPILOG,
     no_args_is_help=True,
     add_completion=False,
@@ -56,6 +55,7 @@ app.add_typer(gallery_cmd.app, name="gallery")
 app.add_typer(app_cmd.app, name="app")
 app.add_typer(user_cmd.user_app, name="user")
 app.add_typer(user_cmd.group_app, name="group")
+app.add_typer(cert_cmd.app, name="cert")
 
 
 @app.command()

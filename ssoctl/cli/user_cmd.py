@@ -6,7 +6,16 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from ssoctl.cli.common import FORMAT_OPTION, DataFormat, emit_json, load_tenant, new_typer, note, out, tenant_path
+from ssoctl.cli.common import (
+    FORMAT_OPTION,
+    DataFormat,
+    emit_json,
+    load_tenant,
+    new_typer,
+    note,
+    out,
+    tenant_path,
+)
 
 if TYPE_CHECKING:
     from ssoctl.tenant import LoadedTenant
@@ -31,8 +40,14 @@ def user_add(
     from ssoctl.docedit import section
 
     def change(loaded: LoadedTenant) -> None:
-        entry = new_user(loaded.model, upn, display_name=display_name, given_name=given_name,
-                         surname=surname, mail=mail)
+        entry = new_user(
+            loaded.model,
+            upn,
+            display_name=display_name,
+            given_name=given_name,
+            surname=surname,
+            mail=mail,
+        )
         section(loaded.doc, "users", CommentedSeq).append(entry)
 
     tenant.edit(tenant_path(), change)
@@ -55,8 +70,13 @@ def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
 
     table = Table("upn", "display name", "mail", "object_id", "assigned to")
     for r in rows:
-        table.add_row(r["upn"], r["display_name"] or "-", r["mail"] or "-", r["object_id"],
-                      ", ".join(r["apps"]) or "-")
+        table.add_row(
+            r["upn"],
+            r["display_name"] or "-",
+            r["mail"] or "-",
+            r["object_id"],
+            ", ".join(r["apps"]) or "-",
+        )
     out().print(table)
 
 
@@ -119,17 +139,22 @@ def group_list(fmt: DataFormat = FORMAT_OPTION) -> None:
 
     model = load_tenant().model
     rows = [
-        {"name": g.name, "members": list(g.members),
-         "apps": apps_assigning(model, f"group:{g.name}")}
+        {
+            "name": g.name,
+            "members": list(g.members),
+            "apps": apps_assigning(model, f"group:{g.name}"),
+        }
         for g in model.groups
     ]
     if fmt is DataFormat.json:
         emit_json(rows)
         return
     for r in rows:
-        out().print(f"{r['name']}: {', '.join(r['members']) or '(no members)'}"
-                    f"{'  assigned to ' + ', '.join(r['apps']) if r['apps'] else ''}",
-                    markup=False)
+        out().print(
+            f"{r['name']}: {', '.join(r['members']) or '(no members)'}"
+            f"{'  assigned to ' + ', '.join(r['apps']) if r['apps'] else ''}",
+            markup=False,
+        )
 
 
 @group_app.command("remove")
@@ -150,8 +175,10 @@ def group_remove(
             raise UsageError(f"no group {name!r} in the tenant file.")
         apps = apps_assigning(loaded.model, principal)
         if apps and not force:
-            raise UsageError(f"group {name!r} is assigned to {', '.join(apps)}.",
-                             hint="unassign it first, or pass --force.")
+            raise UsageError(
+                f"group {name!r} is assigned to {', '.join(apps)}.",
+                hint="unassign it first, or pass --force.",
+            )
         for app in apps:
             remove_from_list(loaded.doc["apps"][app]["assignments"], principal)
         groups = loaded.doc["groups"]

@@ -20,7 +20,9 @@ from ssoctl.model import ClaimSource, NameId
 
 # Placeholders usable in endpoint patterns, and what each may stand for.
 PLACEHOLDERS = {
-    "host": r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+(?::\d{1,5})?",
+    "host": r"{label}(?:\.{label})+(?::\d{{1,5}})?".format(
+        label=r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    ),
     "path": r"[^\s#]*",
     "account-id": r"[A-Za-z0-9][A-Za-z0-9_-]*",
     "any": r"\S.*",

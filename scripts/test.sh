@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
+# Debian packages: xmlsec1 (the interop judge) and the headers python-xmlsec builds with.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
+for pkg in libxmlsec1-dev pkg-config; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages: ${need[*]}" >&2
+  $sudo apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need[@]}" >/dev/null
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pytest -q "$@"

@@ -1,0 +1,319 @@
+"""`ssoctl cert new|list|activate|remove|export|import`: Entra's rollover model."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ssoctl.cli.common import (
+    FORMAT_OPTION,
+    KEY_PASSPHRASE_ENV,
+    PFX_PASSWORD_ENV,
+    DataFormat,
+    emit_json,
+    key_passphrase,
+    load_tenant,
+    new_typer,
+    note,
+    out,
+    parse_now,
+    secret_from_env_or_prompt,
+    tenant_path,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from ssoctl.tenant import LoadedTenant
+
+app = new_typer("Signing certificates: create, roll over, activate, export.")
+
+APP_OPTION = typer.Option(None, "--app", help="The app's own set (default: the tenant set).")
+
+
+class ExportFormat(str, Enum):
+    base64 = "base64"
+    pem = "pem"
+    der = "der"
+    pfx = "pfx"
+
+
+@app.command("new")
+def new(
+    name: str | None = typer.Option(None, "--name", help="Certificate name (default sso-DATE)."),
+    app_name: str | None = APP_OPTION,
+    key_size: int = typer.Option(2048, "--key-size", help="RSA key size: 2048, 3072 or 4096."),
+    years: int | None = typer.Option(None, "--years", min=1, max=3, help="Validity, 1-3 years."),
+    end_date: str | None = typer.Option(None, "--end-date", help="Last valid day (ISO date)."),
+    subject: str = typer.Option(
+        "CN=Microsoft Azure Federated SSO Certificate", "--subject", help="Subject DN."
+    ),
+    activate: bool = typer.Option(False, "--activate", help="Make it the active certificate."),
+    encrypt: bool = typer.Option(
+        False,
+        "--encrypt",
+        help=f"Encrypt the key (passphrase from ${KEY_PASSPHRASE_ENV} or a prompt).",
+    ),
+    now_text: str | None = typer.Option(None, "--now", help="Start of validity (ISO time)."),
+) -> None:
+    """Generate a key and a self-signed certificate with Entra's profile, and register it.
+
+    It starts inactive unless --activate is given or its set has no active certificate.
+    """
+    from ssoctl import certs
+    from ssoctl.errors import UsageError
+
+    now = parse_now(now_text)
+    if years is not None and end_date is not None:
+        raise UsageError("give --years or --end-date, not both.")
+    not_after = None
+    if years is not None:
+        not_after = certs.add_years(now.replace(microsecond=0), years)
+    elif end_date is not None:
+        not_after = parse_now(end_date if "T" in end_date else f"{end_date}T23:59:59Z")
+    passphrase = None
+    if encrypt or os.environ.get(KEY_PASSPHRASE_ENV):
+        passphrase = secret_from_env_or_prompt(
+            KEY_PASSPHRASE_ENV, "New key passphrase", confirm=True
+        )
+    key, cert = certs.generate(now=now, subject=subject, key_size=key_size, not_after=not_after)
+    result = register_certificate(
+        key, cert, name=name, app_name=app_name, activate=activate, passphrase=passphrase, now=now
+    )
+    note(
+        f"created certificate {result['name']} ({result['status']}), "
+        f"thumbprint {certs.thumbprint_sha1(cert)}; key {result['key']} (mode 0600)"
+    )
+
+
+def register_certificate(
+    key: rsa.RSAPrivateKey,
+    cert: x509.Certificate,
+    *,
+    name: str | None,
+    app_name: str | None,
+    activate: bool,
+    passphrase: bytes | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Write the key (0600, never overwritten) and certificate, and add them to a set."""
+    from ssoctl import certs, tenant
+    from ssoctl.cli.app_cmd import require_app
+    from ssoctl.keyring import add_to_set
+
+    written: list[Path] = []
+
+    def change(loaded: LoadedTenant) -> dict[str, Any]:
+        if app_name is not None:
+            require_app(loaded, app_name)
+        chosen = name or _free_name(loaded, f"sso-{now:%Y%m%d}")
+        if loaded.model.certificate(chosen) is not None:
+            from ssoctl.errors import UsageError
+
+            raise UsageError(f"a certificate named {chosen!r} already exists.")
+        cert_rel, key_rel = f"certs/{chosen}.pem", f"certs/{chosen}.key"
+        status = add_to_set(loaded, app_name, chosen, cert_rel, key_rel, activate=activate)
+        key_path, cert_path = loaded.resolve(key_rel), loaded.resolve(cert_rel)
+        for path in (key_path, cert_path):
+            if path.exists():
+                from ssoctl.errors import UsageError
+
+                raise UsageError(
+                    f"{path} already exists; ssoctl never overwrites a key.",
+                    hint="choose another --name.",
+                )
+        certs.write_new_file(key_path, certs.key_pem(key, passphrase), 0o600)
+        written.append(key_path)
+        certs.write_new_file(cert_path, certs.cert_pem(cert), 0o644)
+        written.append(cert_path)
+        return {"name": chosen, "status": status, "key": key_rel, "cert": cert_rel}
+
+    try:
+        result: dict[str, Any] = tenant.edit(tenant_path(), change)
+    except BaseException:
+        for path in written:  # the tenant file is unchanged; leave no orphan key behind
+            path.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _free_name(loaded: LoadedTenant, base: str) -> str:
+    name, n = base, 1
+    while (
+        loaded.model.certificate(name) is not None or loaded.resolve(f"certs/{name}.key").exists()
+    ):
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
+@app.command("list")
+def list_certs(
+    app_name: str | None = APP_OPTION,
+    fmt: DataFormat = FORMAT_OPTION,
+    now_text: str | None = typer.Option(None, "--now", help="Instant (ISO time)."),
+) -> None:
+    """Certificates with thumbprints, validity, status and the apps that use them."""
+    from ssoctl import keyring
+    from ssoctl.cli.app_cmd import require_app
+
+    loaded = load_tenant()
+    now = parse_now(now_text)
+    ring = keyring.entries(loaded)
+    if app_name is not None:
+        require_app(loaded, app_name)
+        sset = keyring.signing_set(loaded, app_name)
+        names = list(sset.certificates) if sset else []
+        rows = [
+            {**ring[n].summary(now=now, sset=sset), "used_by": keyring.users_of(loaded, n)}
+            for n in names
+        ]
+    else:
+        rows = []
+        for n, entry in ring.items():
+            active_sets = keyring.active_in(loaded, n)
+            status = entry.validity.state(now)
+            if status == "valid":
+                status = "active" if active_sets else "inactive"
+            rows.append(
+                {
+                    **entry.summary(now=now),
+                    "status": status,
+                    "active_in": active_sets,
+                    "used_by": keyring.users_of(loaded, n),
+                }
+            )
+    if fmt is DataFormat.json:
+        emit_json(rows)
+        return
+    if not rows:
+        note("no certificates; create one with `ssoctl cert new --activate`.")
+        return
+    from rich.table import Table
+
+    table = Table("name", "status", "thumbprint (SHA-1)", "not after", "days left", "used by")
+    for r in rows:
+        table.add_row(
+            r["name"],
+            r["status"],
+            r["thumbprint_sha1"],
+            r["not_after"][:10],
+            str(r["days_left"]),
+            ", ".join(r["used_by"]) or "-",
+        )
+    out().print(table)
+
+
+@app.command("activate")
+def activate_cmd(
+    name: str = typer.Argument(..., help="Certificate name."),
+    app_name: str | None = APP_OPTION,
+    now_text: str | None = typer.Option(None, "--now", help="Instant (ISO time)."),
+) -> None:
+    """Make a certificate the active one of its set; the previous one becomes inactive."""
+    from ssoctl import tenant
+    from ssoctl.keyring import activate
+
+    now = parse_now(now_text)
+    previous = tenant.edit(tenant_path(), lambda loaded: activate(loaded, app_name, name, now))
+    note(f"{name} is now active" + (f"; {previous} is inactive" if previous else ""))
+
+
+@app.command("remove")
+def remove(name: str = typer.Argument(..., help="Certificate name.")) -> None:
+    """Remove a certificate from the keyring; refuses while it is active anywhere."""
+    from ssoctl import tenant
+    from ssoctl.keyring import remove_certificate
+
+    entry = tenant.edit(tenant_path(), lambda loaded: remove_certificate(loaded, name))
+    note(f"removed {name} from the tenant file; its files stay on disk: {entry}")
+
+
+@app.command("export")
+def export_cmd(
+    name: str = typer.Argument(..., help="Certificate name."),
+    fmt: ExportFormat = typer.Option(..., "--format", "-f", help="base64, pem, der (Raw) or pfx."),
+    out_path: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
+) -> None:
+    """Export as Entra's downloads: Certificate (Base64), PEM, Raw (der), or PFX with key.
+
+    The PFX password comes from $SSOCTL_PFX_PASSWORD or a prompt.
+    """
+    from ssoctl import certs, keyring
+    from ssoctl.errors import UsageError
+
+    loaded = load_tenant()
+    ring = keyring.entries(loaded)
+    if name not in ring:
+        raise UsageError(
+            f"no certificate named {name!r}; certificates: {', '.join(ring) or 'none'}."
+        )
+    key = password = None
+    if fmt is ExportFormat.pfx:
+        key = keyring.private_key(loaded, name, key_passphrase)
+        password = secret_from_env_or_prompt(PFX_PASSWORD_ENV, "PFX password", confirm=True)
+    data = certs.export(ring[name].cert, fmt.value, key=key, password=password, friendly_name=name)
+    binary = fmt in (ExportFormat.der, ExportFormat.pfx)
+    if out_path is None:
+        if binary and sys.stdout.isatty():
+            raise UsageError(f"{fmt.value} is binary; give --out FILE or redirect stdout.")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    from ssoctl.tenant import write_atomic
+
+    write_atomic(out_path, data, mode=0o600 if fmt is ExportFormat.pfx else 0o644)
+    note(f"wrote {out_path}")
+
+
+@app.command("import")
+def import_cmd(
+    cert_file: Path | None = typer.Option(None, "--cert", help="Certificate (PEM, DER, Base64)."),
+    key_file: Path | None = typer.Option(None, "--key", help="Its private key (PEM)."),
+    pfx_file: Path | None = typer.Option(None, "--pfx", help="A PKCS#12 file with key and cert."),
+    name: str | None = typer.Option(None, "--name", help="Certificate name."),
+    app_name: str | None = APP_OPTION,
+    activate: bool = typer.Option(False, "--activate", help="Make it the active certificate."),
+) -> None:
+    """Bring in an existing certificate and key (Entra's "Import certificate").
+
+    Passwords come from $SSOCTL_PFX_PASSWORD / $SSOCTL_KEY_PASSPHRASE or a prompt.
+    """
+    from ssoctl import certs
+    from ssoctl.errors import OperationError, UsageError
+
+    if pfx_file is not None and (cert_file or key_file):
+        raise UsageError("give --pfx, or --cert with --key, not both.")
+    if pfx_file is not None:
+        try:
+            data = pfx_file.read_bytes()
+        except OSError as exc:
+            raise OperationError(f"cannot read {pfx_file}: {exc.strerror}.") from None
+        password = secret_from_env_or_prompt(PFX_PASSWORD_ENV, f"Password for {pfx_file}")
+        key, cert = certs.load_pfx(data, password, str(pfx_file))
+    elif cert_file is not None and key_file is not None:
+        cert = certs.load_certificate(cert_file)
+        pw = key_passphrase(str(key_file)) if certs.is_encrypted_pem(key_file) else None
+        key = certs.load_private_key(key_file, pw)
+    else:
+        raise UsageError("give --cert FILE --key FILE, or --pfx FILE.")
+    if not certs.key_matches(cert, key):
+        raise UsageError("the private key does not match the certificate.")
+    if (certs.key_bits(cert) or 0) < 2048:
+        raise UsageError("the key is shorter than 2048 bits; Entra requires RSA 2048 or more.")
+    passphrase = os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None
+    now = parse_now(None)
+    result = register_certificate(
+        key, cert, name=name, app_name=app_name, activate=activate, passphrase=passphrase, now=now
+    )
+    note(
+        f"imported {result['name']} ({result['status']}), thumbprint {certs.thumbprint_sha1(cert)}"
+    )

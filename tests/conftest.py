@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "contoso"
+SHARED = ROOT.parent / "shared"
+DATA = Path(__file__).resolve().parent / "data"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+TENANT_ID = "8c3f0a52-9d0e-4b7a-a3a1-2f5b1c7d9e11"
+# An instant inside the example certificate's validity, for reproducible output.
+NOW = "2027-01-15T10:00:00Z"
+
+
+@dataclass
+class Outcome:
+    exit_code: int
+    stdout: str
+    stderr: str
+    stdout_bytes: bytes
+
+
+def run_cli(
+    *args: str,
+    tenant: Path | None = None,
+    env: dict[str, str] | None = None,
+    input: str | None = None,
+) -> Outcome:
+    from ssoctl.cli.main import app
+
+    argv = (["--tenant", str(tenant)] if tenant else []) + list(args)
+    result = CliRunner().invoke(app, argv, env=env, input=input, catch_exceptions=False)
+    return Outcome(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    """A private copy of examples/contoso; returns its tenant.yaml."""
+    target = tmp_path / "contoso"
+    shutil.copytree(EXAMPLE, target)
+    (target / "certs" / "contoso-2026.key").chmod(0o600)
+    return target / "tenant.yaml"
+
+
+@pytest.fixture
+def cli():
+    return run_cli
