@@ -21,14 +21,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from ssoctl.errors import InvalidInputError, Location, OperationError
-from ssoctl.model import Tenant
+from ssoctl.model import Tenant, validate
 
 MAX_TENANT_BYTES = 5 * 1024 * 1024
 
@@ -176,51 +175,14 @@ def dotted(path: tuple[str | int, ...] | list[str | int]) -> str:
 
 def schema_problems(doc: CommentedMap) -> tuple[Tenant | None, list[SchemaProblem]]:
     """Validate a parsed document; every problem with its key path and position."""
-    try:
-        return Tenant.model_validate(to_plain(doc)), []
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors(include_url=False):
-            loc = [p for p in err["loc"] if isinstance(p, (str, int))]
-            # pydantic appends the failing union/literal branch; keep only real keys.
-            loc = _real_path(doc, loc)
-            line, col = position(doc, loc, at_key=err["type"] == "extra_forbidden")
-            message = _humane(err["type"], err["msg"], loc, err.get("input"))
-            problems.append(SchemaProblem(message, dotted(loc) or "(top)", line, col))
-        return None, problems
-
-
-def _real_path(doc: Any, loc: list[str | int]) -> list[str | int]:
-    out: list[str | int] = []
-    node = doc
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str):
-            out.append(part)  # a missing or unknown key: keep it for the message
-            break
-        else:
-            break
-        out.append(part)
-    return out
-
-
-def _humane(kind: str, msg: str, loc: list[str | int], given: Any) -> str:
-    key = loc[-1] if loc else ""
-    if kind == "extra_forbidden":
-        return f"unknown key {key!r}; check its spelling against `ssoctl schema`."
-    if kind == "missing":
-        return f"required key {key!r} is missing."
-    if kind == "string_pattern_mismatch" and isinstance(given, str):
-        return f"{given!r} is not valid here ({msg.lower()})."
-    if kind.startswith("literal_error") and given is not None:
-        return f"{given!r} is not allowed: {msg[0].lower()}{msg[1:]}."
-    if kind.startswith("uuid") and given is not None:
-        return f"{given!r} is not a GUID such as 8c3f0a52-9d0e-4b7a-a3a1-2f5b1c7d9e11."
-    text = msg.removeprefix("Value error, ")
-    return f"{text[0].lower()}{text[1:]}." if text else kind
+    model, problems = validate(to_plain(doc))
+    located = []
+    for problem in problems:
+        line, col = position(doc, problem.path, at_key=problem.at_key)
+        located.append(
+            SchemaProblem(problem.message + ".", dotted(problem.path) or "(top)", line, col)
+        )
+    return model, located
 
 
 def load(path: Path) -> LoadedTenant:

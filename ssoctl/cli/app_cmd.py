@@ -96,19 +96,22 @@ def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
     if not rows:
         note("no apps yet; add one with `ssoctl app add ringcentral --region us`.")
         return
-    from rich.table import Table
+    from ssoctl.cli.table import print_table
 
-    table = Table("name", "template", "region/platform", "Identifier", "Reply URL", "assigned")
-    for r in rows:
-        table.add_row(
-            r["name"],
-            r["template"],
-            r["variant"] or "-",
-            r["identifier"],
-            r["reply_url"],
-            str(r["assignments"]),
-        )
-    out().print(table)
+    print_table(
+        ["name", "template", "region/platform", "Identifier", "Reply URL", "assigned"],
+        [
+            [
+                r["name"],
+                r["template"],
+                r["variant"] or "-",
+                r["identifier"],
+                r["reply_url"],
+                str(r["assignments"]),
+            ]
+            for r in rows
+        ],
+    )
 
 
 @app.command("show")

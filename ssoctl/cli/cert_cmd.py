@@ -20,7 +20,6 @@ from ssoctl.cli.common import (
     load_tenant,
     new_typer,
     note,
-    out,
     parse_now,
     secret_from_env_or_prompt,
     tenant_path,
@@ -197,19 +196,22 @@ def list_certs(
     if not rows:
         note("no certificates; create one with `ssoctl cert new --activate`.")
         return
-    from rich.table import Table
+    from ssoctl.cli.table import print_table
 
-    table = Table("name", "status", "thumbprint (SHA-1)", "not after", "days left", "used by")
-    for r in rows:
-        table.add_row(
-            r["name"],
-            r["status"],
-            r["thumbprint_sha1"],
-            r["not_after"][:10],
-            str(r["days_left"]),
-            ", ".join(r["used_by"]) or "-",
-        )
-    out().print(table)
+    print_table(
+        ["name", "status", "thumbprint (SHA-1)", "not after", "days left", "used by"],
+        [
+            [
+                r["name"],
+                r["status"],
+                r["thumbprint_sha1"],
+                r["not_after"][:10],
+                str(r["days_left"]),
+                ", ".join(r["used_by"]) or "-",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @app.command("activate")

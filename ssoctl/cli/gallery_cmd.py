@@ -31,19 +31,22 @@ def list_templates(fmt: DataFormat = FORMAT_OPTION) -> None:
     if fmt is DataFormat.json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from ssoctl.cli.table import print_table
 
-    table = Table("name", "app", "SSO mode", "regions / platforms", "provisioning", "clouds")
-    for r in rows:
-        table.add_row(
-            r["name"],
-            r["display_name"],
-            r["sso_mode"],
-            ", ".join(r["variants"]) or "-",
-            "SCIM" if r["provisioning"] else "-",
-            ", ".join(r["clouds"]),
-        )
-    out().print(table)
+    print_table(
+        ["name", "app", "SSO mode", "regions / platforms", "provisioning", "clouds"],
+        [
+            [
+                r["name"],
+                r["display_name"],
+                r["sso_mode"],
+                ", ".join(r["variants"]) or "-",
+                "SCIM" if r["provisioning"] else "-",
+                ", ".join(r["clouds"]),
+            ]
+            for r in rows
+        ],
+    )
 
 
 @app.command("show")
@@ -52,9 +55,11 @@ def show(
     fmt: DataFormat = FORMAT_OPTION,
 ) -> None:
     """Show a template: endpoints per region or platform, claims, user matching."""
+    import msgspec
+
     from ssoctl import gallery
 
-    data = gallery.get(name).model_dump(mode="json")
+    data = msgspec.to_builtins(gallery.get(name))
     if fmt is DataFormat.json:
         emit_json(data)
         return

@@ -57,27 +57,30 @@ def user_add(
 @user_app.command("list")
 def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List test users."""
+    import msgspec
+
     from ssoctl.directory import apps_assigning
 
     model = load_tenant().model
-    rows = [
-        {**u.model_dump(mode="json"), "apps": apps_assigning(model, u.upn)} for u in model.users
-    ]
+    rows = [{**msgspec.to_builtins(u), "apps": apps_assigning(model, u.upn)} for u in model.users]
     if fmt is DataFormat.json:
         emit_json(rows)
         return
-    from rich.table import Table
+    from ssoctl.cli.table import print_table
 
-    table = Table("upn", "display name", "mail", "object_id", "assigned to")
-    for r in rows:
-        table.add_row(
-            r["upn"],
-            r["display_name"] or "-",
-            r["mail"] or "-",
-            r["object_id"],
-            ", ".join(r["apps"]) or "-",
-        )
-    out().print(table)
+    print_table(
+        ["upn", "display name", "mail", "object_id", "assigned to"],
+        [
+            [
+                r["upn"],
+                r["display_name"] or "-",
+                r["mail"] or "-",
+                r["object_id"],
+                ", ".join(r["apps"]) or "-",
+            ]
+            for r in rows
+        ],
+    )
 
 
 @user_app.command("remove")

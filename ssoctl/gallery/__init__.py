@@ -12,8 +12,9 @@ import re
 from importlib import resources
 from typing import Literal
 
+import msgspec
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from msgspec import field
 
 from ssoctl.errors import UsageError
 from ssoctl.model import ClaimSource, NameId
@@ -29,26 +30,26 @@ PLACEHOLDERS = {
 }
 
 
-class _Data(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Data(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
 
 
-class UserMatching(_Data):
+class UserMatching(_Data, frozen=True, kw_only=True):
     rule: Literal["none", "mail-equals-upn"] = "none"
     note: str | None = None
 
 
-class Provisioning(_Data):
+class Provisioning(_Data, frozen=True, kw_only=True):
     supported: bool
     protocol: str | None = None
     tenant_url: str | None = None
     note: str | None = None
 
 
-class Variant(_Data):
+class Variant(_Data, frozen=True, kw_only=True):
     description: str
-    identifiers: list[str] = Field(default_factory=list)
-    reply_urls: list[str] = Field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+    reply_urls: list[str] = field(default_factory=list)
     identifier_patterns: list[str] | None = None
     reply_url_patterns: list[str] | None = None
     sign_on_urls: list[str] | None = None
@@ -56,7 +57,7 @@ class Variant(_Data):
     sp_side: list[str] | None = None
 
 
-class Template(_Data):
+class Template(_Data, frozen=True, kw_only=True):
     name: str
     display_name: str
     description: str
@@ -66,15 +67,15 @@ class Template(_Data):
     variant_kind: Literal["region", "platform"] | None
     default_variant: str | None
     variants: dict[str, Variant]
-    identifier_patterns: list[str] = Field(default_factory=list)
-    reply_url_patterns: list[str] = Field(default_factory=list)
-    sign_on_urls: list[str] = Field(default_factory=list)
-    legacy_sign_on_urls: list[str] = Field(default_factory=list)
+    identifier_patterns: list[str] = field(default_factory=list)
+    reply_url_patterns: list[str] = field(default_factory=list)
+    sign_on_urls: list[str] = field(default_factory=list)
+    legacy_sign_on_urls: list[str] = field(default_factory=list)
     name_id: NameId
     required_claims: dict[str, ClaimSource]
-    user_matching: UserMatching = Field(default_factory=UserMatching)
-    sp_side: list[str] = Field(default_factory=list)
-    notes: list[str] = Field(default_factory=list)
+    user_matching: UserMatching = field(default_factory=UserMatching)
+    sp_side: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def variant(self, name: str | None) -> Variant | None:
         return self.variants.get(name) if name else None
@@ -145,7 +146,7 @@ def templates() -> dict[str, Template]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             data = yaml.safe_load(entry.read_text(encoding="utf-8"))
-            template = Template.model_validate(data)
+            template = msgspec.convert(data, Template)
             found[template.name] = template
     return found
 
