@@ -105,7 +105,7 @@ class ErrorBoundary(TyperGroup):
 
 
 def new_typer(help_text: str) -> typer.Typer:
-    return typer.Typer(
+    group = typer.Typer(
         help=help_text,
         no_args_is_help=True,
         add_completion=False,
@@ -113,6 +113,14 @@ def new_typer(help_text: str) -> typer.Typer:
         pretty_exceptions_show_locals=False,
         rich_markup_mode=None,
     )
+
+    # A callback keeps a group a group even while it has one command (Typer would
+    # otherwise collapse `ssoctl metadata export` into `ssoctl metadata`).
+    @group.callback()
+    def _group() -> None:
+        pass
+
+    return group
 
 
 KEY_PASSPHRASE_ENV = "SSOCTL_KEY_PASSPHRASE"

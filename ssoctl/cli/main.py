@@ -19,6 +19,7 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "user": ("ssoctl.cli.user_cmd", "user_app"),
     "group": ("ssoctl.cli.user_cmd", "group_app"),
     "cert": ("ssoctl.cli.cert_cmd", "app"),
+    "metadata": ("ssoctl.cli.metadata_cmd", "app"),
 }
 
 

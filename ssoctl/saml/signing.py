@@ -1,0 +1,174 @@
+"""Sign and verify XML with signxml: enveloped, exclusive C14N, an algorithm allow-list.
+
+Never hand-rolled: signxml builds and checks the XML-DSig. ssoctl only chooses where the
+signature goes (a placeholder), which algorithms are allowed, and prepares KeyInfo once
+per certificate instead of letting signxml re-wrap the PEM on every call.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from lxml import etree
+from signxml import (  # type: ignore[attr-defined]
+    CanonicalizationMethod,
+    DigestAlgorithm,
+    SignatureConfiguration,
+    SignatureMethod,
+    XMLSigner,
+    XMLVerifier,
+)
+from signxml.exceptions import InvalidInput, InvalidSignature
+
+from ssoctl.certs import base64_body
+from ssoctl.saml.xml import NS, tag
+
+ALGORITHMS: dict[str, tuple[SignatureMethod, DigestAlgorithm]] = {
+    "sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256),
+    "sha1": (SignatureMethod.RSA_SHA1, DigestAlgorithm.SHA1),
+}
+# What a verifier accepts: SHA-1 stays verifiable (Entra may still be set to it) and is
+# reported as weak by the caller; anything else (HMAC, DSA, MD5) is refused.
+ALLOWED_SIGNATURE_METHODS = frozenset(
+    {
+        SignatureMethod.RSA_SHA256,
+        SignatureMethod.RSA_SHA384,
+        SignatureMethod.RSA_SHA512,
+        SignatureMethod.RSA_SHA1,
+    }
+)
+ALLOWED_DIGESTS = frozenset(
+    {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1}
+)
+WEAK = frozenset({SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value})
+
+
+def placeholder() -> etree._Element:
+    """Where the enveloped signature goes (signxml replaces this element)."""
+    return etree.Element(tag("ds", "Signature"), Id="placeholder", nsmap={"ds": NS["ds"]})
+
+
+@functools.lru_cache(maxsize=8)
+def _signer(algorithm: str) -> XMLSigner:
+    method, digest = ALGORITHMS[algorithm]
+    signer = XMLSigner(
+        signature_algorithm=method,
+        digest_algorithm=digest,
+        c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
+    )
+    signer.namespaces = {"ds": NS["ds"]}
+    return signer
+
+
+@functools.lru_cache(maxsize=32)
+def _key_info_bytes(der_base64: str) -> bytes:
+    key_info = etree.Element(tag("ds", "KeyInfo"), nsmap={"ds": NS["ds"]})
+    data = etree.SubElement(key_info, tag("ds", "X509Data"))
+    etree.SubElement(data, tag("ds", "X509Certificate")).text = der_base64
+    return etree.tostring(key_info)
+
+
+def key_info(cert: x509.Certificate) -> etree._Element:
+    """KeyInfo/X509Data/X509Certificate, built once per certificate and copied per use."""
+    return etree.fromstring(_key_info_bytes(base64_body(cert)))
+
+
+def sign(
+    root: etree._Element,
+    reference_id: str,
+    key: rsa.RSAPrivateKey,
+    cert: x509.Certificate,
+    algorithm: str = "sha256",
+) -> etree._Element:
+    """Sign the element whose ID is `reference_id` at the placeholder inside it.
+
+    Returns the (new) root element signxml hands back.
+    """
+    signed: etree._Element = _signer(algorithm).sign(
+        root,
+        key=key,
+        reference_uri=f"#{reference_id}",
+        key_info=key_info(cert),
+        id_attribute="ID",
+    )
+    return signed
+
+
+@dataclass(frozen=True)
+class Verified:
+    """What signxml vouches for: only `signed_element` may be trusted."""
+
+    signed_element: etree._Element
+    signature_method: str
+    digest_method: str
+    certificate: x509.Certificate | None
+
+    @property
+    def weak(self) -> bool:
+        return self.signature_method in WEAK or self.digest_method in WEAK
+
+
+class SignatureError(Exception):
+    """The signature does not verify; the message says why."""
+
+
+def embedded_certificate(root: etree._Element, location: str = "./") -> x509.Certificate | None:
+    """The certificate in the first signature's KeyInfo at `location`, if any."""
+    from ssoctl.certs import parse_certificate
+    from ssoctl.errors import OperationError
+
+    sig = root.find(f"{location}{tag('ds', 'Signature')}")
+    text = sig.findtext(f".//{tag('ds', 'X509Certificate')}") if sig is not None else None
+    if not text:
+        return None
+    try:
+        return parse_certificate(text.encode("ascii", "replace"), "the signature's KeyInfo")
+    except OperationError:
+        return None
+
+
+def verify(
+    root: etree._Element,
+    cert: x509.Certificate | None,
+    *,
+    at: dt.datetime,
+    location: str = "./",
+    expect_references: int = 1,
+) -> Verified:
+    """Verify the enveloped signature found at `location` under `root` against `cert`.
+
+    With `cert` None, the certificate embedded in KeyInfo is used: that proves integrity
+    only, not who signed. The certificate must be valid at `at`. Raises SignatureError.
+    """
+    used = cert if cert is not None else embedded_certificate(root, location)
+    if used is None:
+        raise SignatureError("no signature with an X509Certificate was found")
+    config = SignatureConfiguration(
+        require_x509=True,
+        location=location,
+        signature_methods=ALLOWED_SIGNATURE_METHODS,
+        digest_algorithms=ALLOWED_DIGESTS,
+        expect_references=expect_references,
+        verification_time=at,
+    )
+    try:
+        result = XMLVerifier().verify(root, x509_cert=used, expect_config=config, id_attribute="ID")
+    except (InvalidSignature, InvalidInput) as exc:
+        raise SignatureError(str(exc) or type(exc).__name__) from None
+    if isinstance(result, list):
+        result = result[0]
+    sig = result.signature_xml
+    if result.signed_xml is None:
+        raise SignatureError("the signature covers no element")
+    method = sig.find(f"{tag('ds', 'SignedInfo')}/{tag('ds', 'SignatureMethod')}")
+    digest = sig.find(f".//{tag('ds', 'DigestMethod')}")
+    return Verified(
+        signed_element=result.signed_xml,
+        signature_method=method.get("Algorithm", "") if method is not None else "",
+        digest_method=digest.get("Algorithm", "") if digest is not None else "",
+        certificate=used,
+    )

@@ -1,0 +1,119 @@
+"""The ONE hardened XML parser, the SAML namespaces, and serialization.
+
+XML from outside is hostile. This parser refuses any DTD (so no entities, no billion
+laughs, no external DTD), never touches the network, caps the size and the depth, and
+drops comments and processing instructions, so that a comment inside a signed value
+(`admin@contoso.com<!---->.evil.com`) cannot split the text a reader sees.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+from ssoctl.errors import OperationError
+
+NS = {
+    "md": "urn:oasis:names:tc:SAML:2.0:metadata",
+    "saml": "urn:oasis:names:tc:SAML:2.0:assertion",
+    "samlp": "urn:oasis:names:tc:SAML:2.0:protocol",
+    "ds": "http://www.w3.org/2000/09/xmldsig#",
+    "xsi": "http://www.w3.org/2001/XMLSchema-instance",
+    "xs": "http://www.w3.org/2001/XMLSchema",
+}
+BINDING_REDIRECT = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect"
+BINDING_POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
+PROTOCOL = "urn:oasis:names:tc:SAML:2.0:protocol"
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_DEPTH = 100
+_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+class HostileXMLError(OperationError):
+    """XML refused by the hardened parser (exit 3)."""
+
+
+def tag(prefix: str, local: str) -> str:
+    return f"{{{NS[prefix]}}}{local}"
+
+
+def _parser() -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        dtd_validation=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+        collect_ids=False,
+    )
+
+
+def parse(
+    data: bytes | str, source: str = "input", *, max_bytes: int = MAX_BYTES
+) -> etree._Element:
+    """Parse untrusted XML into its root element, or raise HostileXMLError (exit 3)."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if len(raw) > max_bytes:
+        raise HostileXMLError(
+            f"{source} is {len(raw):,} bytes; the limit is {max_bytes:,}.",
+            hint="this is not a SAML document ssoctl accepts; check the file.",
+        )
+    if _DOCTYPE.search(raw):
+        raise HostileXMLError(
+            f"{source} contains a DTD or entity declaration (<!DOCTYPE or <!ENTITY); SAML "
+            "never needs one and ssoctl refuses them (XXE, billion laughs).",
+            hint="remove the DOCTYPE, or ask the sender for plain SAML XML.",
+        )
+    stripped = raw.lstrip()
+    if not stripped.startswith(b"<"):
+        raise HostileXMLError(
+            f"{source} is not XML (it does not start with '<').",
+            hint="give the XML file itself, not HTML or Base64.",
+        )
+    try:
+        root = etree.fromstring(raw, parser=_parser())
+    except etree.XMLSyntaxError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" at line {line}" if line else ""
+        raise HostileXMLError(f"{source} is not well-formed XML{where}: {exc.msg}.") from None
+    if root is None:
+        raise HostileXMLError(f"{source} holds no XML element.")
+    if _depth(root) > MAX_DEPTH:
+        raise HostileXMLError(
+            f"{source} nests elements more than {MAX_DEPTH} deep.",
+            hint="SAML documents are shallow; this one is hostile or broken.",
+        )
+    return root
+
+
+def _depth(root: etree._Element) -> int:
+    """Deepest nesting, each element visited once; stops early past the limit."""
+    deepest = 0
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in element)
+    return deepest
+
+
+def text_of(element: etree._Element | None) -> str | None:
+    """All text inside an element, comments never splitting it."""
+    if element is None:
+        return None
+    return "".join(str(t) for t in element.itertext()).strip()
+
+
+def serialize(root: etree._Element, *, declaration: bool = True) -> bytes:
+    return etree.tostring(root, xml_declaration=declaration, encoding="UTF-8")
+
+
+def c14n(root: etree._Element) -> bytes:
+    """Exclusive canonical form, for comparing documents (golden files)."""
+    return etree.tostring(root, method="c14n", exclusive=True, with_comments=False)
