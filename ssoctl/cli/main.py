@@ -20,6 +20,7 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "group": ("ssoctl.cli.user_cmd", "group_app"),
     "cert": ("ssoctl.cli.cert_cmd", "app"),
     "metadata": ("ssoctl.cli.metadata_cmd", "app"),
+    "assertion": ("ssoctl.cli.assertion_cmd", "app"),
 }
 
 

@@ -1,0 +1,384 @@
+"""`ssoctl assertion issue|verify|decode`: test a sign-in, and find out why one failed."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ssoctl.cli.common import emit_json, key_passphrase, load_tenant, new_typer, note, parse_now
+
+if TYPE_CHECKING:
+    from ssoctl.saml.verify import Outcome
+    from ssoctl.tenant import LoadedTenant
+
+app = new_typer("Issue test SAML Responses like Entra's; verify and decode real ones.")
+
+
+class IssueFormat(str, Enum):
+    xml = "xml"
+    base64 = "base64"
+    html = "html"
+    json = "json"
+
+
+class SignMode(str, Enum):
+    assertion = "assertion"
+    response = "response"
+    both = "both"
+
+
+class Algorithm(str, Enum):
+    sha256 = "sha256"
+    sha1 = "sha1"
+
+
+class Case(str, Enum):
+    expired = "expired"
+    not_yet_valid = "not-yet-valid"
+    wrong_audience = "wrong-audience"
+    wrong_recipient = "wrong-recipient"
+    unsigned = "unsigned"
+    bad_signature = "bad-signature"
+    sha1 = "sha1"
+
+
+class VerifyFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def read_input(value: str, what: str) -> bytes:
+    """A file, `-` for stdin, or the value itself (XML, Base64, a Redirect URL)."""
+    from ssoctl.errors import OperationError
+    from ssoctl.saml.xml import MAX_BYTES
+
+    if value == "-":
+        return sys.stdin.buffer.read(MAX_BYTES * 2)
+    path = Path(value)
+    looks_like_path = len(value) < 1024 and "\n" not in value and not value.startswith("<")
+    if looks_like_path and path.is_file():
+        try:
+            if path.stat().st_size > MAX_BYTES * 2:
+                raise OperationError(f"{what} {path} is larger than {MAX_BYTES * 2:,} bytes.")
+            return path.read_bytes()
+        except OSError as exc:
+            raise OperationError(f"cannot read {what} {path}: {exc.strerror}.") from None
+    if (
+        looks_like_path
+        and ("/" in value or value.endswith(".xml"))
+        and "://" not in value
+        and "SAML" not in value
+    ):
+        raise OperationError(f"{what} {value} does not exist.")
+    return value.encode("utf-8")
+
+
+@app.command("issue")
+def issue(
+    app_name: str = typer.Option(..., "--app", help="App name."),
+    upn: str = typer.Option(..., "--user", help="User principal name."),
+    request: str | None = typer.Option(
+        None, "--request", help="SP-initiated: the AuthnRequest (file, Redirect URL, Base64, XML)."
+    ),
+    relay_state: str | None = typer.Option(None, "--relay-state", help="RelayState to post."),
+    sign: SignMode | None = typer.Option(
+        None, "--sign", help="What to sign (default: app setting)."
+    ),
+    algorithm: Algorithm | None = typer.Option(None, "--algorithm", help="sha256 or sha1."),
+    name_id_format: str | None = typer.Option(None, "--name-id-format", help="NameID format."),
+    attr: list[str] = typer.Option([], "--attr", help="Extra attribute NAME=VALUE; repeatable."),
+    now_text: str | None = typer.Option(None, "--now", help="Issue instant (ISO time)."),
+    lifetime: int = typer.Option(60, "--lifetime", min=1, max=1440, help="Minutes (Entra: 60)."),
+    fmt: IssueFormat = typer.Option(IssueFormat.xml, "--format", "-f", help="Output format."),
+    out_path: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
+    count: int = typer.Option(1, "--count", min=1, max=100000, help="N responses as JSON lines."),
+    case: Case | None = typer.Option(None, "--case", help="A negative case for testing an SP."),
+    force: bool = typer.Option(False, "--force", help="Issue despite an Entra refusal."),
+) -> None:
+    """Issue a signed SAML Response as Entra would send it to the app."""
+    import uuid
+
+    from ssoctl.errors import UsageError
+    from ssoctl.signin import SignInRequest, apply_case, resolve
+
+    loaded = load_tenant()
+    from ssoctl.cli.app_cmd import require_app
+
+    require_app(loaded, app_name)
+    extra = []
+    for item in attr:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--attr {item!r} is not NAME=VALUE.")
+        extra.append((name, value))
+    app_model = loaded.model.apps[app_name]
+    parsed_request = None
+    if request is not None:
+        parsed_request = _checked_request(request, app_model.identifiers, app_model.reply_urls)
+    now = parse_now(now_text)
+    ask = SignInRequest(
+        app=app_name,
+        upn=upn,
+        now=now,
+        request=parsed_request,
+        name_id_format=name_id_format,
+        extra_attributes=tuple(extra),
+        lifetime_minutes=lifetime,
+        force=force,
+    )
+    resolved = resolve(loaded.model, ask)
+    for warning in resolved.warnings:
+        note(f"warning: {warning}")
+    spec = apply_case(resolved.spec, case.value if case else None)
+    signer = _signer(loaded, app_name, sign, algorithm, case, now)
+
+    def new_id() -> str:
+        return f"_{uuid.uuid4()}"
+
+    results = [_one(spec, signer, case, new_id) for _ in range(count)]
+    _emit(results, spec.destination, relay_state, fmt, out_path, count)
+
+
+def _checked_request(value: str, identifiers: list[str], reply_urls: list[str]) -> Any:
+    from ssoctl.saml import authnrequest, bindings, xml
+
+    decoded = bindings.decode(read_input(value, "--request"), "--request")
+    root = xml.parse(decoded.xml, "the AuthnRequest")
+    return authnrequest.check(root, identifiers, reply_urls)
+
+
+def _signer(
+    loaded: LoadedTenant,
+    app_name: str,
+    sign: SignMode | None,
+    algorithm: Algorithm | None,
+    case: Case | None,
+    now: Any,
+) -> Any:
+    from ssoctl import keyring
+    from ssoctl.errors import InvalidInputError
+    from ssoctl.saml.response import Signer
+
+    if case is Case.unsigned:
+        return None
+    entry = keyring.usable_active(loaded, app_name, now)
+    if entry is None:
+        raise InvalidInputError(
+            f"app {app_name!r} has no valid signing certificate at {now.isoformat()}.",
+            hint=f"`ssoctl cert new --activate --app {app_name}`.",
+        )
+    sset = keyring.signing_set(loaded, app_name)
+    mode = sign.value if sign else (sset.mode if sset else "assertion")
+    alg = (
+        "sha1"
+        if case is Case.sha1
+        else (algorithm.value if algorithm else (sset.algorithm if sset else "sha256"))
+    )
+    key = keyring.private_key(loaded, entry.name, key_passphrase)
+    return Signer(key=key, cert=entry.cert, algorithm=alg, mode=mode)
+
+
+def _one(spec: Any, signer: Any, case: Case | None, new_id: Any) -> tuple[bytes, str]:
+    from ssoctl.saml import response
+
+    root, response_id, assertion_id = response.build(spec, new_id)
+    root = response.sign_response(root, response_id, assertion_id, signer)
+    data = response.to_bytes(root)
+    if case is Case.bad_signature:
+        # Change one signed byte after signing: the NameID's first character.
+        marker = f">{spec.name_id}</".encode()
+        tampered = f">X{spec.name_id[1:]}</".encode()
+        data = data.replace(marker, tampered, 1)
+    return data, response_id
+
+
+def _emit(
+    results: list[tuple[bytes, str]],
+    acs: str,
+    relay_state: str | None,
+    fmt: IssueFormat,
+    out_path: Path | None,
+    count: int,
+) -> None:
+    from ssoctl.saml import bindings
+
+    if count > 1:
+        lines = [
+            json.dumps(
+                {
+                    "id": rid,
+                    "acs": acs,
+                    "SAMLResponse": bindings.encode_post(xml),
+                    **({"RelayState": relay_state} if relay_state else {}),
+                }
+            )
+            for xml, rid in results
+        ]
+        _write(("\n".join(lines) + "\n").encode(), out_path)
+        return
+    xml_bytes, response_id = results[0]
+    encoded = bindings.encode_post(xml_bytes)
+    if fmt is IssueFormat.xml:
+        payload = xml_bytes + b"\n"
+    elif fmt is IssueFormat.base64:
+        payload = (encoded + "\n").encode()
+    elif fmt is IssueFormat.html:
+        from ssoctl.saml.html import post_form
+
+        payload = post_form(acs, encoded, relay_state).encode("utf-8")
+    else:
+        from ssoctl.saml import verify, xml
+
+        root = xml.parse(xml_bytes)
+        assertion = root.find(xml.tag("saml", "Assertion"))
+        summary = verify.summarize(assertion, root) if assertion is not None else {}
+        document = {
+            "acs": acs,
+            "relay_state": relay_state,
+            "SAMLResponse": encoded,
+            "summary": summary,
+        }
+        payload = (json.dumps(document, indent=2) + "\n").encode()
+    _write(payload, out_path)
+
+
+def _write(payload: bytes, out_path: Path | None) -> None:
+    if out_path is None:
+        sys.stdout.buffer.write(payload)
+        sys.stdout.flush()
+        return
+    from ssoctl.tenant import write_atomic
+
+    write_atomic(out_path, payload, mode=0o644)
+    note(f"wrote {out_path}")
+
+
+@app.command("verify")
+def verify_cmd(
+    source: str = typer.Argument(..., help="The Response: a file, - for stdin, Base64 or XML."),
+    app_name: str | None = typer.Option(None, "--app", help="Check against this app's settings."),
+    cert_file: Path | None = typer.Option(None, "--cert", help="Trust this certificate (PEM)."),
+    trust_embedded: bool = typer.Option(
+        False,
+        "--trust-embedded-cert",
+        help="Use the certificate inside the message: proves integrity only, not who signed.",
+    ),
+    at_text: str | None = typer.Option(None, "--at", help="Check at this instant (ISO time)."),
+    skew: int = typer.Option(5, "--skew", min=0, max=60, help="Allowed clock skew, minutes."),
+    expect_in_response_to: str | None = typer.Option(
+        None, "--expect-in-response-to", help="The AuthnRequest ID the SP sent."
+    ),
+    fmt: VerifyFormat = typer.Option(VerifyFormat.text, "--format", "-f", help="text or json."),
+) -> None:
+    """Run an SP's checks on a Response: a pass/fail line with a reason for each.
+
+    Exit 0 valid, 1 invalid, 3 unreadable.
+    """
+    import datetime as dt
+
+    from ssoctl import certs
+    from ssoctl.errors import UsageError
+    from ssoctl.saml import bindings, xml
+    from ssoctl.saml.verify import Expectations, verify_response
+
+    if app_name is None and cert_file is None and not trust_embedded:
+        raise UsageError("give --app NAME, --cert PEM, or --trust-embedded-cert.")
+    if app_name is not None and cert_file is not None:
+        raise UsageError("give --app or --cert, not both.")
+    decoded = bindings.decode(read_input(source, "response"), "the response")
+    root = xml.parse(decoded.xml, "the response")
+    at = parse_now(at_text)
+    trusted = []
+    kwargs: dict[str, Any] = {}
+    if cert_file is not None:
+        trusted = [certs.load_certificate(cert_file)]
+    if app_name is not None:
+        from ssoctl import keyring
+        from ssoctl.cli.app_cmd import require_app
+        from ssoctl.endpoints import idp_endpoints
+
+        loaded = load_tenant()
+        require_app(loaded, app_name)
+        model = loaded.model
+        sset = keyring.signing_set(loaded, app_name)
+        ring = keyring.entries(loaded)
+        trusted = [ring[n].cert for n in (sset.certificates if sset else [])]
+        app_model = model.apps[app_name]
+        kwargs = {
+            "issuer": idp_endpoints(str(model.tenant.id), model.tenant.cloud).entity_id,
+            "reply_urls": list(app_model.reply_urls),
+            "identifiers": list(app_model.identifiers)
+            + [f"spn:{i}" for i in app_model.identifiers if "://" not in i],
+        }
+    expect = Expectations(
+        trusted=trusted,
+        at=at,
+        skew=dt.timedelta(minutes=skew),
+        in_response_to=expect_in_response_to,
+        trust_embedded=trust_embedded,
+        **kwargs,
+    )
+    outcome = verify_response(root, expect)
+    _report(outcome, fmt)
+    if not outcome.valid:
+        raise typer.Exit(1)
+
+
+def _report(outcome: Outcome, fmt: VerifyFormat) -> None:
+    if fmt is VerifyFormat.json:
+        emit_json(
+            {
+                "valid": outcome.valid,
+                "checks": [
+                    {"check": c.name, "ok": c.ok, "reason": c.reason} for c in outcome.checks
+                ],
+                "summary": outcome.summary,
+            }
+        )
+        return
+    marks = {True: "PASS", False: "FAIL", None: "SKIP"}
+    lines = [f"{marks[c.ok]}  {c.name:<20} {c.reason}" for c in outcome.checks]
+    lines.append("valid" if outcome.valid else "INVALID")
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command("decode")
+def decode_cmd(
+    source: str = typer.Argument(..., help="File, - for stdin, Base64, XML, or a Redirect URL."),
+    fmt: VerifyFormat = typer.Option(
+        VerifyFormat.text, "--format", "-f", help="text (pretty XML) or json (summary)."
+    ),
+) -> None:
+    """Decode a SAMLRequest or SAMLResponse and pretty-print it. Never claims validity."""
+    from lxml import etree
+
+    from ssoctl.saml import bindings, xml
+    from ssoctl.saml.verify import summarize
+
+    decoded = bindings.decode(read_input(source, "input"), "the input")
+    root = xml.parse(decoded.xml, "the decoded message")
+    if fmt is VerifyFormat.json:
+        kind = etree.QName(root).localname
+        document: dict[str, Any] = {
+            "type": kind,
+            "binding": decoded.binding,
+            "relay_state": decoded.relay_state,
+            "note": "decoded only; the signature was NOT checked",
+        }
+        assertion = root.find(xml.tag("saml", "Assertion"))
+        if kind == "Response" and assertion is not None:
+            document["summary"] = summarize(assertion, root)
+        elif kind == "AuthnRequest":
+            from ssoctl.saml.authnrequest import read
+
+            document["summary"] = read(root).__dict__
+        emit_json(document)
+        return
+    etree.indent(root)
+    sys.stdout.write(etree.tostring(root, encoding="unicode") + "\n")
+    note("decoded only: the signature was not checked (use `ssoctl assertion verify`).")

@@ -1,0 +1,333 @@
+"""The checks an SP runs on a SAML Response, each with a pass/fail line and a reason.
+
+Identity and attributes are read ONLY from the element signxml returns as signed, and a
+Response whose structure is ambiguous (several assertions, duplicate IDs, a signature
+that covers something other than the Response or its one Assertion) is refused: this is
+the defence against signature wrapping (XSW1-XSW8).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography import x509
+from lxml import etree
+
+from ssoctl.certs import thumbprint_sha1
+from ssoctl.saml import signing
+from ssoctl.saml.response import STATUS_SUCCESS
+from ssoctl.saml.xml import NS, tag, text_of
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What the SP knows. Empty lists mean "not checked" (for example with --cert only)."""
+
+    trusted: list[x509.Certificate]
+    at: dt.datetime
+    skew: dt.timedelta = dt.timedelta(minutes=5)
+    issuer: str | None = None
+    reply_urls: list[str] = field(default_factory=list)
+    identifiers: list[str] = field(default_factory=list)
+    in_response_to: str | None = None
+    trust_embedded: bool = False
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool | None  # None: not checked
+    reason: str
+
+
+@dataclass
+class Outcome:
+    checks: list[Check] = field(default_factory=list)
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def valid(self) -> bool:
+        return all(c.ok is not False for c in self.checks) and bool(self.checks)
+
+    def add(self, name: str, ok: bool | None, reason: str) -> bool:
+        self.checks.append(Check(name, ok, reason))
+        return ok is not False
+
+
+def _parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
+    out = Outcome()
+    out.add("parse", True, "well-formed, no DTD, within size and depth limits")
+    if root.tag != tag("samlp", "Response"):
+        out.add(
+            "structure", False, f"the root is <{etree.QName(root).localname}>, not samlp:Response"
+        )
+        return out
+    status = root.find(f"{tag('samlp', 'Status')}/{tag('samlp', 'StatusCode')}")
+    code = status.get("Value") if status is not None else None
+    if not out.add(
+        "status",
+        code == STATUS_SUCCESS,
+        "Success" if code == STATUS_SUCCESS else f"status is {code or 'missing'}",
+    ):
+        return out
+
+    assertion = _structure(root, out)
+    if assertion is None:
+        return out
+    signed = _signature(root, assertion, expect, out)
+    if signed is None:
+        return out
+    # From here on, read only from the signed element.
+    signed_assertion = (
+        signed if signed.tag == tag("saml", "Assertion") else signed.find(tag("saml", "Assertion"))
+    )
+    signed_response = signed if signed.tag == tag("samlp", "Response") else None
+    if signed_assertion is None:
+        out.add("structure", False, "the signed Response holds no Assertion")
+        return out
+    _content_checks(signed_response, root, signed_assertion, expect, out)
+    out.summary = summarize(signed_assertion, root)
+    return out
+
+
+def _structure(root: etree._Element, out: Outcome) -> etree._Element | None:
+    """Exactly one Assertion, a direct child of the Response, and no duplicate IDs."""
+    assertions = list(root.iter(tag("saml", "Assertion")))
+    direct = root.findall(tag("saml", "Assertion"))
+    if root.find(tag("saml", "EncryptedAssertion")) is not None:
+        out.add("structure", False, "encrypted assertions are not supported by ssoctl")
+        return None
+    if len(assertions) != 1 or len(direct) != 1:
+        out.add(
+            "structure",
+            False,
+            f"{len(assertions)} Assertion elements ({len(direct)} directly under the "
+            "Response); exactly one is allowed (signature wrapping defence)",
+        )
+        return None
+    ids = Counter(e.get("ID") for e in root.iter() if isinstance(e.tag, str) and e.get("ID"))
+    duplicates = [i for i, n in ids.items() if n > 1]
+    if duplicates:
+        out.add("structure", False, f"duplicate ID {duplicates[0]!r} (signature wrapping)")
+        return None
+    out.add("structure", True, "one Assertion, directly under the Response; IDs unique")
+    return direct[0]
+
+
+def _signature(
+    root: etree._Element, assertion: etree._Element, expect: Expectations, out: Outcome
+) -> etree._Element | None:
+    """Verify the Response's signature if it has one, else the Assertion's; return the
+    element signxml vouches for."""
+    response_sig = root.find(tag("ds", "Signature"))
+    assertion_sig = assertion.find(tag("ds", "Signature"))
+    if response_sig is None and assertion_sig is None:
+        out.add("signature", False, "neither the Response nor the Assertion is signed")
+        return None
+    target, owner = (root, "Response") if response_sig is not None else (assertion, "Assertion")
+    wanted_id = target.get("ID")
+    candidates = list(expect.trusted)
+    if expect.trust_embedded or not candidates:
+        embedded = signing.embedded_certificate(target)
+        if embedded is None:
+            out.add("signature", False, f"the {owner} signature carries no X509Certificate")
+            return None
+        if not expect.trust_embedded:
+            candidates = []
+        else:
+            candidates = [embedded]
+    if not candidates:
+        out.add(
+            "signature",
+            False,
+            "no trusted certificate: give --app, --cert or --trust-embedded-cert",
+        )
+        return None
+    errors = []
+    for cert in candidates:
+        try:
+            verified = signing.verify(_detached_copy(target), cert, at=expect.at)
+        except signing.SignatureError as exc:
+            errors.append(str(exc))
+            continue
+        signed = verified.signed_element
+        if signed.get("ID") != wanted_id or signed.tag != target.tag:
+            out.add(
+                "signature",
+                False,
+                f"the signature covers {signed.get('ID')!r}, not the "
+                f"{owner} {wanted_id!r} (signature wrapping)",
+            )
+            return None
+        trust = (
+            "the certificate embedded in the message (integrity only: it does not prove who signed)"
+            if expect.trust_embedded
+            else "a trusted certificate"
+        )
+        out.add("signature", True, f"the {owner} signature verifies with {trust}")
+        out.add(
+            "certificate",
+            True if not expect.trust_embedded else None,
+            f"thumbprint {thumbprint_sha1(cert)}"
+            + (
+                ""
+                if not expect.trust_embedded
+                else " (embedded; not checked against a trusted list)"
+            ),
+        )
+        weak = verified.weak
+        out.add(
+            "algorithm",
+            True,
+            "SHA-1: weak; Entra's default is SHA-256"
+            if weak
+            else f"{verified.signature_method.rsplit('#', 1)[-1]}",
+        )
+        if response_sig is not None and assertion_sig is not None:
+            _verify_inner(signed, cert, expect, out)
+        return signed
+    out.add("signature", False, f"the {owner} signature does not verify: {errors[-1]}")
+    return None
+
+
+def _verify_inner(
+    signed_response: etree._Element, cert: x509.Certificate, expect: Expectations, out: Outcome
+) -> None:
+    inner = signed_response.find(tag("saml", "Assertion"))
+    if inner is None:
+        return
+    try:
+        signing.verify(_detached_copy(inner), cert, at=expect.at)
+        out.add("assertion-signature", True, "the Assertion's own signature verifies too")
+    except signing.SignatureError as exc:
+        out.add("assertion-signature", False, f"the Assertion's signature does not verify: {exc}")
+
+
+def _detached_copy(element: etree._Element) -> etree._Element:
+    """The element as its own document (namespaces kept), so signxml looks nowhere else."""
+    return etree.fromstring(etree.tostring(element))
+
+
+def _content_checks(
+    response: etree._Element | None,
+    root: etree._Element,
+    assertion: etree._Element,
+    expect: Expectations,
+    out: Outcome,
+) -> None:
+    saml = NS["saml"]
+    issuer = text_of(assertion.find(f"{{{saml}}}Issuer"))
+    if expect.issuer:
+        out.add(
+            "issuer",
+            issuer == expect.issuer,
+            f"{issuer}" if issuer == expect.issuer else f"{issuer!r}, expected {expect.issuer!r}",
+        )
+    else:
+        out.add("issuer", None, f"{issuer} (not checked: no app given)")
+
+    # Destination is only trustworthy when the Response itself was signed.
+    destination = (response if response is not None else root).get("Destination")
+    data = assertion.find(
+        f"{{{saml}}}Subject/{{{saml}}}SubjectConfirmation/{{{saml}}}SubjectConfirmationData"
+    )
+    recipient = data.get("Recipient") if data is not None else None
+    if expect.reply_urls:
+        good = recipient in expect.reply_urls and (
+            destination is None or destination in expect.reply_urls
+        )
+        out.add(
+            "destination",
+            good,
+            f"Recipient {recipient}, Destination {destination}"
+            if good
+            else f"Recipient {recipient!r} / Destination {destination!r} not among the Reply "
+            f"URLs {expect.reply_urls}; the SP refuses a Response meant for another ACS",
+        )
+    else:
+        out.add("destination", None, f"Recipient {recipient} (not checked: no app given)")
+
+    audiences = [text_of(a) for a in assertion.iter(f"{{{saml}}}Audience")]
+    if expect.identifiers:
+        good = any(a in expect.identifiers for a in audiences)
+        out.add(
+            "audience",
+            good,
+            f"{audiences}"
+            if good
+            else f"Audience {audiences} is not among the Identifiers {expect.identifiers}",
+        )
+    else:
+        out.add("audience", None, f"{audiences} (not checked: no app given)")
+
+    conditions = assertion.find(f"{{{saml}}}Conditions")
+    not_before = _parse_time(conditions.get("NotBefore") if conditions is not None else None)
+    not_after = _parse_time(conditions.get("NotOnOrAfter") if conditions is not None else None)
+    confirm_after = _parse_time(data.get("NotOnOrAfter") if data is not None else None)
+    at, skew = expect.at, expect.skew
+    problems = []
+    if not_before and at + skew < not_before:
+        problems.append(f"not valid before {not_before.isoformat()}")
+    for limit in (not_after, confirm_after):
+        if limit and at - skew >= limit:
+            problems.append(f"expired at {limit.isoformat()}")
+    if not_after is None:
+        problems.append("Conditions/@NotOnOrAfter is missing")
+    out.add(
+        "time",
+        not problems,
+        f"valid at {at.isoformat()} (skew {int(skew.total_seconds() // 60)} min)"
+        if not problems
+        else "; ".join(dict.fromkeys(problems)) + f" (checked at {at.isoformat()})",
+    )
+
+    if expect.in_response_to is not None:
+        got = {
+            (response if response is not None else root).get("InResponseTo"),
+            data.get("InResponseTo") if data is not None else None,
+        }
+        got.discard(None)
+        good = got == {expect.in_response_to}
+        out.add(
+            "in-response-to",
+            good,
+            expect.in_response_to
+            if good
+            else f"InResponseTo {sorted(got)} does not match {expect.in_response_to!r}",
+        )
+
+
+def summarize(assertion: etree._Element, root: etree._Element | None = None) -> dict[str, Any]:
+    """NameID, attributes and conditions, for display. Never a claim of validity."""
+    saml = NS["saml"]
+    name_id = assertion.find(f"{{{saml}}}Subject/{{{saml}}}NameID")
+    conditions = assertion.find(f"{{{saml}}}Conditions")
+    attributes: dict[str, list[str]] = {}
+    for attribute in assertion.iter(f"{{{saml}}}Attribute"):
+        values = [text_of(v) or "" for v in attribute.iter(f"{{{saml}}}AttributeValue")]
+        attributes.setdefault(attribute.get("Name", ""), []).extend(values)
+    return {
+        "response_id": root.get("ID") if root is not None else None,
+        "assertion_id": assertion.get("ID"),
+        "issuer": text_of(assertion.find(f"{{{saml}}}Issuer")),
+        "destination": root.get("Destination") if root is not None else None,
+        "in_response_to": root.get("InResponseTo") if root is not None else None,
+        "name_id": text_of(name_id),
+        "name_id_format": name_id.get("Format") if name_id is not None else None,
+        "audiences": [text_of(a) for a in assertion.iter(f"{{{saml}}}Audience")],
+        "not_before": conditions.get("NotBefore") if conditions is not None else None,
+        "not_on_or_after": conditions.get("NotOnOrAfter") if conditions is not None else None,
+        "attributes": attributes,
+    }
