@@ -221,7 +221,7 @@ def _emit(
         ]
         _write(("\n".join(lines) + "\n").encode(), out_path)
         return
-    xml_bytes, response_id = results[0]
+    xml_bytes = results[0][0]
     encoded = bindings.encode_post(xml_bytes)
     if fmt is IssueFormat.xml:
         payload = xml_bytes + b"\n"

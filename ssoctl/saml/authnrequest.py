@@ -84,8 +84,10 @@ def check(root: etree._Element, identifiers: list[str], reply_urls: list[str]) -
         and request.name_id_format not in ACCEPTED_NAME_ID_FORMATS
     ):
         raise InvalidInputError(
-            f"AADSTS75016: NameIDPolicy Format {request.name_id_format!r} is not one Entra accepts.",
-            hint="use emailAddress, persistent, transient, unspecified or WindowsDomainQualifiedName.",
+            f"AADSTS75016: NameIDPolicy Format {request.name_id_format!r} is not one Entra "
+            "accepts.",
+            hint="use emailAddress, persistent, transient, unspecified or "
+            "WindowsDomainQualifiedName.",
         )
     context = root.find(tag("samlp", "RequestedAuthnContext"))
     if context is not None and context.get("Comparison", "exact") != "exact":

@@ -139,15 +139,12 @@ def _signature(
     target, owner = (root, "Response") if response_sig is not None else (assertion, "Assertion")
     wanted_id = target.get("ID")
     candidates = list(expect.trusted)
-    if expect.trust_embedded or not candidates:
+    if expect.trust_embedded:
         embedded = signing.embedded_certificate(target)
         if embedded is None:
             out.add("signature", False, f"the {owner} signature carries no X509Certificate")
             return None
-        if not expect.trust_embedded:
-            candidates = []
-        else:
-            candidates = [embedded]
+        candidates = [embedded]
     if not candidates:
         out.add(
             "signature",
