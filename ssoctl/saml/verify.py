@@ -291,11 +291,11 @@ def _content_checks(
     )
 
     if expect.in_response_to is not None:
-        got = {
+        values = [
             (response if response is not None else root).get("InResponseTo"),
             data.get("InResponseTo") if data is not None else None,
-        }
-        got.discard(None)
+        ]
+        got = {v for v in values if v is not None}
         good = got == {expect.in_response_to}
         out.add(
             "in-response-to",
