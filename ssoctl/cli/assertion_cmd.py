@@ -61,7 +61,11 @@ def read_input(value: str, what: str) -> bytes:
         return sys.stdin.buffer.read(MAX_BYTES * 2)
     path = Path(value)
     looks_like_path = len(value) < 1024 and "\n" not in value and not value.startswith("<")
-    if looks_like_path and path.is_file():
+    try:
+        is_file = looks_like_path and path.is_file()
+    except OSError:  # a long Base64 value is not a file name
+        is_file = False
+    if is_file:
         try:
             if path.stat().st_size > MAX_BYTES * 2:
                 raise OperationError(f"{what} {path} is larger than {MAX_BYTES * 2:,} bytes.")

@@ -52,10 +52,19 @@ def placeholder() -> etree._Element:
     return etree.Element(tag("ds", "Signature"), Id="placeholder", nsmap={"ds": NS["ds"]})
 
 
+class _Sha1CapableSigner(XMLSigner):
+    """Entra still offers SHA-1 signing; signxml refuses it unless a subclass allows it
+    (its documented way). Only `--algorithm sha1` and `--case sha1` reach this."""
+
+    def check_deprecated_methods(self) -> None:
+        return None
+
+
 @functools.lru_cache(maxsize=8)
 def _signer(algorithm: str) -> XMLSigner:
     method, digest = ALGORITHMS[algorithm]
-    signer = XMLSigner(
+    factory = _Sha1CapableSigner if algorithm == "sha1" else XMLSigner
+    signer = factory(
         signature_algorithm=method,
         digest_algorithm=digest,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
