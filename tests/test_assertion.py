@@ -252,7 +252,8 @@ def test_sp_initiated_request_forms(example: Path, tmp_path: Path, form: str):
         ),
         (
             authn_request(
-                extra='<samlp:RequestedAuthnContext Comparison="minimum"><saml:AuthnContextClassRef>'
+                extra='<samlp:RequestedAuthnContext Comparison="minimum">'
+                "<saml:AuthnContextClassRef>"
                 "urn:oasis:names:tc:SAML:2.0:ac:classes:Password</saml:AuthnContextClassRef>"
                 "</samlp:RequestedAuthnContext>"
             ),
