@@ -55,8 +55,11 @@ class ResponseSpec:
 
 def instant(moment: dt.datetime) -> str:
     """Entra's timestamps: UTC with milliseconds and a Z."""
-    utc = moment.astimezone(dt.timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    u = moment.astimezone(dt.timezone.utc)
+    return (
+        f"{u.year:04d}-{u.month:02d}-{u.day:02d}T{u.hour:02d}:{u.minute:02d}:"
+        f"{u.second:02d}.{u.microsecond // 1000:03d}Z"
+    )
 
 
 def build(spec: ResponseSpec, new_id: Callable[[], str]) -> tuple[etree._Element, str, str]:

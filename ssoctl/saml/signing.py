@@ -7,6 +7,7 @@ per certificate instead of letting signxml re-wrap the PEM on every call.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import functools
 from dataclasses import dataclass
@@ -74,16 +75,17 @@ def _signer(algorithm: str) -> XMLSigner:
 
 
 @functools.lru_cache(maxsize=32)
-def _key_info_bytes(der_base64: str) -> bytes:
+def _key_info_template(cert: x509.Certificate) -> etree._Element:
     key_info = etree.Element(tag("ds", "KeyInfo"), nsmap={"ds": NS["ds"]})
     data = etree.SubElement(key_info, tag("ds", "X509Data"))
-    etree.SubElement(data, tag("ds", "X509Certificate")).text = der_base64
-    return etree.tostring(key_info)
+    etree.SubElement(data, tag("ds", "X509Certificate")).text = base64_body(cert)
+    return key_info
 
 
 def key_info(cert: x509.Certificate) -> etree._Element:
-    """KeyInfo/X509Data/X509Certificate, built once per certificate and copied per use."""
-    return etree.fromstring(_key_info_bytes(base64_body(cert)))
+    """KeyInfo/X509Data/X509Certificate, built once per certificate and copied per use
+    (signxml would otherwise re-encode and re-wrap the PEM on every signature)."""
+    return copy.deepcopy(_key_info_template(cert))
 
 
 def sign(
