@@ -6,7 +6,7 @@ says what a valid tenant file is. Unknown keys are errors everywhere
 
 msgspec, not pydantic: it validates the same types and writes the JSON Schema, and it
 imports in ~5 ms where pydantic takes ~100 ms, which alone would break the start-up
-budget of `ssoctl app list` (benchmarks/startup.py). msgspec stops at the first error,
+budget of `ssoctl app list` (benchmarks/bench_startup.py). msgspec stops at the first error,
 so `validate()` below walks the type hints to report every problem at once.
 
 No `from __future__ import annotations` here, unlike the rest of ssoctl: msgspec and

@@ -12,7 +12,7 @@ from ssoctl.cli import init_cmd
 from ssoctl.cli.common import STATE, ErrorBoundary
 
 # Command groups, imported only when used: `ssoctl --version` and `ssoctl app list`
-# never build the other groups (benchmarks/startup.py measures this).
+# never build the other groups (benchmarks/bench_startup.py measures this).
 LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "gallery": ("ssoctl.cli.gallery_cmd", "app"),
     "app": ("ssoctl.cli.app_cmd", "app"),

@@ -1,6 +1,6 @@
 """Plain column tables for list commands.
 
-Deliberately not rich: `app list` is on the start-up budget (benchmarks/startup.py) and
+Deliberately not rich: `app list` is on the start-up budget (benchmarks/bench_startup.py) and
 rich's table machinery costs ~30 ms to import; lists also stay easy to grep and cut.
 """
 

@@ -1,6 +1,6 @@
 """Start-up budget: `ssoctl --version` and `ssoctl app list` against `import typer`.
 
-Run: python benchmarks/startup.py [--runs N]
+Run: python benchmarks/bench_startup.py [--runs N]
 Prints the median wall time of each command and its ratio to the reference measured in
 the same run (python -c "import typer"). Budget: --version <= 1.3x, app list <= 2.0x.
 """

@@ -1,6 +1,6 @@
 """Signing budget: ssoctl's issue path against raw RSA and other signers, in one run.
 
-Run: python benchmarks/signing.py [--seconds S]
+Run: python benchmarks/bench_signing.py [--seconds S]
 Measures, on one core:
   - ssoctl issue path: build the Response + sign the Assertion + serialize;
   - the floor: cryptography's raw RSA-2048 PKCS#1 v1.5 SHA-256 signatures;
@@ -22,6 +22,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from lxml import etree
 
 from ssoctl import certs
 from ssoctl.saml import response, signing
@@ -89,7 +90,7 @@ def main() -> int:
     results["ssoctl issue (build+sign+serialize)"] = rate(ssoctl_issue, args.seconds)
 
     try:
-        import xmlsec  # type: ignore[import-untyped]
+        import xmlsec
         from lxml import etree
 
         xkey = xmlsec.Key.from_file(str(KEY), xmlsec.constants.KeyDataFormatPem)
@@ -98,6 +99,7 @@ def main() -> int:
         def python_xmlsec() -> bytes:
             root, _rid, aid = response.build(the_spec, new_id)
             assertion = root.find(f"{{{NS['saml']}}}Assertion")
+            assert assertion is not None
             template = xmlsec.template.create(
                 assertion, xmlsec.constants.TransformExclC14N, xmlsec.constants.TransformRsaSha256
             )
@@ -126,7 +128,8 @@ def main() -> int:
     except Exception as exc:  # pysaml2 missing or xmlsec1 missing
         print(f"pysaml2 skipped: {type(exc).__name__}: {exc}")
 
-    signed = signing.sign(*_assertion_to_sign(the_spec, new_id), key, cert)
+    to_sign, assertion_id = _assertion_to_sign(the_spec, new_id)
+    signed = signing.sign(to_sign, assertion_id, key, cert)
     from lxml import etree as et
 
     signed_bytes = et.tostring(signed)
@@ -154,7 +157,9 @@ def main() -> int:
     return 0 if all(ok for _l, ok in verdicts) else 1
 
 
-def _assertion_to_sign(the_spec: response.ResponseSpec, new_id: Callable[[], str]):  # type: ignore[no-untyped-def]
+def _assertion_to_sign(
+    the_spec: response.ResponseSpec, new_id: Callable[[], str]
+) -> tuple[etree._Element, str]:
     root, _rid, aid = response.build(the_spec, new_id)
     assertion = root.find(f"{{{NS['saml']}}}Assertion")
     assert assertion is not None
