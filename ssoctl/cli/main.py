@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from ssoctl.cli import init_cmd
+from ssoctl.cli import init_cmd, validate_cmd
 from ssoctl.cli.common import STATE, ErrorBoundary
 
 # Command groups, imported only when used: `ssoctl --version` and `ssoctl app list`
@@ -80,6 +80,7 @@ def main(
 
 
 init_cmd.register(app)
+validate_cmd.register(app)
 
 
 @app.command()

@@ -1,0 +1,90 @@
+"""`ssoctl validate`: the CI gate."""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+
+from ssoctl.cli.common import parse_now, tenant_path
+
+
+class ReportFormat(str, Enum):
+    auto = "auto"
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    junit = "junit"
+    github = "github"
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)
+
+
+def validate(
+    files: list[Path] = typer.Argument(None, help="Tenant files (default: --tenant)."),
+    fmt: ReportFormat = typer.Option(
+        ReportFormat.auto, "--format", "-f", help="auto = github under GitHub Actions, else text."
+    ),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write the report here."),
+    strict: bool = typer.Option(False, "--strict", help="Warnings fail too (exit 1)."),
+    select: list[str] = typer.Option([], "--select", help="Only these rules (comma-separated)."),
+    ignore: list[str] = typer.Option([], "--ignore", help="Skip these rules (comma-separated)."),
+    now_text: str | None = typer.Option(None, "--now", help="Check expiry at this instant."),
+    list_rules: bool = typer.Option(False, "--list-rules", help="List the rules and exit."),
+    explain: str | None = typer.Option(None, "--explain", help="Explain one rule and exit."),
+) -> None:
+    """Check tenant files: every finding with rule, severity, file:line:col and the fix.
+
+    Exit 0 no errors (warnings allowed unless --strict); 1 errors, or warnings under
+    --strict; 2 usage error; 3 a file could not be read at all.
+    """
+    from ssoctl.errors import UsageError
+    from ssoctl.rules import load_all
+
+    registry = load_all()
+    if list_rules:
+        for rule in registry.values():
+            sys.stdout.write(f"{rule.id:<22} {rule.severity.value:<8} {rule.summary}\n")
+        return
+    if explain is not None:
+        if explain not in registry:
+            raise UsageError(f"unknown rule {explain!r}; rules: {', '.join(registry)}.")
+        rule = registry[explain]
+        sys.stdout.write(f"{rule.id} ({rule.severity.value})\n\n{rule.doc}\n")
+        return
+    from ssoctl.report import reporters
+    from ssoctl.validate import selected_rules
+    from ssoctl.validate import validate as run
+
+    rule_ids = selected_rules(_split(select), _split(ignore))
+    targets = list(files) if files else [tenant_path()]
+    result = run([(p, str(p)) for p in targets], parse_now(now_text), rule_ids, strict)
+    chosen = fmt.value
+    if chosen == "auto":
+        chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    if chosen == "text":
+        from ssoctl.report import text
+
+        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        report = text.render(result, color=color)
+    else:
+        report = reporters()[chosen](result)
+    if output is not None:
+        from ssoctl.tenant import write_atomic
+
+        write_atomic(output, report.encode("utf-8"), mode=0o644)
+    else:
+        sys.stdout.write(report)
+    if result.unreadable:
+        raise typer.Exit(3)
+    if result.failed:
+        raise typer.Exit(1)

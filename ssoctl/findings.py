@@ -1,0 +1,67 @@
+"""Findings and the Result between the validation engine and the reporters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Severity(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem: which rule, how bad, what to do, and where (1-based line/col)."""
+
+    rule: str
+    severity: Severity
+    message: str
+    file: str
+    line: int = 1
+    col: int = 1
+    path: str | None = None
+
+
+@dataclass
+class FileResult:
+    file: str
+    findings: list[Finding] = field(default_factory=list)
+    unreadable: str | None = None  # why the file could not be read at all
+    source_lines: list[str] = field(default_factory=list)
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity is severity)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: str
+    severity: Severity
+    summary: str
+    doc: str
+
+
+@dataclass
+class Result:
+    files: list[FileResult]
+    rules: list[RuleInfo]  # the rules that ran, for SARIF and JUnit
+    strict: bool = False
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.files for f in r.findings]
+
+    def count(self, severity: Severity) -> int:
+        return sum(r.count(severity) for r in self.files)
+
+    @property
+    def failed(self) -> bool:
+        """Exit 1: errors, or warnings under --strict."""
+        return self.count(Severity.error) > 0 or (self.strict and self.count(Severity.warning) > 0)
+
+    @property
+    def unreadable(self) -> bool:
+        return any(r.unreadable for r in self.files)

@@ -1,0 +1,44 @@
+"""A versioned JSON document of every finding."""
+
+from __future__ import annotations
+
+import json
+
+from ssoctl import __version__
+from ssoctl.findings import Result, Severity
+
+SCHEMA_VERSION = 1
+
+
+def render(result: Result) -> str:
+    document = {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": "ssoctl", "version": __version__},
+        "summary": {
+            "files": len(result.files),
+            "errors": result.count(Severity.error),
+            "warnings": result.count(Severity.warning),
+            "infos": result.count(Severity.info),
+            "unreadable": sum(1 for f in result.files if f.unreadable),
+            "failed": result.failed or result.unreadable,
+        },
+        "files": [
+            {
+                "file": f.file,
+                "unreadable": f.unreadable,
+                "findings": [
+                    {
+                        "rule": x.rule,
+                        "severity": x.severity.value,
+                        "message": x.message,
+                        "line": x.line,
+                        "column": x.col,
+                        "path": x.path,
+                    }
+                    for x in f.findings
+                ],
+            }
+            for f in result.files
+        ],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

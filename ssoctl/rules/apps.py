@@ -1,0 +1,285 @@
+"""Rules about apps: URLs, gallery endpoints, SSO mode, claims."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from difflib import SequenceMatcher
+
+from ssoctl import gallery
+from ssoctl.findings import Finding, Severity
+from ssoctl.model import App
+from ssoctl.rules import Context, register
+from ssoctl.urls import MAX_REPLY_URLS, format_problems, host_of, https_problem
+
+
+def _url_fields(app: App) -> Iterator[tuple[str, int | None, str]]:
+    for i, url in enumerate(app.identifiers):
+        if "://" in url:
+            yield "identifiers", i, url
+    for i, url in enumerate(app.reply_urls):
+        yield "reply_urls", i, url
+    for key in ("sign_on_url", "logout_url"):
+        value = getattr(app, key)
+        if value:
+            yield key, None, value
+
+
+def _path(name: str, key: str, index: int | None) -> tuple[str | int, ...]:
+    return ("apps", name, key) if index is None else ("apps", name, key, index)
+
+
+@register("url-https", Severity.error)
+def url_https(ctx: Context) -> Iterator[Finding]:
+    """Identifier, Reply, Sign-on and Logout URLs use https.
+
+    Entra accepts http only for localhost. An http Reply URL cannot be saved in Entra,
+    and a Response posted over http would expose the assertion. Fix: use the https URL
+    the SP documents.
+    """
+    for name, app in ctx.model.apps.items():
+        for key, index, url in _url_fields(app):
+            problem = https_problem(url)
+            if problem:
+                yield ctx.finding(
+                    "url-https",
+                    f"{problem}; change {key} of app {name!r} to https.",
+                    *_path(name, key, index),
+                )
+
+
+@register("url-format", Severity.error)
+def url_format(ctx: Context) -> Iterator[Finding]:
+    """Reply URLs follow Entra's format rules.
+
+    At most 256 characters and at most 256 Reply URLs per app; none of ``! $ ' ( ) , ;``;
+    no fragment, no wildcard (discouraged by Entra: a warning), no explicit `:443`, no
+    surrounding whitespace. Reply URLs are matched case-sensitively (AADSTS50011 when
+    the SP asks for one that differs).
+    """
+    for name, app in ctx.model.apps.items():
+        if len(app.reply_urls) > MAX_REPLY_URLS:
+            yield ctx.finding(
+                "url-format",
+                f"app {name!r} has {len(app.reply_urls)} Reply URLs; "
+                f"Entra allows {MAX_REPLY_URLS}.",
+                "apps",
+                name,
+                "reply_urls",
+            )
+        for index, url in enumerate(app.reply_urls):
+            for problem in format_problems(url):
+                severity = Severity.warning if "wildcard" in problem else None
+                yield ctx.finding(
+                    "url-format",
+                    f"Reply URL {problem}.",
+                    "apps",
+                    name,
+                    "reply_urls",
+                    index,
+                    severity=severity,
+                )
+
+
+def _lookalike(host: str, known: set[str]) -> str | None:
+    for candidate in known:
+        if host != candidate and SequenceMatcher(None, host, candidate).ratio() >= 0.8:
+            return candidate
+    return None
+
+
+@register("gallery-endpoint", Severity.error)
+def gallery_endpoint(ctx: Context) -> Iterator[Finding]:
+    """Identifier and Reply URL match the template's known endpoints.
+
+    For RingCentral the values are exact per region (`us`, `euro`); a Reply URL of one
+    region with an Identifier of another, a `region:` that disagrees with the URLs, and a
+    look-alike host (`ssoeuro.ringcentral.co`) are errors. For Mitel the values must
+    match the platform's pattern. A wrong Identifier gives AADSTS700016 at sign-in; a
+    wrong Reply URL gives AADSTS50011.
+    """
+    templates = gallery.templates()
+    for name, app in ctx.model.apps.items():
+        template = templates.get(app.template)
+        if template is None:
+            yield ctx.finding(
+                "gallery-endpoint",
+                f"app {name!r} uses template "
+                f"{app.template!r}, which the gallery does not have "
+                f"({', '.join(templates)}).",
+                "apps",
+                name,
+                "template",
+            )
+            continue
+        chosen = app.region or app.platform
+        key = "region" if app.region else "platform"
+        if template.variant_kind and chosen not in template.variants:
+            valid = ", ".join(template.variants)
+            where = ("apps", name, key) if chosen else ("apps", name)
+            yield ctx.finding(
+                "gallery-endpoint",
+                f"app {name!r}: {template.variant_kind} {chosen!r} is not one of {valid}.",
+                *where,
+            )
+            continue
+        variant = template.variant(chosen)
+        yield from _exact(ctx, name, app, template, chosen, key)
+        for field, patterns in (
+            ("identifiers", template.identifier_patterns_for(variant)),
+            ("reply_urls", template.reply_url_patterns_for(variant)),
+        ):
+            if variant and getattr(variant, field):
+                continue  # exact values known: checked above
+            for index, url in enumerate(getattr(app, field)):
+                if patterns and not gallery.matches(url, patterns):
+                    code = "AADSTS700016" if field == "identifiers" else "AADSTS50011"
+                    yield ctx.finding(
+                        "gallery-endpoint",
+                        f"{url!r} does not match "
+                        f"{template.display_name}'s pattern {' or '.join(patterns)}"
+                        f" ({code} at sign-in).",
+                        "apps",
+                        name,
+                        field,
+                        index,
+                    )
+
+
+def _exact(
+    ctx: Context, name: str, app: App, template: gallery.Template, chosen: str | None, key: str
+) -> Iterator[Finding]:
+    variant = template.variant(chosen)
+    if variant is None:
+        return
+    for field, code in (("identifiers", "AADSTS700016"), ("reply_urls", "AADSTS50011")):
+        expected: list[str] = getattr(variant, field)
+        if not expected:
+            continue
+        for index, url in enumerate(getattr(app, field)):
+            if url in expected:
+                continue
+            other = next(
+                (v for v, var in template.variants.items() if url in getattr(var, field)), None
+            )
+            known_hosts = {
+                host_of(u) for var in template.variants.values() for u in getattr(var, field)
+            }
+            lookalike = _lookalike(host_of(url), known_hosts)
+            if other:
+                message = (
+                    f"{url!r} is the {other} {template.variant_kind} value but the app "
+                    f"says {key} {chosen!r}; use {expected[0]!r} or set {key}: {other} "
+                    f"({code} at sign-in)."
+                )
+            elif lookalike:
+                message = (
+                    f"{url!r} has host {host_of(url)!r}, a look-alike of {lookalike!r}; "
+                    f"{template.display_name} {chosen} uses {expected[0]!r} ({code})."
+                )
+            else:
+                message = (
+                    f"{url!r} is not {template.display_name}'s {chosen} value "
+                    f"{expected[0]!r} ({code} at sign-in)."
+                )
+            yield ctx.finding("gallery-endpoint", message, "apps", name, field, index)
+
+
+@register("identifier-unique", Severity.error)
+def identifier_unique(ctx: Context) -> Iterator[Finding]:
+    """No Identifier is shared by two apps of one tenant.
+
+    Entra refuses a second app with the same Identifier; an SP's AuthnRequest would be
+    ambiguous. Fix: each app keeps its own entity ID.
+    """
+    seen: dict[str, str] = {}
+    for name, app in ctx.model.apps.items():
+        for index, identifier in enumerate(app.identifiers):
+            if identifier in seen and seen[identifier] != name:
+                yield ctx.finding(
+                    "identifier-unique",
+                    f"Identifier {identifier!r} is also used "
+                    f"by app {seen[identifier]!r}; Identifiers must be unique in a "
+                    "tenant.",
+                    "apps",
+                    name,
+                    "identifiers",
+                    index,
+                )
+            seen.setdefault(identifier, name)
+
+
+@register("sso-mode", Severity.error)
+def sso_mode(ctx: Context) -> Iterator[Finding]:
+    """The Sign-on URL fits the app's SSO mode.
+
+    SP-initiated apps (Mitel Connect) need a Sign-on URL, one of the template's choices:
+    without it, launching from My Apps sends an IdP-initiated Response the SP refuses.
+    IdP-initiated apps (RingCentral) with a Sign-on URL get a warning: Entra would then
+    send users to the SP instead of posting a Response.
+    """
+    for name, app in ctx.model.apps.items():
+        template = gallery.templates().get(app.template)
+        if template is None:
+            continue
+        choices = template.sign_on_urls_for(template.variant(app.region or app.platform))
+        if template.sso_mode == "sp-initiated":
+            if not app.sign_on_url:
+                hint = f" such as {choices[0]!r}" if choices else ""
+                yield ctx.finding(
+                    "sso-mode",
+                    f"app {name!r} is SP-initiated and needs a sign_on_url{hint}.",
+                    "apps",
+                    name,
+                )
+            elif choices and app.sign_on_url not in choices:
+                yield ctx.finding(
+                    "sso-mode",
+                    f"Sign-on URL {app.sign_on_url!r} is not one of {', '.join(choices)}.",
+                    "apps",
+                    name,
+                    "sign_on_url",
+                )
+        elif template.sso_mode == "idp-initiated" and app.sign_on_url:
+            yield ctx.finding(
+                "sso-mode",
+                f"app {name!r} is IdP-initiated; a Sign-on URL makes "
+                "Entra send users to the SP instead of posting a Response; "
+                "remove it.",
+                "apps",
+                name,
+                "sign_on_url",
+                severity=Severity.warning,
+            )
+
+
+@register("required-claims", Severity.error)
+def required_claims(ctx: Context) -> Iterator[Finding]:
+    """The template's required claims are configured, from the right source.
+
+    RingCentral needs `http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress`
+    from `user.mail`; without it RingCentral cannot match the user and refuses the sign-in.
+    """
+    for name, app in ctx.model.apps.items():
+        template = gallery.templates().get(app.template)
+        if template is None:
+            continue
+        for claim, source in template.required_claims.items():
+            got = app.claims.get(claim)
+            if got is None:
+                yield ctx.finding(
+                    "required-claims",
+                    f"app {name!r} lacks the claim {claim} "
+                    f"({source}), which {template.display_name} requires.",
+                    "apps",
+                    name,
+                    "claims" if app.claims else "template",
+                )
+            elif got != source:
+                yield ctx.finding(
+                    "required-claims",
+                    f"claim {claim} reads {got}; {template.display_name} expects {source}.",
+                    "apps",
+                    name,
+                    "claims",
+                    claim,
+                )

@@ -1,0 +1,263 @@
+"""Rules about signing certificates and their keys."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+
+from cryptography import x509
+
+from ssoctl import certs
+from ssoctl.errors import SsoctlError
+from ssoctl.findings import Finding, Severity
+from ssoctl.model import SigningSet
+from ssoctl.rules import Context, register
+
+NOTICE_DAYS = (60, 30, 7)  # Entra's expiry notification schedule
+
+
+def _cert(ctx: Context, name: str) -> x509.Certificate | None:
+    entry = ctx.model.certificate(name)
+    if entry is None:
+        return None
+    return _load(str(ctx.loaded.resolve(entry.cert)))
+
+
+@cache
+def _load(path: str) -> x509.Certificate | None:
+    try:
+        return certs.load_certificate(Path(path))
+    except SsoctlError:
+        return None
+
+
+def _sets(ctx: Context) -> Iterator[tuple[str, SigningSet | None, tuple[str | int, ...]]]:
+    """Each signing set in use: (who uses it, the set, where it stands)."""
+    model = ctx.model
+    default_users = [n for n, a in model.apps.items() if a.signing is None]
+    if model.signing is not None or default_users:
+        yield (
+            "the tenant default set"
+            + (f" (used by {', '.join(default_users)})" if default_users else ""),
+            model.signing,
+            ("signing",) if model.signing is not None else (),
+        )
+    for name, app in model.apps.items():
+        if app.signing is not None:
+            yield f"app {name!r}", app.signing, ("apps", name, "signing")
+
+
+@register("cert-file", Severity.error)
+def cert_file(ctx: Context) -> Iterator[Finding]:
+    """Every certificate file of the keyring exists and holds an X.509 certificate."""
+    for index, entry in enumerate(ctx.model.certificates):
+        if _cert(ctx, entry.name) is None:
+            yield ctx.finding(
+                "cert-file",
+                f"certificate {entry.name!r}: {entry.cert} is missing or not a certificate.",
+                "certificates",
+                index,
+                "cert",
+            )
+        if entry.key and not ctx.loaded.resolve(entry.key).exists():
+            yield ctx.finding(
+                "cert-file",
+                f"certificate {entry.name!r}: key file {entry.key} "
+                "does not exist; nothing can be signed with it.",
+                "certificates",
+                index,
+                "key",
+                severity=Severity.warning,
+            )
+
+
+@register("cert-expiry", Severity.error)
+def cert_expiry(ctx: Context) -> Iterator[Finding]:
+    """The active certificate of every signing set in use is valid, and not about to expire.
+
+    An expired or not-yet-valid active certificate is an error, and so is a set with no
+    active certificate (nothing can sign). Within 60, 30 or 7 days of expiry (Entra's
+    notification schedule) it is a warning with the days left.
+    """
+    for who, sset, where in _sets(ctx):
+        if sset is None or not sset.active:
+            yield ctx.finding(
+                "cert-expiry",
+                f"{who} has no active signing certificate; "
+                "create one with `ssoctl cert new --activate`.",
+                *where,
+            )
+            continue
+        cert = _cert(ctx, sset.active)
+        if cert is None:
+            continue  # cert-file reports it
+        validity = certs.validity(cert)
+        state = validity.state(ctx.now)
+        at = (*where, "active") if where else ()
+        if state == "expired":
+            yield ctx.finding(
+                "cert-expiry",
+                f"the active certificate {sset.active!r} of {who} "
+                f"expired on {validity.not_after:%Y-%m-%d}; sign-ins fail. "
+                "Activate a valid one.",
+                *at,
+            )
+        elif state == "not-yet-valid":
+            yield ctx.finding(
+                "cert-expiry",
+                f"the active certificate {sset.active!r} of {who} "
+                f"is not valid before {validity.not_before:%Y-%m-%d}.",
+                *at,
+            )
+        else:
+            days = validity.days_left(ctx.now)
+            notice = next((d for d in sorted(NOTICE_DAYS) if days <= d), None)
+            if notice is not None:
+                yield ctx.finding(
+                    "cert-expiry",
+                    f"the active certificate {sset.active!r} of "
+                    f"{who} expires in {days} days "
+                    f"({validity.not_after:%Y-%m-%d}); roll it over.",
+                    *at,
+                    severity=Severity.warning,
+                )
+
+
+@register("rollover", Severity.warning)
+def rollover(ctx: Context) -> Iterator[Finding]:
+    """The active certificate expires within 60 days and no successor is waiting.
+
+    Entra's rollover: create the next certificate (inactive), give it to the SP, then
+    activate it. Start now: `ssoctl cert new` in that set.
+    """
+    for who, sset, where in _sets(ctx):
+        if sset is None or not sset.active:
+            continue
+        active = _cert(ctx, sset.active)
+        if active is None:
+            continue
+        end = certs.validity(active).not_after
+        if (end - ctx.now).days > 60 or end < ctx.now:
+            continue
+        successors = [
+            n
+            for n in sset.certificates
+            if n != sset.active and (c := _cert(ctx, n)) is not None and c.not_valid_after_utc > end
+        ]
+        if not successors:
+            yield ctx.finding(
+                "rollover",
+                f"{who}: {sset.active!r} expires "
+                f"{end:%Y-%m-%d} and no inactive successor exists; run "
+                "`ssoctl cert new` for it.",
+                *where,
+            )
+
+
+@register("cert-strength", Severity.error)
+def cert_strength(ctx: Context) -> Iterator[Finding]:
+    """Keys and algorithms are strong enough, and each key matches its certificate.
+
+    RSA under 2048 bits is an error; SHA-1 (for signing, or in the certificate) is a
+    warning; a key that does not match its certificate is an error.
+    """
+    for index, entry in enumerate(ctx.model.certificates):
+        cert = _cert(ctx, entry.name)
+        if cert is None:
+            continue
+        bits = certs.key_bits(cert)
+        if bits is None or bits < 2048:
+            yield ctx.finding(
+                "cert-strength",
+                f"certificate {entry.name!r} has a "
+                f"{bits or 'non-RSA'}-bit key; Entra needs RSA 2048 or more.",
+                "certificates",
+                index,
+                "cert",
+            )
+        digest = cert.signature_hash_algorithm
+        if digest is not None and digest.name == "sha1":
+            yield ctx.finding(
+                "cert-strength",
+                f"certificate {entry.name!r} is signed with SHA-1.",
+                "certificates",
+                index,
+                "cert",
+                severity=Severity.warning,
+            )
+        if entry.key:
+            key_path = ctx.loaded.resolve(entry.key)
+            if key_path.exists() and not certs.is_encrypted_pem(key_path):
+                try:
+                    key = certs.load_private_key(key_path, None)
+                except SsoctlError:
+                    continue
+                if not certs.key_matches(cert, key):
+                    yield ctx.finding(
+                        "cert-strength",
+                        f"key {entry.key} does not match certificate {entry.cert}.",
+                        "certificates",
+                        index,
+                        "key",
+                    )
+    for who, sset, where in _sets(ctx):
+        if sset is not None and sset.algorithm == "sha1":
+            yield ctx.finding(
+                "cert-strength",
+                f"{who} signs with SHA-1; use sha256 (Entra's default).",
+                *where,
+                "algorithm",
+                severity=Severity.warning,
+            )
+
+
+@register("key-file", Severity.warning)
+def key_file(ctx: Context) -> Iterator[Finding]:
+    """Private key files are private.
+
+    A key readable by group or others, or a key inside a git work tree that git does not
+    ignore (it would be committed), is a warning. Fix: `chmod 600`, and add the key to
+    `.gitignore`.
+    """
+    for index, entry in enumerate(ctx.model.certificates):
+        if not entry.key:
+            continue
+        path = ctx.loaded.resolve(entry.key)
+        if not path.exists():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            yield ctx.finding(
+                "key-file",
+                f"key {entry.key} has mode {mode:o}; run `chmod 600 {entry.key}`.",
+                "certificates",
+                index,
+                "key",
+            )
+        if _tracked_by_git(path):
+            yield ctx.finding(
+                "key-file",
+                f"key {entry.key} is in a git work tree and not "
+                "ignored; add it to .gitignore (or move it out).",
+                "certificates",
+                index,
+                "key",
+            )
+
+
+def _tracked_by_git(path: Path) -> bool:
+    """True when `path` lies in a git work tree and git does not ignore it."""
+    try:
+        ignored = subprocess.run(
+            ["git", "-C", str(path.parent), "check-ignore", "-q", path.name],
+            capture_output=True,
+            timeout=10,
+            check=False,
+            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return ignored.returncode == 1  # 0 ignored, 1 not ignored, 128 not a repository
