@@ -38,7 +38,7 @@ def render(result: Result) -> str:
     ]
     results = []
     for finding in result.findings:
-        item = {
+        item: dict[str, object] = {
             "ruleId": finding.rule,
             "level": LEVEL[finding.severity],
             "message": {"text": finding.message},

@@ -58,7 +58,7 @@ def no_assignments(ctx: Context) -> Iterator[Finding]:
 
     Gallery apps require assignment: every user would get AADSTS50105.
     """
-    for name, app in ctx.model.apps.items():
+    for name in ctx.model.apps:
         if not ctx.model.assigned_users(name):
             yield ctx.finding(
                 "no-assignments",
