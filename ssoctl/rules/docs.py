@@ -22,8 +22,9 @@ def markdown() -> str:
         "| rule | severity | checks |",
         "|---|---|---|",
     ]
-    lines += [f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.summary} |"
-              for r in registry.values()]
+    lines += [
+        f"| [`{r.id}`](#{r.id}) | {r.severity.value} | {r.summary} |" for r in registry.values()
+    ]
     for rule in registry.values():
         body = rule.doc.strip().splitlines()
         lines += ["", f"## {rule.id}", "", f"Severity: {rule.severity.value}.", "", *body]
