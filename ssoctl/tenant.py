@@ -16,15 +16,10 @@ import contextlib
 import io
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.constructor import DuplicateKeyError
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from typing import Any, Protocol
 
 from ssoctl.errors import InvalidInputError, Location, OperationError
 from ssoctl.model import Tenant, validate
@@ -42,12 +37,30 @@ class SchemaProblem:
     col: int
 
 
+class Positions(Protocol):
+    def position(self, path: Sequence[str | int], *, at_key: bool = False) -> tuple[int, int]: ...
+
+
+class RoundTripPositions:
+    """Positions read from ruamel.yaml's round-trip nodes."""
+
+    def __init__(self, doc: Any) -> None:
+        self.doc = doc
+
+    def position(self, path: Sequence[str | int], *, at_key: bool = False) -> tuple[int, int]:
+        return position(self.doc, list(path), at_key=at_key)
+
+
 @dataclass
 class LoadedTenant:
+    """A validated tenant. `doc` is the round-trip document when loaded for an edit,
+    plain data otherwise; `positions` answers line:col either way."""
+
     path: Path
     text: str
-    doc: CommentedMap
+    doc: Any
     model: Tenant
+    positions: Positions
 
     @property
     def folder(self) -> Path:
@@ -58,11 +71,13 @@ class LoadedTenant:
         return (self.folder / relative).resolve()
 
     def locate(self, *path: str | int) -> Location:
-        line, col = position(self.doc, path)
+        line, col = self.positions.position(path)
         return Location(str(self.path), line, col, dotted(path))
 
 
-def _yaml() -> YAML:
+def _yaml() -> Any:
+    from ruamel.yaml import YAML  # only edits need the round-trip loader (start-up)
+
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.allow_duplicate_keys = False
@@ -94,8 +109,12 @@ def read_text(path: Path) -> str:
         raise OperationError(f"cannot read {path}: {exc.strerror}.") from None
 
 
-def parse_yaml(text: str, filename: str) -> CommentedMap:
+def parse_yaml(text: str, filename: str) -> Any:
     """Parse YAML text into a round-trip document. Syntax and duplicate keys are errors."""
+    from ruamel.yaml.comments import CommentedMap
+    from ruamel.yaml.constructor import DuplicateKeyError
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
     try:
         doc = _yaml().load(text)
     except DuplicateKeyError as exc:
@@ -121,11 +140,7 @@ def parse_yaml(text: str, filename: str) -> CommentedMap:
     except YAMLError as exc:
         raise InvalidInputError(f"YAML error: {exc}", location=Location(filename)) from None
     if not isinstance(doc, CommentedMap):
-        raise InvalidInputError(
-            "the tenant file must be a YAML mapping with version, tenant, users, groups, apps.",
-            location=Location(filename, 1, 1),
-            hint="start from `ssoctl init` or examples/contoso/tenant.yaml.",
-        )
+        raise _not_a_mapping(filename)
     return doc
 
 
@@ -147,6 +162,8 @@ def position(
 
     A scalar points at its value, a container (or, with `at_key`, the last key) at its key.
     """
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
     line, col = 1, 1
     node = doc
     for index, part in enumerate(path):
@@ -173,12 +190,12 @@ def dotted(path: tuple[str | int, ...] | list[str | int]) -> str:
     return out
 
 
-def schema_problems(doc: CommentedMap) -> tuple[Tenant | None, list[SchemaProblem]]:
-    """Validate a parsed document; every problem with its key path and position."""
-    model, problems = validate(to_plain(doc))
+def schema_problems(data: Any, positions: Positions) -> tuple[Tenant | None, list[SchemaProblem]]:
+    """Validate plain data; every problem with its key path and position."""
+    model, problems = validate(data)
     located = []
     for problem in problems:
-        line, col = position(doc, problem.path, at_key=problem.at_key)
+        line, col = positions.position(problem.path, at_key=problem.at_key)
         located.append(
             SchemaProblem(problem.message + ".", dotted(problem.path) or "(top)", line, col)
         )
@@ -186,14 +203,36 @@ def schema_problems(doc: CommentedMap) -> tuple[Tenant | None, list[SchemaProble
 
 
 def load(path: Path) -> LoadedTenant:
-    """Read, parse and validate a tenant file. Raises InvalidInputError with all problems."""
-    text = read_text(path)
-    return load_text(text, path)
+    """Read, parse and validate a tenant file for reading (fast loader; see yamlfast).
+    Raises InvalidInputError with all problems."""
+    return load_text(read_text(path), path)
 
 
 def load_text(text: str, path: Path) -> LoadedTenant:
+    from ssoctl.yamlfast import compose
+
+    data, positions = compose(text, str(path))
+    if not isinstance(data, dict):
+        raise _not_a_mapping(str(path))
+    return _validated(text, path, data, data, positions)
+
+
+def load_roundtrip(text: str, path: Path) -> LoadedTenant:
+    """Load for an edit: the document keeps comments, order and quoting."""
     doc = parse_yaml(text, str(path))
-    model, problems = schema_problems(doc)
+    return _validated(text, path, doc, to_plain(doc), RoundTripPositions(doc))
+
+
+def _not_a_mapping(filename: str) -> InvalidInputError:
+    return InvalidInputError(
+        "the tenant file must be a YAML mapping with version, tenant, users, groups, apps.",
+        location=Location(filename, 1, 1),
+        hint="start from `ssoctl init` or examples/contoso/tenant.yaml.",
+    )
+
+
+def _validated(text: str, path: Path, doc: Any, data: Any, positions: Positions) -> LoadedTenant:
+    model, problems = schema_problems(data, positions)
     if model is None:
         first = problems[0]
         raise InvalidInputError(
@@ -203,10 +242,10 @@ def load_text(text: str, path: Path) -> LoadedTenant:
             location=Location(str(path), first.line, first.col),
             hint="fix each listed key; `ssoctl schema` prints the full schema.",
         )
-    return LoadedTenant(path=path, text=text, doc=doc, model=model)
+    return LoadedTenant(path=path, text=text, doc=doc, model=model, positions=positions)
 
 
-def dump(doc: CommentedMap) -> str:
+def dump(doc: Any) -> str:
     out = io.StringIO()
     _yaml().dump(doc, out)
     return out.getvalue()
@@ -266,7 +305,7 @@ def edit(path: Path, change: Edit) -> Any:
     which `edit` returns. Nothing is written if `change` raises or the result is invalid.
     """
     with _exclusive_lock(path):
-        loaded = load(path)
+        loaded = load_roundtrip(read_text(path), path)
         result = change(loaded)
         new_text = dump(loaded.doc)
         if new_text != loaded.text:

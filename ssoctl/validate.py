@@ -9,7 +9,8 @@ from pathlib import Path
 from ssoctl import rules as rules_pkg
 from ssoctl.errors import InvalidInputError, OperationError
 from ssoctl.findings import FileResult, Finding, Result, Severity
-from ssoctl.tenant import LoadedTenant, parse_yaml, read_text, schema_problems
+from ssoctl.tenant import LoadedTenant, read_text, schema_problems
+from ssoctl.yamlfast import compose
 
 
 def selected_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[str]:
@@ -42,7 +43,7 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
             result.findings.append(finding)
 
     try:
-        doc = parse_yaml(text, display)
+        data, positions = compose(text, display)
     except InvalidInputError as exc:
         rule = "schema" if exc.message.startswith("duplicate key") else "syntax"
         loc = exc.location
@@ -57,7 +58,19 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
             )
         )
         return result
-    model, problems = schema_problems(doc)
+    if not isinstance(data, dict):
+        keep(
+            Finding(
+                "schema",
+                Severity.error,
+                "the file must be a YAML mapping with version, tenant, users, groups and apps.",
+                display,
+                1,
+                1,
+            )
+        )
+        return result
+    model, problems = schema_problems(data, positions)
     for problem in problems:
         keep(
             Finding(
@@ -72,7 +85,7 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
         )
     if model is None:
         return result
-    ctx = rules_pkg.Context(LoadedTenant(path, text, doc, model), now, display)
+    ctx = rules_pkg.Context(LoadedTenant(path, text, data, model, positions), now, display)
     registry = rules_pkg.load_all()
     for rule_id in rule_ids:
         check = registry[rule_id].check

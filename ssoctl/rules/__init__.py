@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ssoctl.findings import Finding, RuleInfo, Severity
-from ssoctl.tenant import LoadedTenant, dotted, position
+from ssoctl.tenant import LoadedTenant, dotted
 
 
 @dataclass
@@ -29,7 +29,7 @@ class Context:
     def finding(
         self, rule: str, message: str, *path: str | int, severity: Severity | None = None
     ) -> Finding:
-        line, col = position(self.loaded.doc, path)
+        line, col = self.loaded.positions.position(path)
         return Finding(
             rule=rule,
             severity=severity or REGISTRY[rule].severity,

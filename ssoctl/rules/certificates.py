@@ -26,8 +26,21 @@ def _cert(ctx: Context, name: str) -> x509.Certificate | None:
     return _load(str(ctx.loaded.resolve(entry.cert)))
 
 
-@cache
+def _stamp(path: str) -> tuple[int, int] | None:
+    """Part of each cache key, so a file changed on disk is read again."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size
+
+
 def _load(path: str) -> x509.Certificate | None:
+    return _load_cached(path, _stamp(path))
+
+
+@cache
+def _load_cached(path: str, _stamp: tuple[int, int] | None) -> x509.Certificate | None:
     try:
         return certs.load_certificate(Path(path))
     except SsoctlError:
@@ -48,6 +61,23 @@ def _sets(ctx: Context) -> Iterator[tuple[str, SigningSet | None, tuple[str | in
     for name, app in model.apps.items():
         if app.signing is not None:
             yield f"app {name!r}", app.signing, ("apps", name, "signing")
+
+
+@cache
+def _key_matches(
+    key_file: str, cert_file: str, _key_stamp: object, _cert_stamp: object
+) -> bool | None:
+    """None when the key cannot be checked without a passphrase (or is unreadable).
+    Cached: loading an RSA key validates it (~30 ms), and many files share one key."""
+    key_path = Path(key_file)
+    cert = _load(cert_file)
+    if cert is None or not key_path.exists() or certs.is_encrypted_pem(key_path):
+        return None
+    try:
+        key = certs.load_private_key(key_path, None)
+    except SsoctlError:
+        return None
+    return certs.key_matches(cert, key)
 
 
 @register("cert-file", Severity.error)
@@ -189,20 +219,17 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
                 severity=Severity.warning,
             )
         if entry.key:
-            key_path = ctx.loaded.resolve(entry.key)
-            if key_path.exists() and not certs.is_encrypted_pem(key_path):
-                try:
-                    key = certs.load_private_key(key_path, None)
-                except SsoctlError:
-                    continue
-                if not certs.key_matches(cert, key):
-                    yield ctx.finding(
-                        "cert-strength",
-                        f"key {entry.key} does not match certificate {entry.cert}.",
-                        "certificates",
-                        index,
-                        "key",
-                    )
+            key_file = str(ctx.loaded.resolve(entry.key))
+            cert_path = str(ctx.loaded.resolve(entry.cert))
+            matches = _key_matches(key_file, cert_path, _stamp(key_file), _stamp(cert_path))
+            if matches is False:
+                yield ctx.finding(
+                    "cert-strength",
+                    f"key {entry.key} does not match certificate {entry.cert}.",
+                    "certificates",
+                    index,
+                    "key",
+                )
     for who, sset, where in _sets(ctx):
         if sset is not None and sset.algorithm == "sha1":
             yield ctx.finding(
@@ -250,6 +277,8 @@ def key_file(ctx: Context) -> Iterator[Finding]:
 
 def _tracked_by_git(path: Path) -> bool:
     """True when `path` lies in a git work tree and git does not ignore it."""
+    if not _in_work_tree(str(path.parent)):
+        return False
     try:
         ignored = subprocess.run(
             ["git", "-C", str(path.parent), "check-ignore", "-q", path.name],
@@ -261,3 +290,18 @@ def _tracked_by_git(path: Path) -> bool:
     except (OSError, subprocess.TimeoutExpired):
         return False
     return ignored.returncode == 1  # 0 ignored, 1 not ignored, 128 not a repository
+
+
+@cache
+def _in_work_tree(folder: str) -> bool:
+    """One `git rev-parse` per folder: most key folders are shared by many tenant files."""
+    try:
+        probe = subprocess.run(
+            ["git", "-C", folder, "rev-parse", "--is-inside-work-tree"],
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return probe.returncode == 0 and probe.stdout.strip() == b"true"
