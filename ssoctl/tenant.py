@@ -304,14 +304,38 @@ def edit(path: Path, change: Edit) -> Any:
     `change` mutates `loaded.doc` in place (round-trip nodes) and may return a value,
     which `edit` returns. Nothing is written if `change` raises or the result is invalid.
     """
+    return edit_reviewed(path, change).value
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    value: Any
+    old_text: str
+    new_text: str
+    written: bool
+
+
+def edit_reviewed(
+    path: Path,
+    change: Edit,
+    *,
+    write: bool = True,
+    review: Callable[[LoadedTenant, str], None] | None = None,
+) -> EditOutcome:
+    """`edit`, with a look at the result first: `review(new_loaded, new_text)` may raise
+    to refuse it; `write=False` computes everything and writes nothing (a dry run)."""
     with _exclusive_lock(path):
         loaded = load_roundtrip(read_text(path), path)
-        result = change(loaded)
+        value = change(loaded)
         new_text = dump(loaded.doc)
-        if new_text != loaded.text:
-            load_text(new_text, path)  # the edit must leave a valid file
-            write_atomic(path, new_text.encode("utf-8"))
-        return result
+        changed = new_text != loaded.text
+        if changed:
+            result = load_text(new_text, path)  # the edit must leave a valid file
+            if review is not None:
+                review(result, new_text)
+            if write:
+                write_atomic(path, new_text.encode("utf-8"))
+        return EditOutcome(value, loaded.text, new_text, write and changed)
 
 
 def create(path: Path, text: str) -> None:

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
-from ssoctl.cli.common import key_passphrase, load_tenant, new_typer, note, parse_now
+from ssoctl.cli.common import (
+    FORMAT_OPTION,
+    DataFormat,
+    emit_json,
+    key_passphrase,
+    load_tenant,
+    new_typer,
+    note,
+    parse_now,
+)
 
 app = new_typer("IdP metadata for the SP; the SP's metadata into the tenant file.")
 
@@ -63,3 +73,185 @@ def export(
         if key
         else f"wrote {out_path} (unsigned)"
     )
+
+
+def _obtain(source: str, allow_http: bool, max_bytes: int) -> tuple[bytes | Path, str]:
+    """A URL is fetched (fetch.py); anything else is a local file, streamed later."""
+    from ssoctl.errors import OperationError
+
+    if "://" in source:
+        from ssoctl.fetch import fetch
+
+        fetched = fetch(source, allow_http=allow_http, max_bytes=max_bytes)
+        return fetched.content, fetched.url
+    path = Path(source)
+    if not path.is_file():
+        raise OperationError(f"{source} does not exist (give a file or an https URL).")
+    if path.stat().st_size > max_bytes:
+        raise OperationError(
+            f"{source} is {path.stat().st_size:,} bytes; the limit is {max_bytes:,}.",
+            hint="this is not SP metadata ssoctl accepts.",
+        )
+    return path, source
+
+
+def _verify(source: bytes | Path, name: str, cert_file: Path, now: Any) -> str:
+    """Check the root signature against --cert: 'verified' or 'invalid: why'."""
+    from ssoctl import certs
+    from ssoctl.saml import signing, xml
+
+    cert = certs.load_certificate(cert_file)
+    data = source if isinstance(source, bytes) else source.read_bytes()
+    root = xml.parse(data, name, max_bytes=max(len(data), xml.MAX_BYTES))
+    if root.find(xml.tag("ds", "Signature")) is None:
+        return "invalid: the metadata is not signed"
+    try:
+        signing.verify(root, cert, at=now)
+    except signing.SignatureError as exc:
+        return f"invalid: {exc}"
+    return "verified"
+
+
+@app.command("inspect")
+def inspect(
+    source: str = typer.Argument(..., help="Metadata file or https URL."),
+    cert_file: Path | None = typer.Option(None, "--cert", help="Verify the signature (PEM)."),
+    entity_id: str | None = typer.Option(None, "--entity-id", help="Only this entity."),
+    allow_http: bool = typer.Option(False, "--allow-http", help="Allow http for localhost."),
+    fmt: DataFormat = FORMAT_OPTION,
+) -> None:
+    """Summarize SAML metadata (an entity or an aggregate, SP or IdP): endpoints, keys,
+    validity and signature status."""
+    from ssoctl.fetch import MAX_BYTES
+    from ssoctl.saml import spmetadata
+
+    obtained, name = _obtain(
+        source, allow_http, MAX_BYTES if "://" in source else spmetadata.MAX_FILE_BYTES
+    )
+    document = spmetadata.read(obtained, name, entity_id=entity_id)
+    if cert_file is not None:
+        document.signature = _verify(obtained, name, cert_file, parse_now(None))
+    if entity_id is not None and not document.entities:
+        from ssoctl.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"no entity {entity_id!r} among the {document.total_entities} in {name}."
+        )
+    data = {
+        "source": name,
+        "root": document.root,
+        "valid_until": document.valid_until,
+        "cache_duration": document.cache_duration,
+        "signature": document.signature,
+        "total_entities": document.total_entities,
+        "entities": [e.as_dict() for e in document.entities],
+    }
+    if fmt is DataFormat.json:
+        emit_json(data)
+    else:
+        _print_inspect(data)
+    if document.signature.startswith("invalid"):
+        raise typer.Exit(1)
+
+
+def _print_inspect(data: dict[str, Any]) -> None:
+    lines = [
+        f"{data['source']}: {data['root']}, {data['total_entities']} "
+        f"entit{'y' if data['total_entities'] == 1 else 'ies'}, signature "
+        f"{data['signature']}"
+    ]
+    if data["valid_until"] or data["cache_duration"]:
+        lines.append(f"  validUntil {data['valid_until']}  cacheDuration {data['cache_duration']}")
+    for e in data["entities"]:
+        lines.append(f"\n{e['entity_id']}  [{', '.join(e['roles']) or 'no SAML role'}]")
+        for label, key in (("ACS", "acs"), ("SLO", "slo"), ("SSO", "sso")):
+            for ep in e[key]:
+                extra = "".join(
+                    [
+                        f" index={ep['index']}" if ep["index"] is not None else "",
+                        " default" if ep["is_default"] else "",
+                    ]
+                )
+                lines.append(
+                    f"  {label:<4} {ep['binding'].rsplit(':', 1)[-1]:<14} {ep['location']}{extra}"
+                )
+        for fmt_uri in e["name_id_formats"]:
+            lines.append(f"  NameIDFormat {fmt_uri}")
+        for k in e["keys"]:
+            lines.append(
+                f"  key  {k['use']:<10} {k['subject']}  SHA-1 {k['thumbprint_sha1']}  "
+                f"expires {k['not_after']}" + (f"  ({k['problem']})" if k.get("problem") else "")
+            )
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+@app.command("import")
+def import_cmd(
+    source: str = typer.Argument(..., help="SP metadata file or https URL."),
+    app_name: str = typer.Option(..., "--app", help="The app to fill."),
+    entity_id: str | None = typer.Option(None, "--entity-id", help="The SP, in an aggregate."),
+    cert_file: Path | None = typer.Option(None, "--cert", help="Require a valid signature (PEM)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show the diff; write nothing."),
+    force: bool = typer.Option(False, "--force", help="Accept values the gallery rules refuse."),
+    allow_http: bool = typer.Option(False, "--allow-http", help="Allow http for localhost."),
+    now_text: str | None = typer.Option(None, "--now", help="Instant for validUntil (ISO)."),
+) -> None:
+    """Fill an app's Identifier, Reply URLs, Logout URL and SP certificate from the SP's
+    metadata, as Entra's "Upload metadata file" does. Shows the diff; writes atomically."""
+    from ssoctl import tenant
+    from ssoctl.cli.app_cmd import require_app
+    from ssoctl.cli.common import tenant_path
+    from ssoctl.errors import InvalidInputError
+    from ssoctl.fetch import MAX_BYTES
+    from ssoctl.saml import spmetadata
+    from ssoctl.spimport import apply_sp, pick_sp, refusals
+
+    now = parse_now(now_text)
+    path = tenant_path()
+    require_app(load_tenant(), app_name)
+    obtained, name = _obtain(source, allow_http, MAX_BYTES)
+    document = spmetadata.read(obtained, name, entity_id=entity_id)
+    if cert_file is not None:
+        status = _verify(obtained, name, cert_file, now)
+        if status != "verified":
+            raise InvalidInputError(
+                f"the signature of {name} does not verify with {cert_file} ({status}).",
+                hint="get the metadata from the SP again.",
+            )
+    sp = pick_sp(document, name, entity_id, now)
+    pem_written: list[Path] = []
+
+    def change(loaded: tenant.LoadedTenant) -> list[str]:
+        return apply_sp(loaded, app_name, sp, pem_written if not dry_run else None)
+
+    def review(result: tenant.LoadedTenant, _new_text: str) -> None:
+        problems = refusals(result, app_name, now)
+        if problems and not force:
+            raise InvalidInputError(
+                f"the imported values break the gallery's rules for {app_name!r}.",
+                problems=problems,
+                hint="check the metadata, or pass --force to accept it.",
+            )
+        for problem in problems:
+            note(f"warning (--force): {problem}")
+
+    try:
+        outcome = tenant.edit_reviewed(path, change, write=not dry_run, review=review)
+    except BaseException:
+        for written in pem_written:
+            written.unlink(missing_ok=True)
+        raise
+    import difflib
+
+    diff = difflib.unified_diff(
+        outcome.old_text.splitlines(keepends=True),
+        outcome.new_text.splitlines(keepends=True),
+        fromfile=f"{path} (before)",
+        tofile=f"{path} (after)",
+    )
+    text = "".join(diff)
+    sys.stdout.write(text or "no changes\n")
+    if dry_run:
+        note("dry run: nothing written.")
+    elif outcome.written:
+        note(f"updated app {app_name!r} from {sp.entity_id}: " + ", ".join(outcome.value))

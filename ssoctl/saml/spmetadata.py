@@ -1,0 +1,293 @@
+"""Read SAML metadata from outside: an EntityDescriptor or an EntitiesDescriptor
+aggregate, from an SP or an IdP, streamed so a 50 MB aggregate needs little memory.
+
+Hostile input is refused as by `saml/xml.py`: no DTD or entities, no network, a size cap,
+libxml2's depth limit; each EntityDescriptor is summarized and freed as soon as it ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from lxml import etree
+
+from ssoctl import certs
+from ssoctl.errors import OperationError
+from ssoctl.saml.xml import BINDING_POST, NS, HostileXMLError, tag, text_of
+
+MD = NS["md"]
+ROLES = (
+    "SPSSODescriptor",
+    "IDPSSODescriptor",
+    "AttributeAuthorityDescriptor",
+    "AuthnAuthorityDescriptor",
+    "PDPDescriptor",
+    "RoleDescriptor",
+)
+MAX_FILE_BYTES = 512 * 1024 * 1024  # streamed: memory stays flat
+_PROLOG_DTD = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    binding: str
+    location: str
+    index: int | None = None
+    is_default: bool | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "binding": self.binding,
+            "location": self.location,
+            "index": self.index,
+            "is_default": self.is_default,
+        }
+
+
+@dataclass(frozen=True)
+class Key:
+    use: str  # signing | encryption | both
+    subject: str | None
+    sha1: str | None
+    sha256: str | None
+    not_after: str | None
+    pem: str | None
+    problem: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "use": self.use,
+            "subject": self.subject,
+            "thumbprint_sha1": self.sha1,
+            "thumbprint_sha256": self.sha256,
+            "not_after": self.not_after,
+            **({"problem": self.problem} if self.problem else {}),
+        }
+
+
+@dataclass
+class Entity:
+    entity_id: str
+    roles: list[str] = field(default_factory=list)
+    acs: list[Endpoint] = field(default_factory=list)
+    slo: list[Endpoint] = field(default_factory=list)
+    sso: list[Endpoint] = field(default_factory=list)
+    name_id_formats: list[str] = field(default_factory=list)
+    keys: list[Key] = field(default_factory=list)
+    sp_keys: list[Key] = field(default_factory=list)
+    valid_until: str | None = None
+    cache_duration: str | None = None
+
+    @property
+    def is_sp(self) -> bool:
+        return "SPSSODescriptor" in self.roles
+
+    def post_acs_in_order(self) -> list[Endpoint]:
+        """HTTP-POST ACS endpoints: isDefault first, then by index, then document order."""
+        post = [e for e in self.acs if e.binding == BINDING_POST]
+        return sorted(
+            post,
+            key=lambda e: (e.is_default is not True, e.index if e.index is not None else 1 << 30),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "entity_id": self.entity_id,
+            "roles": self.roles,
+            "acs": [e.as_dict() for e in self.acs],
+            "slo": [e.as_dict() for e in self.slo],
+            "sso": [e.as_dict() for e in self.sso],
+            "name_id_formats": self.name_id_formats,
+            "keys": [k.as_dict() for k in self.keys],
+            "valid_until": self.valid_until,
+            "cache_duration": self.cache_duration,
+        }
+
+
+@dataclass
+class Document:
+    root: str  # EntityDescriptor | EntitiesDescriptor
+    valid_until: str | None
+    cache_duration: str | None
+    signature: str  # absent | present (not checked) | verified | invalid: ...
+    entities: list[Entity]
+    total_entities: int
+
+
+def open_source(source: bytes | Path) -> BinaryIO:
+    if isinstance(source, bytes):
+        return io.BytesIO(source)
+    try:
+        size = source.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise HostileXMLError(f"{source} is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}.")
+        return source.open("rb")
+    except FileNotFoundError:
+        raise OperationError(f"{source} does not exist.") from None
+    except OSError as exc:
+        raise OperationError(f"cannot read {source}: {exc.strerror}.") from None
+
+
+def _refuse_dtd(stream: BinaryIO, name: str) -> None:
+    head = stream.read(65536)
+    stream.seek(0)
+    if not head.strip():
+        raise HostileXMLError(f"{name} is empty.")
+    if _PROLOG_DTD.search(head):
+        raise HostileXMLError(
+            f"{name} contains a DTD or entity declaration; SAML metadata never needs one and "
+            "ssoctl refuses them (XXE, billion laughs).",
+            hint="remove the DOCTYPE.",
+        )
+    if not head.lstrip().startswith(b"<"):
+        raise HostileXMLError(f"{name} is not XML.", hint="give the metadata XML itself.")
+
+
+def read(source: bytes | Path, name: str, *, entity_id: str | None = None) -> Document:
+    """Stream the document; keep the entities (all, or the one named `entity_id`)."""
+    stream = open_source(source)
+    try:
+        _refuse_dtd(stream, name)
+        return _stream(stream, name, entity_id)
+    finally:
+        stream.close()
+
+
+def _stream(stream: BinaryIO, name: str, entity_id: str | None) -> Document:
+    wanted = {tag("md", "EntityDescriptor"), tag("md", "EntitiesDescriptor")}
+    events = etree.iterparse(
+        stream,
+        events=("start", "end"),
+        tag=list(wanted),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    root: etree._Element | None = None
+    signed: bool | None = None
+    entities: list[Entity] = []
+    total = 0
+    try:
+        for event, element in events:
+            if root is None:
+                if element.getparent() is not None:
+                    break  # the root is something else
+                root = element
+                continue
+            if event != "end" or element.tag != tag("md", "EntityDescriptor"):
+                continue
+            if signed is None:
+                signed = root.find(tag("ds", "Signature")) is not None
+            total += 1
+            if entity_id is None or element.get("entityID") == entity_id:
+                entities.append(summarize(element))
+            if element is not root:
+                element.clear()
+                parent = element.getparent()
+                while parent is not None and element.getprevious() is not None:
+                    del parent[0]
+    except etree.XMLSyntaxError as exc:
+        raise HostileXMLError(f"{name} is not well-formed XML: {exc.msg}.") from None
+    if root is None:
+        raise HostileXMLError(
+            f"{name} is not SAML metadata: its root is not md:EntityDescriptor or "
+            "md:EntitiesDescriptor.",
+            hint="give the SP's metadata XML.",
+        )
+    if root.tag == tag("md", "EntityDescriptor"):
+        signed = root.find(tag("ds", "Signature")) is not None
+        total = 1
+        entities = [summarize(root)] if entity_id in (None, root.get("entityID")) else []
+    return Document(
+        root=etree.QName(root).localname,
+        valid_until=root.get("validUntil"),
+        cache_duration=root.get("cacheDuration"),
+        signature="present (not checked)" if signed else "absent",
+        entities=entities,
+        total_entities=total,
+    )
+
+
+def summarize(element: etree._Element) -> Entity:
+    entity = Entity(
+        entity_id=element.get("entityID", ""),
+        valid_until=element.get("validUntil"),
+        cache_duration=element.get("cacheDuration"),
+    )
+    for role in element:
+        if not isinstance(role.tag, str) or etree.QName(role).namespace != MD:
+            continue
+        local = etree.QName(role).localname
+        if local not in ROLES:
+            continue
+        entity.roles.append(local)
+        keys = [_key(k) for k in role.iter(tag("md", "KeyDescriptor"))]
+        entity.keys.extend(keys)
+        if local == "SPSSODescriptor":
+            entity.sp_keys.extend(k for k in keys if k.use in ("signing", "both"))
+        for child in role:
+            if not isinstance(child.tag, str):
+                continue
+            name = etree.QName(child).localname
+            if name == "AssertionConsumerService":
+                entity.acs.append(_endpoint(child))
+            elif name == "SingleLogoutService":
+                entity.slo.append(_endpoint(child))
+            elif name == "SingleSignOnService":
+                entity.sso.append(_endpoint(child))
+            elif name == "NameIDFormat":
+                entity.name_id_formats.append(text_of(child) or "")
+    return entity
+
+
+def _endpoint(element: etree._Element) -> Endpoint:
+    index = element.get("index")
+    default = element.get("isDefault")
+    return Endpoint(
+        binding=element.get("Binding", ""),
+        location=element.get("Location", ""),
+        index=int(index) if index and index.isdigit() else None,
+        is_default=None if default is None else default.strip().lower() in ("true", "1"),
+    )
+
+
+def _key(descriptor: etree._Element) -> Key:
+    use = descriptor.get("use") or "both"
+    body = descriptor.findtext(f".//{tag('ds', 'X509Certificate')}")
+    if not body:
+        return Key(use, None, None, None, None, None, "no X509Certificate")
+    try:
+        cert = certs.parse_certificate("".join(body.split()).encode("ascii", "replace"), "key")
+    except OperationError:
+        return Key(use, None, None, None, None, None, "not a valid certificate")
+    return Key(
+        use,
+        cert.subject.rfc4514_string(),
+        certs.thumbprint_sha1(cert),
+        certs.thumbprint_sha256(cert),
+        cert.not_valid_after_utc.isoformat(),
+        certs.cert_pem(cert).decode("ascii"),
+    )
+
+
+def parse_instant(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def iter_sps(document: Document) -> Iterator[Entity]:
+    return (e for e in document.entities if e.is_sp)
