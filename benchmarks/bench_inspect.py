@@ -83,9 +83,10 @@ def main() -> int:
         reference, _ = run([sys.executable, "-c", "import typer"])
         # RUSAGE_CHILDREN keeps the maximum over all children: measure ours in a fresh
         # grandchild so the peak is its own.
+        command = [*ssoctl, "metadata", "inspect", str(path), "--entity-id", wanted, "-f", "json"]
         probe = (
             "import resource,subprocess,sys,time;s=time.perf_counter();"
-            f"r=subprocess.run({[*ssoctl, 'metadata', 'inspect', str(path), '--entity-id', wanted, '-f', 'json']!r},"
+            f"r=subprocess.run({command!r},"
             "capture_output=True);t=time.perf_counter()-s;"
             "print(r.returncode,t,resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss/1024)"
         )
