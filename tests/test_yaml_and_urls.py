@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from ssoctl import gallery
@@ -59,7 +61,7 @@ def test_duplicate_keys_and_syntax_errors_have_positions():
 def test_alias_bombs_are_refused():
     bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\n"
     names = "abcdefghij"
-    for prev, cur in zip(names, names[1:], strict=False):
+    for prev, cur in itertools.pairwise(names):
         bomb += f"{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
     with pytest.raises(InvalidInputError, match="expands to more than"):
         compose(bomb, "t.yaml")
