@@ -160,9 +160,10 @@ def test_mismatched_key_is_a_clear_error(example: Path):
     run_cli("cert", "new", "--name", "other", tenant=example)
     text = example.read_text().replace("key: certs/contoso-2026.key", "key: certs/other.key")
     example.write_text(text)
-    out = run_cli("metadata", "export", tenant=example)
-    assert out.exit_code == 1 and "does not match" in out.stderr
-    assert ":" in out.stderr.split("does not match")[0]  # file:line:col given
+    for command in (["metadata", "export"], ["cert", "list"], ["app", "show", "ringcentral"]):
+        out = run_cli(*command, tenant=example)
+        assert out.exit_code == 1 and "does not match" in out.stderr, command
+        assert f"{example}:" in out.stderr  # file:line:col given
 
 
 def test_import_cert_and_key(example: Path, tmp_path: Path):

@@ -133,8 +133,9 @@ def show(
 
 def certificate_summary(loaded: LoadedTenant, name: str) -> dict[str, Any] | None:
     """The app's active certificate as Entra shows it, or None before certificates exist."""
-    from ssoctl.keyring import active_certificate, signing_set
+    from ssoctl.keyring import active_certificate, check_keys, signing_set
 
+    check_keys(loaded)  # a key that does not match its certificate is an error
     found = active_certificate(loaded, name)
     if found is None:
         return None

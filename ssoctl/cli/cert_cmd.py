@@ -167,6 +167,7 @@ def list_certs(
     loaded = load_tenant()
     now = parse_now(now_text)
     ring = keyring.entries(loaded)
+    keyring.check_keys(loaded)  # a key that does not match its certificate is an error
     if app_name is not None:
         require_app(loaded, app_name)
         sset = keyring.signing_set(loaded, app_name)

@@ -46,6 +46,7 @@ def export(
     if app_name is not None:
         require_app(loaded, app_name)
     now = parse_now(now_text)
+    keyring.check_keys(loaded)
     entries = keyring.metadata_certificates(loaded, app_name, now)
     if not entries:
         where = f"app {app_name!r}" if app_name else "the tenant default set"

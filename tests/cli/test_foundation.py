@@ -312,3 +312,12 @@ def test_internal_error_shows_no_traceback(monkeypatch, example: Path):
     assert out.exit_code == 70
     assert "Traceback" not in out.stderr and "secret-local-value" not in out.stderr
     assert "--debug" in out.stderr
+
+
+def test_example_schema_file_is_fresh():
+    from tests.conftest import EXAMPLE
+
+    committed = json.loads((EXAMPLE.parent / "tenant.schema.json").read_text())
+    assert committed == json.loads(run_cli("schema").stdout), (
+        "run: ssoctl schema > examples/tenant.schema.json")
+    assert "$schema=../tenant.schema.json" in (EXAMPLE / "tenant.yaml").read_text()
