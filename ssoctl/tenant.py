@@ -115,28 +115,17 @@ def parse_yaml(text: str, filename: str) -> Any:
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from ssoctl.yamlfast import DUPLICATE_HINT, marked_error, syntax_error
+
     try:
         doc = _yaml().load(text)
     except DuplicateKeyError as exc:
-        mark = exc.problem_mark
         key = (exc.problem or "").split('"')[1] if '"' in (exc.problem or "") else "a key"
-        raise InvalidInputError(
-            f"duplicate key {key!r}.",
-            location=Location(
-                filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None
-            ),
-            hint="each key may appear once in a mapping; remove or merge the repeated one.",
+        raise marked_error(
+            f"duplicate key {key!r}.", exc.problem_mark, filename, DUPLICATE_HINT
         ) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InvalidInputError(
-            f"YAML syntax error: {problem}.",
-            location=Location(
-                filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None
-            ),
-            hint="fix the indentation or quoting at that position.",
-        ) from None
+        raise syntax_error(exc, filename) from None
     except YAMLError as exc:
         raise InvalidInputError(f"YAML error: {exc}", location=Location(filename)) from None
     if not isinstance(doc, CommentedMap):

