@@ -243,12 +243,68 @@ def validate(data: Any) -> tuple[Tenant | None, list[Problem]]:
     """The typed tenant, or every problem found. `data` is plain dicts, lists, scalars."""
     found: list[Problem] = []
     _check(data, Tenant, (), found)
+    if not found:
+        found = _cross_problems(data)
     if found:
         return None, found
     try:
         return msgspec.convert(data, Tenant), []
     except msgspec.ValidationError as exc:  # a check the walk does not know; report it
         return None, [Problem((), _clean(str(exc)))]
+
+
+def _cross_problems(data: dict[str, Any]) -> list[Problem]:
+    """Checks across entries (unique names, certificate references), each located at the
+    offending value; the same rules as the __post_init__ methods, which guard the types."""
+    found: list[Problem] = []
+
+    def unique(section: str, key: str, fold: bool) -> None:
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(data.get(section) or []):
+            value = str(entry.get(key, ""))
+            norm = value.lower() if fold else value
+            if norm in seen:
+                found.append(
+                    Problem(
+                        (section, index, key),
+                        f"{key} {value!r} appears twice (first at {section}[{seen[norm]}])",
+                    )
+                )
+            seen.setdefault(norm, index)
+
+    unique("users", "upn", True)
+    unique("groups", "name", False)
+    unique("certificates", "name", False)
+    known = {str(c.get("name")) for c in data.get("certificates") or []}
+    sets: list[tuple[tuple[str | int, ...], Any]] = [(("signing",), data.get("signing"))]
+    sets += [
+        (("apps", name, "signing"), app.get("signing"))
+        for name, app in (data.get("apps") or {}).items()
+    ]
+    for where, sset in sets:
+        if not sset:
+            continue
+        names = [str(n) for n in sset.get("certificates") or []]
+        for index, name in enumerate(names):
+            if name not in known:
+                found.append(
+                    Problem(
+                        (*where, "certificates", index),
+                        f"certificate {name!r} is not in the keyring (certificates:)",
+                    )
+                )
+        active = sset.get("active")
+        if active is not None and str(active) not in names:
+            found.append(
+                Problem(
+                    (*where, "active"),
+                    f"active certificate {active!r} is not in this set's certificates",
+                )
+            )
+    return found
+
+
+_CROSS_CHECKED: frozenset[type] = frozenset({Tenant, SigningSet})
 
 
 @functools.cache
@@ -264,11 +320,12 @@ def _check(node: Any, tp: Any, path: tuple[str | int, ...], out: list[Problem]) 
         return
     if origin is Annotated:
         base = typing.get_args(tp)[0]
-        if typing.get_origin(base) in (list, dict):
+        if _is_container(base):
             before = len(out)
             _check(node, base, path, out)
-            if len(out) > before:
-                return  # the items are wrong; the length constraint can wait
+            if len(out) == before and typing.get_origin(base) in (list, dict):
+                _leaf(node, tp, path, out)  # constraints on the container (min_length)
+            return
         _leaf(node, tp, path, out)
         return
     if origin is list and isinstance(node, list):
@@ -290,6 +347,18 @@ def _check(node: Any, tp: Any, path: tuple[str | int, ...], out: list[Problem]) 
             _check(node, options[0], path, out)
             return
     _leaf(node, tp, path, out)
+
+
+def _is_container(tp: Any) -> bool:
+    """A type the walk descends into (rather than handing it to msgspec whole)."""
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
+        return True
+    origin = typing.get_origin(tp)
+    if origin in (list, dict):
+        return True
+    if origin in (Union, types.UnionType):
+        return any(_is_container(a) for a in typing.get_args(tp))
+    return False
 
 
 def _check_struct(node: Any, cls: type, path: tuple[str | int, ...], out: list[Problem]) -> None:
@@ -314,7 +383,7 @@ def _check_struct(node: Any, cls: type, path: tuple[str | int, ...], out: list[P
             _check(node[name], hints[name], (*path, name), out)
         elif name in required:
             out.append(Problem((*path, name), f"required key {name!r} is missing"))
-    if len(out) == before:
+    if len(out) == before and cls not in _CROSS_CHECKED:
         try:
             msgspec.convert(node, cls)  # runs __post_init__ cross-checks
         except msgspec.ValidationError as exc:

@@ -84,6 +84,7 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
             )
         )
     if model is None:
+        result.findings.sort(key=lambda f: (f.line, f.col, f.rule))
         return result
     ctx = rules_pkg.Context(LoadedTenant(path, text, data, model, positions), now, display)
     registry = rules_pkg.load_all()
