@@ -26,7 +26,7 @@ from signxml import (  # type: ignore[attr-defined]
 from signxml.exceptions import InvalidInput, InvalidSignature
 
 from ssoctl.certs import base64_body
-from ssoctl.saml.xml import NS, tag
+from ssoctl.saml.xml import NS, parse, tag
 
 ALGORITHMS: dict[str, tuple[SignatureMethod, DigestAlgorithm]] = {
     "sha256": (SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256),
@@ -143,7 +143,7 @@ def embedded_certificate(root: etree._Element, location: str = "./") -> x509.Cer
 
 
 def verify(
-    root: etree._Element,
+    root: etree._Element | bytes,
     cert: x509.Certificate | None,
     *,
     at: dt.datetime,
@@ -154,8 +154,12 @@ def verify(
 
     With `cert` None, the certificate embedded in KeyInfo is used: that proves integrity
     only, not who signed. The certificate must be valid at `at`. Raises SignatureError.
+    Given bytes (an element serialized on its own), signxml sees nothing around it.
     """
-    used = cert if cert is not None else embedded_certificate(root, location)
+    if cert is None:
+        element = root if isinstance(root, etree._Element) else parse(root, "the signed element")
+        cert = embedded_certificate(element, location)
+    used = cert
     if used is None:
         raise SignatureError("no signature with an X509Certificate was found")
     config = SignatureConfiguration(
