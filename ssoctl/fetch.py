@@ -14,12 +14,12 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from ssoctl.errors import OperationError, UsageError
+from ssoctl.urls import LOCAL_HOSTS
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_REDIRECTS = 3
 CONNECT_TIMEOUT = 5.0
 TOTAL_TIMEOUT = 30.0
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1"}
 
 
 @dataclass(frozen=True)

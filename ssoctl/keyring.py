@@ -126,10 +126,6 @@ def check_keys(loaded: LoadedTenant) -> None:
             private_key(loaded, item.name, lambda _p: None)
 
 
-def set_name(app: str | None) -> str:
-    return app if app else DEFAULT_SET
-
-
 def signing_set(loaded: LoadedTenant, app: str | None) -> SigningSet | None:
     return loaded.model.signing_set(app)
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 MAX_REPLY_URL_LENGTH = 256
 MAX_REPLY_URLS = 256
 FORBIDDEN_CHARACTERS = "!$'(),;"
-LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]"}
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # as urlsplit().hostname gives them
 
 
 def host_of(url: str) -> str:
@@ -30,7 +30,7 @@ def https_problem(url: str) -> str | None:
         return f"{url!r} is not a URL"
     if parts.scheme == "https" and parts.netloc:
         return None
-    if parts.scheme == "http" and (parts.hostname or "") in {"localhost", "127.0.0.1", "::1"}:
+    if parts.scheme == "http" and (parts.hostname or "") in LOCAL_HOSTS:
         return None
     if parts.scheme == "http":
         return f"{url!r} uses http; Entra requires https (http only for localhost)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -287,7 +286,3 @@ def parse_instant(value: str | None) -> dt.datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
-
-
-def iter_sps(document: Document) -> Iterator[Entity]:
-    return (e for e in document.entities if e.is_sp)
