@@ -9,6 +9,8 @@ drops comments and processing instructions, so that a comment inside a signed va
 from __future__ import annotations
 
 import re
+from collections.abc import Generator
+from typing import Any, BinaryIO
 
 from lxml import etree
 
@@ -88,6 +90,45 @@ def parse(
             hint="SAML documents are shallow; this one is hostile or broken.",
         )
     return root
+
+
+def refuse_dtd_prefix(stream: BinaryIO, source: str) -> None:
+    """For streamed documents: a DTD can only stand before the root element, so the head
+    of the stream tells (the stream is rewound)."""
+    head = stream.read(65536)
+    stream.seek(0)
+    if not head.strip():
+        raise HostileXMLError(f"{source} is empty.")
+    if _DOCTYPE.search(head):
+        raise HostileXMLError(
+            f"{source} contains a DTD or entity declaration; SAML never needs one and ssoctl "
+            "refuses them (XXE, billion laughs).",
+            hint="remove the DOCTYPE.",
+        )
+    if not head.lstrip().startswith(b"<"):
+        raise HostileXMLError(f"{source} is not XML.", hint="give the XML document itself.")
+
+
+def iterparse(stream: BinaryIO, source: str, tags: list[str]) -> Generator[tuple[str, Any]]:
+    """The streaming form of the hardened parser: (event, element) for start and end of
+    the given tags. No DTD, no entities, no network, libxml2's depth limit; syntax errors
+    become HostileXMLError."""
+    refuse_dtd_prefix(stream, source)
+    events = etree.iterparse(
+        stream,
+        events=("start", "end"),
+        tag=tags,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
+    try:
+        yield from events
+    except etree.XMLSyntaxError as exc:
+        raise HostileXMLError(f"{source} is not well-formed XML: {exc.msg}.") from None
 
 
 def _depth(root: etree._Element) -> int:
