@@ -86,8 +86,10 @@ def _obtain(source: str, allow_http: bool, max_bytes: int) -> tuple[bytes | Path
         fetched = fetch(source, allow_http=allow_http, max_bytes=max_bytes)
         return fetched.content, fetched.url
     path = Path(source)
-    if not path.is_file():
+    if not path.exists():
         raise OperationError(f"{source} does not exist (give a file or an https URL).")
+    if not path.is_file():
+        raise OperationError(f"{source} is not a regular file (give a file or an https URL).")
     if path.stat().st_size > max_bytes:
         raise OperationError(
             f"{source} is {path.stat().st_size:,} bytes; the limit is {max_bytes:,}.",
