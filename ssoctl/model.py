@@ -241,6 +241,10 @@ class Problem:
 
 def validate(data: Any) -> tuple[Tenant | None, list[Problem]]:
     """The typed tenant, or every problem found. `data` is plain dicts, lists, scalars."""
+    if isinstance(data, dict):
+        # A section written as a bare key (`apps:` with nothing under it) means empty.
+        empty = {"certificates": list, "users": list, "groups": list, "apps": dict}
+        data = {k: (empty[k]() if v is None and k in empty else v) for k, v in data.items()}
     found: list[Problem] = []
     _check(data, Tenant, (), found)
     if not found:

@@ -322,3 +322,19 @@ def test_example_schema_file_is_fresh():
         "run: ssoctl schema > examples/tenant.schema.json"
     )
     assert "$schema=../tenant.schema.json" in (EXAMPLE / "tenant.yaml").read_text()
+
+
+def test_bare_section_key_means_empty_and_comments_survive(tmp_path: Path):
+    path = tmp_path / "tenant.yaml"
+    text = (
+        "# Contoso SSO\nversion: 1\ntenant:\n  id: 8c3f0a52-9d0e-4b7a-a3a1-2f5b1c7d9e11  # dir\n"
+        "  domain: contoso.com\n# apps go below\napps:\n# end of file comment\n"
+    )
+    path.write_text(text)
+    assert run_cli("app", "list", tenant=path).exit_code == 0
+    out = run_cli("app", "add", "ringcentral", "--region", "euro", tenant=path)
+    assert out.exit_code == 0, out.stderr
+    after = path.read_text()
+    for line in text.splitlines():
+        assert line in after, line
+    assert "reply_urls: [https://ssoeuro.ringcentral.com/sp/ACS.saml2]" in after
