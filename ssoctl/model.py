@@ -216,6 +216,8 @@ def json_schema() -> dict[str, Any]:
     """JSON Schema (draft 2020-12) of the tenant file, generated from the model."""
     generated = msgspec.json.schema(Tenant)
     root = generated["$defs"].pop("Tenant")
+    for section in ("certificates", "users", "groups", "apps"):  # a bare key means empty
+        root["properties"][section] = {"anyOf": [root["properties"][section], {"type": "null"}]}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
