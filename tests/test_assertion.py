@@ -371,3 +371,18 @@ def test_entra_fixture_copy_matches_shared():
     if not shared.exists():
         pytest.skip(f"{shared} is not present in this checkout")
     assert shared.read_bytes() == ENTRA.read_bytes()
+
+
+def test_read_input_tells_files_from_values(tmp_path: Path):
+    from ssoctl.cli.assertion_cmd import read_input
+    from ssoctl.errors import OperationError
+
+    short_b64 = "fZBNT8MwDIbv/IrI9zZpi0QUNUVT/rSw/VWV+PK/5lg/ZWEt+Q=="  # has "/" like many
+    assert read_input(short_b64, "x") == short_b64.encode()
+    file = tmp_path / "r.xml"
+    file.write_text("<r/>")
+    assert read_input(str(file), "x") == b"<r/>"
+    with pytest.raises(OperationError, match="does not exist"):
+        read_input(str(tmp_path / "missing.xml"), "x")
+    with pytest.raises(OperationError, match="does not exist"):
+        read_input("./nope", "x")

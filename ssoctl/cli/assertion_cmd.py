@@ -72,12 +72,13 @@ def read_input(value: str, what: str) -> bytes:
             return path.read_bytes()
         except OSError as exc:
             raise OperationError(f"cannot read {what} {path}: {exc.strerror}.") from None
-    if (
-        looks_like_path
-        and ("/" in value or value.endswith(".xml"))
-        and "://" not in value
-        and "SAML" not in value
-    ):
+    # Base64 never holds "." or starts with "./": such a value was meant as a file name.
+    meant_as_path = (
+        value.startswith(("/", "./", "../", "~"))
+        or ("." in value and "/" in value)
+        or value.endswith((".xml", ".txt", ".b64"))
+    )
+    if looks_like_path and meant_as_path and "://" not in value and "SAML" not in value:
         raise OperationError(f"{what} {value} does not exist.")
     return value.encode("utf-8")
 
