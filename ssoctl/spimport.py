@@ -18,13 +18,12 @@ CHECKED_RULES = ("url-https", "url-format", "gallery-endpoint", "identifier-uniq
 
 def pick_sp(document: Document, name: str, entity_id: str | None, now: dt.datetime) -> Entity:
     """The one SP to import, with validUntil checked (an expired document is refused)."""
-    for label, value in (("the document", document.valid_until),):
-        until = parse_instant(value)
-        if until is not None and until < now:
-            raise InvalidInputError(
-                f"{name}: {label} is valid only until {value}; it has expired.",
-                hint="download fresh metadata from the SP.",
-            )
+    until = parse_instant(document.valid_until)
+    if until is not None and until < now:
+        raise InvalidInputError(
+            f"{name}: the document is valid only until {document.valid_until}; it has expired.",
+            hint="download fresh metadata from the SP.",
+        )
     sps = [e for e in document.entities if e.is_sp]
     if entity_id is not None and not sps:
         raise UsageError(f"no SP with entityID {entity_id!r} in {name}.")
