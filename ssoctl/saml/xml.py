@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypedDict
 
 from lxml import etree
 
@@ -41,17 +41,47 @@ def tag(prefix: str, local: str) -> str:
     return f"{{{NS[prefix]}}}{local}"
 
 
+# The options of the one hardened parser, shared by the whole-document and streaming forms
+# so that the two can never drift apart.
+class _Hardened(TypedDict):
+    resolve_entities: bool
+    no_network: bool
+    load_dtd: bool
+    huge_tree: bool
+    remove_comments: bool
+    remove_pis: bool
+
+
+HARDENED: _Hardened = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
+
+
 def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-        collect_ids=False,
-    )
+    return etree.XMLParser(**HARDENED, dtd_validation=False, collect_ids=False)
+
+
+def _refuse_prologue(head: bytes, source: str) -> None:
+    """Empty input, a DTD or entity declaration, or something that is not XML at all.
+    A DTD can only stand before the root element, so the head of a document tells."""
+    if not head.strip():
+        raise HostileXMLError(f"{source} is empty.")
+    if _DOCTYPE.search(head):
+        raise HostileXMLError(
+            f"{source} contains a DTD or entity declaration (<!DOCTYPE or <!ENTITY); SAML "
+            "never needs one and ssoctl refuses them (XXE, billion laughs).",
+            hint="remove the DOCTYPE, or ask the sender for plain SAML XML.",
+        )
+    if not head.lstrip().startswith(b"<"):
+        raise HostileXMLError(
+            f"{source} is not XML (it does not start with '<').",
+            hint="give the XML document itself, not HTML or Base64.",
+        )
 
 
 def parse(
@@ -64,18 +94,7 @@ def parse(
             f"{source} is {len(raw):,} bytes; the limit is {max_bytes:,}.",
             hint="this is not a SAML document ssoctl accepts; check the file.",
         )
-    if _DOCTYPE.search(raw):
-        raise HostileXMLError(
-            f"{source} contains a DTD or entity declaration (<!DOCTYPE or <!ENTITY); SAML "
-            "never needs one and ssoctl refuses them (XXE, billion laughs).",
-            hint="remove the DOCTYPE, or ask the sender for plain SAML XML.",
-        )
-    stripped = raw.lstrip()
-    if not stripped.startswith(b"<"):
-        raise HostileXMLError(
-            f"{source} is not XML (it does not start with '<').",
-            hint="give the XML file itself, not HTML or Base64.",
-        )
+    _refuse_prologue(raw, source)
     try:
         root = etree.fromstring(raw, parser=_parser())
     except etree.XMLSyntaxError as exc:
@@ -92,39 +111,13 @@ def parse(
     return root
 
 
-def refuse_dtd_prefix(stream: BinaryIO, source: str) -> None:
-    """For streamed documents: a DTD can only stand before the root element, so the head
-    of the stream tells (the stream is rewound)."""
-    head = stream.read(65536)
-    stream.seek(0)
-    if not head.strip():
-        raise HostileXMLError(f"{source} is empty.")
-    if _DOCTYPE.search(head):
-        raise HostileXMLError(
-            f"{source} contains a DTD or entity declaration; SAML never needs one and ssoctl "
-            "refuses them (XXE, billion laughs).",
-            hint="remove the DOCTYPE.",
-        )
-    if not head.lstrip().startswith(b"<"):
-        raise HostileXMLError(f"{source} is not XML.", hint="give the XML document itself.")
-
-
 def iterparse(stream: BinaryIO, source: str, tags: list[str]) -> Generator[tuple[str, Any]]:
     """The streaming form of the hardened parser: (event, element) for start and end of
     the given tags. No DTD, no entities, no network, libxml2's depth limit; syntax errors
     become HostileXMLError."""
-    refuse_dtd_prefix(stream, source)
-    events = etree.iterparse(
-        stream,
-        events=("start", "end"),
-        tag=tags,
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+    _refuse_prologue(stream.read(65536), source)
+    stream.seek(0)
+    events = etree.iterparse(stream, events=("start", "end"), tag=tags, **HARDENED)
     try:
         yield from events
     except etree.XMLSyntaxError as exc:
