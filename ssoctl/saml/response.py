@@ -135,11 +135,8 @@ def sign_response(
         assertion = root.find(tag("saml", "Assertion"))
         assert assertion is not None
         assertion.insert(1, signing.placeholder())  # right after the Assertion's Issuer
-        signed_assertion = signing.sign(
-            assertion, assertion_id, signer.key, signer.cert, signer.algorithm
-        )
-        if signed_assertion is not assertion:
-            root.replace(assertion, signed_assertion)
+        # signing.sign puts the signed copy back in the Assertion's place.
+        signing.sign(assertion, assertion_id, signer.key, signer.cert, signer.algorithm)
     if signer.mode in ("response", "both"):
         root.insert(1, signing.placeholder())  # right after the Response's Issuer
         root = signing.sign(root, response_id, signer.key, signer.cert, signer.algorithm)

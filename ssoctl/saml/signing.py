@@ -20,12 +20,11 @@ from signxml import (  # type: ignore[attr-defined]
     DigestAlgorithm,
     SignatureConfiguration,
     SignatureMethod,
-    XMLSigner,
-    XMLVerifier,
 )
 from signxml.exceptions import InvalidInput, InvalidSignature
 
 from ssoctl.certs import base64_body
+from ssoctl.saml.signxml_fast import FastSigner, FastVerifier
 from ssoctl.saml.xml import NS, parse, tag
 
 ALGORITHMS: dict[str, tuple[SignatureMethod, DigestAlgorithm]] = {
@@ -53,7 +52,7 @@ def placeholder() -> etree._Element:
     return etree.Element(tag("ds", "Signature"), Id="placeholder", nsmap={"ds": NS["ds"]})
 
 
-class _Sha1CapableSigner(XMLSigner):
+class _Sha1CapableSigner(FastSigner):
     """Entra still offers SHA-1 signing; signxml refuses it unless a subclass allows it
     (its documented way). Only `--algorithm sha1` and `--case sha1` reach this."""
 
@@ -62,9 +61,9 @@ class _Sha1CapableSigner(XMLSigner):
 
 
 @functools.lru_cache(maxsize=8)
-def _signer(algorithm: str) -> XMLSigner:
+def _signer(algorithm: str) -> FastSigner:
     method, digest = ALGORITHMS[algorithm]
-    factory = _Sha1CapableSigner if algorithm == "sha1" else XMLSigner
+    factory = _Sha1CapableSigner if algorithm == "sha1" else FastSigner
     signer = factory(
         signature_algorithm=method,
         digest_algorithm=digest,
@@ -97,8 +96,15 @@ def sign(
 ) -> etree._Element:
     """Sign the element whose ID is `reference_id` at the placeholder inside it.
 
-    Returns the (new) root element signxml hands back.
+    Returns the (new) root element signxml hands back. An element inside a larger tree
+    (the Assertion in its Response) is signed on its own and put back in its place: the
+    exclusive C14N it is signed under ignores what is around it, and on its own signxml
+    can copy it exactly without re-parsing (see signxml_fast).
     """
+    parent = root.getparent()
+    index = parent.index(root) if parent is not None else 0
+    if parent is not None:
+        parent.remove(root)
     signed: etree._Element = _signer(algorithm).sign(
         root,
         key=key,
@@ -106,6 +112,8 @@ def sign(
         key_info=key_info(cert),
         id_attribute="ID",
     )
+    if parent is not None:
+        parent.insert(index, signed)
     return signed
 
 
@@ -171,7 +179,7 @@ def verify(
         verification_time=at,
     )
     try:
-        result = XMLVerifier().verify(root, x509_cert=used, expect_config=config, id_attribute="ID")
+        result = FastVerifier().verify(root, x509_cert=used, expect_config=config, id_attribute="ID")
     except (InvalidSignature, InvalidInput) as exc:
         raise SignatureError(str(exc) or type(exc).__name__) from None
     if isinstance(result, list):

@@ -1,0 +1,146 @@
+"""signxml's signer and verifier without their redundant tree copies.
+
+signxml copies a tree by serializing it and parsing the bytes again
+(`_fromstring(_tostring(node))`): three times per signature and three times per
+verification. Those copies were half of signxml's own cost per signature, and they kept
+`assertion issue` under the budget of half the raw RSA rate (benchmarks/bench_signing.py).
+
+These subclasses change *how* a tree is copied, never *what* is signed or checked: every
+digest, transform, reference lookup, algorithm check and certificate check is still
+signxml's own code. A copy is made with lxml's deepcopy only where it is exact - the
+element has no parent (so it inherits no namespace declarations that inclusive C14N
+would render) and no tail - and otherwise by signxml's serialize-and-parse, as before.
+The copy is checked for entity nodes exactly as signxml checks a parsed one.
+
+The overrides use signxml internals (`_tostring`, `_fromstring`, `_ds_tag`), so they are
+active only for the signxml versions they were checked against (TESTED_VERSIONS); with
+any other version every override defers to stock signxml, slower but correct. tests/security/
+test_signxml_fast.py proves the equivalence: byte-identical signatures (RSA PKCS#1 v1.5
+is deterministic) and identical verdicts and signed data on valid, tampered and
+signature-wrapped inputs.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import importlib.metadata
+from typing import Any
+
+from lxml import etree
+from signxml import XMLSigner, XMLVerifier  # type: ignore[attr-defined]
+from signxml.exceptions import InvalidInput
+from signxml.util import ds_tag, namespaces
+
+# signxml releases whose private `_tostring`/`_fromstring`/`_ds_tag` these overrides
+# were read against and tested with. Add a version only after the equivalence tests pass.
+TESTED_VERSIONS = ("5.2.",)
+
+
+def _signxml_version() -> str:
+    try:
+        return importlib.metadata.version("signxml")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - vendored copy
+        return "unknown"
+
+
+ENABLED = _signxml_version().startswith(TESTED_VERSIONS)
+
+
+class _TreeCopy:
+    """What `_tostring` hands to `_fromstring` when the pair would only copy a tree."""
+
+    __slots__ = ("element",)
+
+    def __init__(self, element: etree._Element) -> None:
+        self.element = element
+
+
+def copy_is_exact(node: object) -> bool:
+    """True when deepcopy gives the same tree as serializing and parsing `node`: an
+    element (not a comment or PI) with no parent and no tail, so nothing outside it
+    changes its namespaces, canonical form or text."""
+    return (
+        isinstance(node, etree._Element)
+        and isinstance(node.tag, str)
+        and node.getparent() is None
+        and not node.tail
+    )
+
+
+class _CopyByDeepcopy:
+    """Mixin for signxml's XMLProcessor: exact copies by deepcopy, the rest unchanged."""
+
+    def _tostring(self, xml_node: Any, **kwargs: Any) -> Any:
+        if ENABLED and not kwargs and copy_is_exact(xml_node):
+            return _TreeCopy(xml_node)
+        return super()._tostring(xml_node, **kwargs)  # type: ignore[misc]
+
+    def _fromstring(self, xml_string: Any, **kwargs: Any) -> Any:
+        if isinstance(xml_string, _TreeCopy):
+            duplicate = copy.deepcopy(xml_string.element)
+            # The same refusal signxml applies to every tree it parses.
+            for _entity in duplicate.iter(etree.Entity):
+                raise InvalidInput("Entities are not supported in XML input")
+            return duplicate
+        return super()._fromstring(xml_string, **kwargs)  # type: ignore[misc]
+
+
+@functools.lru_cache(maxsize=256)
+def clark_path(xpath: str, query: str) -> str | None:
+    """signxml's `{xpath}{prefix}:{local}` find expression with the prefix resolved, or
+    None when `xpath` itself has prefixes (or braces) and must go through signxml."""
+    if ":" in xpath or "{" in xpath:
+        return None
+    prefix, _, local = query.rpartition(":")
+    uri = namespaces.get(prefix or "ds")
+    return None if uri is None else f"{xpath}{{{uri}}}{local}"
+
+
+class _FindByClarkName:
+    """Mixin: signxml's `_find`/`_findall` look paths up with a prefix map on every call
+    (lxml sorts the map to key its path cache); with the prefix resolved once, lxml
+    finds the same elements for half the cost. Misses and errors go through signxml."""
+
+    def _find(self, element: Any, query: str, require: bool = True, xpath: str = "") -> Any:
+        path = clark_path(xpath, query) if ENABLED else None
+        if path is not None:
+            result = element.find(path)
+            if result is not None or not require:
+                return result
+        return super()._find(element, query, require=require, xpath=xpath)  # type: ignore[misc]
+
+    def _findall(self, element: Any, query: str, xpath: str = "") -> Any:
+        path = clark_path(xpath, query) if ENABLED else None
+        if path is not None:
+            return element.findall(path)
+        return super()._findall(element, query, xpath=xpath)  # type: ignore[misc]
+
+
+@functools.lru_cache(maxsize=64)
+def _ds_qname(local: str) -> etree.QName:
+    return ds_tag(local)  # type: ignore[no-any-return]
+
+
+class FastSigner(_CopyByDeepcopy, _FindByClarkName, XMLSigner):  # type: ignore[misc]
+    """XMLSigner with exact copies by deepcopy and the ds: QNames built once."""
+
+    def _ds_tag(self, tag: str) -> Any:
+        # signxml makes a new QName per element (11 per signature); with no default
+        # namespace mapped to ds, the QName depends on the tag alone.
+        if not ENABLED or None in self.namespaces:
+            return super()._ds_tag(tag)
+        return _ds_qname(tag)
+
+
+class FastVerifier(_CopyByDeepcopy, _FindByClarkName, XMLVerifier):  # type: ignore[misc]
+    """XMLVerifier with exact copies by deepcopy, prefix-free finds, and the
+    certificate's description (a DN rendering) made only when there is an error."""
+
+    def _get_cert_validity_error(self, cert: Any, cert_source: str) -> Any:
+        if ENABLED:
+            at = self._get_cert_verification_time()
+            if cert.not_valid_before_utc <= at <= cert.not_valid_after_utc:
+                return None  # exactly when signxml's own check returns None
+        return super()._get_cert_validity_error(cert, cert_source)
+
