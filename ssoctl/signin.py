@@ -15,7 +15,7 @@ from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import InvalidInputError, UsageError
 from ssoctl.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.saml.authnrequest import AuthnRequest
-from ssoctl.saml.response import ResponseSpec
+from ssoctl.saml.response import NOT_XML_CHARS, ResponseSpec
 
 PASSWORD_METHOD = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"
 CASES = (
@@ -131,6 +131,7 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
         attributes.append((claim, [value]))
     for name, value in ask.extra_attributes:
         attributes = [a for a in attributes if a[0] != name] + [(name, [value])]
+    _refuse_non_xml_values(user.upn, [("the NameID", [name_id]), *attributes])
 
     spec = ResponseSpec(
         issuer=idp.entity_id,
@@ -144,6 +145,20 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
         lifetime=dt.timedelta(minutes=ask.lifetime_minutes),
     )
     return Resolved(spec, warnings)
+
+
+def _refuse_non_xml_values(upn: str, claims: list[tuple[str, list[str]]]) -> None:
+    """A control character (from a YAML escape or --attr) cannot be written in XML at all;
+    say which claim holds it instead of failing inside the XML writer."""
+    for claim, values in claims:
+        for value in values:
+            bad = NOT_XML_CHARS.search(value)
+            if bad:
+                raise InvalidInputError(
+                    f"{claim} for {upn} contains U+{ord(bad.group()):04X}, a character XML "
+                    f"cannot carry: {value!r}.",
+                    hint="remove it from the user record in the tenant file, or from --attr.",
+                )
 
 
 def apply_case(spec: ResponseSpec, case: str | None) -> ResponseSpec:

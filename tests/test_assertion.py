@@ -386,3 +386,35 @@ def test_read_input_tells_files_from_values(tmp_path: Path):
         read_input(str(tmp_path / "missing.xml"), "x")
     with pytest.raises(OperationError, match="does not exist"):
         read_input("./nope", "x")
+
+
+def test_values_with_xml_special_characters_round_trip(example: Path, tmp_path: Path):
+    """Values are escaped for XML, not trusted: what the SP reads is what was given."""
+    tricky = 'a&b <c> "d" \'e\' &amp; ]]> tab\there é'
+    data = issue(example, "--attr", f"note={tricky}", "--attr", f"{tricky}=x")
+    root = etree.fromstring(data)
+    values = {
+        a.get("Name"): a.findtext(f"{SAML}AttributeValue") for a in root.iter(f"{SAML}Attribute")
+    }
+    assert values["note"] == tricky
+    assert values[tricky] == "x"
+    assert verify(example, data, tmp_path).exit_code == 0
+
+
+def test_a_control_character_is_a_located_claim_error_not_a_crash(example: Path):
+    tenant_text = example.read_text()
+    out = run_cli(
+        "assertion", "issue", "--app", "ringcentral", "--user", "B.Simon@contoso.com",
+        "--attr", "note=a\x01b", tenant=example,
+    )  # fmt: skip
+    assert out.exit_code == 1, out.stderr
+    assert "note for B.Simon@contoso.com contains U+0001" in out.stderr
+    assert "Traceback" not in out.stderr
+    # the same character reaching a claim from the tenant file (a YAML escape)
+    example.write_text(tenant_text.replace("display_name: B.Simon", 'display_name: "B.\\x07Simon"'))
+    out = run_cli(
+        "assertion", "issue", "--app", "ringcentral", "--user", "B.Simon@contoso.com",
+        tenant=example,
+    )  # fmt: skip
+    assert out.exit_code == 1, out.stderr
+    assert "displayname for B.Simon@contoso.com contains U+0007" in out.stderr

@@ -179,7 +179,9 @@ def verify(
         verification_time=at,
     )
     try:
-        result = FastVerifier().verify(root, x509_cert=used, expect_config=config, id_attribute="ID")
+        result = FastVerifier().verify(
+            root, x509_cert=used, expect_config=config, id_attribute="ID"
+        )
     except (InvalidSignature, InvalidInput) as exc:
         raise SignatureError(str(exc) or type(exc).__name__) from None
     if isinstance(result, list):

@@ -10,9 +10,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from lxml import etree
 
 from tests.conftest import TENANT_ID, run_cli
-from tests.interop.conftest import require_xmlsec1, xmlsec1_verify
+from tests.interop.conftest import require_xmlsec1, schema, xmlsec1_verify
 
 IDP = f"https://sts.windows.net/{TENANT_ID}/"
 RC_ID = "https://ssoeuro.ringcentral.com"
@@ -200,3 +201,30 @@ def test_xmlsec1_verifies_issued_assertion(example: Path, tmp_path: Path):
     path.write_bytes(issue(example, "ringcentral", "--case", "bad-signature"))
     bad = xmlsec1_verify(path, cert, "urn:oasis:names:tc:SAML:2.0:assertion:Assertion")
     assert bad.returncode != 0
+
+
+@pytest.mark.parametrize("sign", ["assertion", "response", "both"])
+def test_issued_responses_are_valid_against_the_oasis_protocol_schema(example: Path, sign: str):
+    """The OASIS saml-schema-protocol-2.0.xsd (which imports the assertion and xmldsig
+    schemas) accepts every sign mode, IdP- and SP-initiated, with escaped values."""
+    xsd = schema("saml-schema-protocol-2.0.xsd")
+    request = (
+        '<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" Version="2.0" '
+        f'IssueInstant="2027-01-01T00:00:00Z" AssertionConsumerServiceURL="{MITEL_ACS}">'
+        f"<saml:Issuer>{MITEL_ID}</saml:Issuer></samlp:AuthnRequest>"
+    )
+    for data in (
+        issue(example, "ringcentral", "--sign", sign, "--attr", 'note=a&b <c> "d"'),
+        issue(example, "mitel-connect", "--sign", sign, "--request", request),
+    ):
+        doc = etree.fromstring(data)
+        assert xsd.validate(doc), xsd.error_log
+
+
+def test_the_protocol_schema_rejects_a_misplaced_signature(example: Path):
+    doc = etree.fromstring(issue(example, "ringcentral"))
+    assertion = doc.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion")
+    signature = assertion.find("{http://www.w3.org/2000/09/xmldsig#}Signature")
+    assertion.append(signature)  # after the AuthnStatement: not where SAML allows it
+    assert not schema("saml-schema-protocol-2.0.xsd").validate(doc)
