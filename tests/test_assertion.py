@@ -390,7 +390,7 @@ def test_read_input_tells_files_from_values(tmp_path: Path):
 
 def test_values_with_xml_special_characters_round_trip(example: Path, tmp_path: Path):
     """Values are escaped for XML, not trusted: what the SP reads is what was given."""
-    tricky = 'a&b <c> "d" \'e\' &amp; ]]> tab\there é'
+    tricky = "a&b <c> \"d\" 'e' &amp; ]]> tab\there é"
     data = issue(example, "--attr", f"note={tricky}", "--attr", f"{tricky}=x")
     root = etree.fromstring(data)
     values = {

@@ -149,9 +149,7 @@ def _ds_qname(local: str) -> etree.QName:
     return ds_tag(local)  # type: ignore[no-untyped-call, no-any-return]
 
 
-class FastSigner(
-    _CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XMLSigner
-):
+class FastSigner(_CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XMLSigner):
     """XMLSigner with exact copies by deepcopy and the ds: QNames built once."""
 
     def _ds_tag(self, tag: str) -> Any:
@@ -162,9 +160,7 @@ class FastSigner(
         return _ds_qname(tag)
 
 
-class FastVerifier(
-    _CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XMLVerifier
-):
+class FastVerifier(_CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XMLVerifier):
     """XMLVerifier with exact copies by deepcopy, prefix-free finds, and the
     certificate's description (a DN rendering) made only when there is an error."""
 
