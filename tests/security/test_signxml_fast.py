@@ -36,17 +36,24 @@ NOW = dt.datetime(2027, 1, 15, 10, 0, tzinfo=dt.timezone.utc)
 KEY = certs.load_private_key(EXAMPLE / "certs" / "contoso-2026.key", None)
 CERT = certs.load_certificate(EXAMPLE / "certs" / "contoso-2026.pem")
 ASSERTION_LOCATION = f"./{{{SAML}}}Assertion/"
+MITEL_ACS = "https://authentication.api.mitel.io/2017-09-01/saml2/contoso-0001/acs"
 
 
 def spec() -> response.ResponseSpec:
+    """SP-initiated (InResponseTo) with a multi-valued claim: more shapes than the
+    IdP-initiated response the benchmark signs."""
     return response.ResponseSpec(
         issuer="https://sts.windows.net/8c3f0a52-9d0e-4b7a-a3a1-2f5b1c7d9e11/",
-        destination="https://ssoeuro.ringcentral.com/sp/ACS.saml2",
-        audience="https://ssoeuro.ringcentral.com",
+        destination=MITEL_ACS,
+        audience=MITEL_ACS.removesuffix("/acs"),
         name_id="B.Simon@contoso.com",
-        name_id_format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
-        attributes=[("http://schemas.microsoft.com/identity/claims/tenantid", ["8c3f0a52"])],
+        name_id_format="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        attributes=[
+            ("http://schemas.microsoft.com/ws/2008/06/identity/claims/groups", ["g1", "g2"]),
+            ("note", ['a&b <c> "d"']),
+        ],
         now=NOW,
+        in_response_to="_request-1",
     )
 
 
