@@ -1,18 +1,22 @@
-"""signxml's signer and verifier without their redundant tree copies.
+"""signxml's signer and verifier with its avoidable per-call work removed.
 
-signxml copies a tree by serializing it and parsing the bytes again
-(`_fromstring(_tostring(node))`): three times per signature and three times per
-verification. Those copies were half of signxml's own cost per signature, and they kept
-`assertion issue` under the budget of half the raw RSA rate (benchmarks/bench_signing.py).
+signxml's own work per signature cost about as much as the RSA signature itself, which
+kept `assertion issue` under its budget of half the raw RSA rate
+(benchmarks/bench_signing.py, benchmarks/README.md). The largest avoidable part: it
+copies a tree by serializing and re-parsing it (`_fromstring(_tostring(node))`), three
+times per signature and three per verification. Smaller ones: a new QName per ds
+element, prefix maps re-sorted on every find, the reference XPath compiled on every
+call, and a certificate's DN rendered on every check in case of an error.
 
-These subclasses change *how* a tree is copied, never *what* is signed or checked: every
-digest, transform, reference lookup, algorithm check and certificate check is still
-signxml's own code. A copy is made with lxml's deepcopy only where it is exact - the
-element has no parent (so it inherits no namespace declarations that inclusive C14N
+These subclasses change *how* that work is done, never *what* is signed or checked:
+every digest, transform, reference lookup, algorithm check and certificate check is
+still signxml's own logic. A copy is made with lxml's deepcopy only where it is exact -
+the element has no parent (so it inherits no namespace declarations that inclusive C14N
 would render) and no tail - and otherwise by signxml's serialize-and-parse, as before.
 The copy is checked for entity nodes exactly as signxml checks a parsed one.
 
-The overrides use signxml internals (`_tostring`, `_fromstring`, `_ds_tag`), so they are
+The overrides use signxml internals (`_tostring`, `_fromstring`, `_find`, `_findall`,
+`_resolve_reference`, `_ds_tag`, `_get_cert_validity_error`), so they are
 active only for the signxml versions they were checked against (TESTED_VERSIONS); with
 any other version every override defers to stock signxml, slower but correct. tests/security/
 test_signxml_fast.py proves the equivalence: byte-identical signatures (RSA PKCS#1 v1.5
@@ -88,13 +92,16 @@ class _CopyByDeepcopy:
 
 @functools.lru_cache(maxsize=256)
 def clark_path(xpath: str, query: str) -> str | None:
-    """signxml's `{xpath}{prefix}:{local}` find expression with the prefix resolved, or
-    None when `xpath` itself has prefixes (or braces) and must go through signxml."""
-    if ":" in xpath or "{" in xpath:
+    """signxml's find expression `{xpath}{prefix}:{rest}` (prefix "ds" unless the query
+    names one) with the prefix resolved; None when any other part has a prefix or a
+    Clark name of its own, which then goes through signxml."""
+    prefix, rest = "ds", query
+    if ":" in query:
+        prefix, _, rest = query.partition(":")
+    uri = namespaces.get(prefix)
+    if uri is None or any(mark in part for part in (xpath, rest) for mark in ":{"):
         return None
-    prefix, _, local = query.rpartition(":")
-    uri = namespaces.get(prefix or "ds")
-    return None if uri is None else f"{xpath}{{{uri}}}{local}"
+    return f"{xpath}{{{uri}}}{rest}"
 
 
 class _FindByClarkName:

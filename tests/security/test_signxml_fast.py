@@ -250,3 +250,34 @@ def test_entities_in_a_copied_tree_are_refused_as_signxml_refuses_them():
     verifier = signxml_fast.FastVerifier()
     with pytest.raises(Exception, match="Entities are not supported"):
         verifier._fromstring(verifier._tostring(tree))
+
+
+@pytest.mark.parametrize(
+    ("xpath", "query", "expected"),
+    [
+        ("", "SignedInfo", f"{{{DS}}}SignedInfo"),
+        ("./", "Signature", f"./{{{DS}}}Signature"),
+        (".//", "Signature[@Id='placeholder']", f".//{{{DS}}}Signature[@Id='placeholder']"),
+        ("", "dsig11:ECKeyValue", "{http://www.w3.org/2009/xmldsig11#}ECKeyValue"),
+        (ASSERTION_LOCATION, "Signature", None),  # a Clark name in the location
+        ("./saml:Assertion/", "Signature", None),  # a prefix signxml's map resolves
+        ("", "nope:Thing", None),  # unknown prefix: signxml raises its own error
+        ("", "KeyInfo/ds:X509Data", None),  # a second prefixed step
+    ],
+)
+def test_find_paths_resolve_the_prefix_signxml_would(xpath: str, query: str, expected: str):
+    assert signxml_fast.clark_path(xpath, query) == expected
+
+
+def test_finds_return_what_signxml_finds():
+    signature = signed("assertion").find(f"{{{SAML}}}Assertion/{{{DS}}}Signature")
+    assert signature is not None
+    fast, stock = signxml_fast.FastVerifier(), XMLVerifier()
+    for query in ("SignedInfo", "SignatureValue", "KeyInfo", "Object"):
+        found = stock._find(signature, query, require=False)  # type: ignore[no-untyped-call]
+        assert fast._find(signature, query, require=False) is found
+    with pytest.raises(Exception, match="Expected to find XML element Object") as fast_error:
+        fast._find(signature, "Object")
+    with pytest.raises(Exception) as stock_error:
+        stock._find(signature, "Object")  # type: ignore[no-untyped-call]
+    assert str(fast_error.value) == str(stock_error.value)
