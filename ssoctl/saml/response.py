@@ -6,7 +6,7 @@ the key. Prefixes as Entra writes them: `samlp:` on Response and Status, the Ass
 the default namespace, the signature right after the Assertion's (or Response's) Issuer.
 
 The unsigned Response is written from a template and parsed once: it reads like the
-response Entra sends, and it costs a third of building the same 25 elements one lxml
+response Entra sends, and it costs two thirds of building the same 25 elements one lxml
 call at a time (build() is on the benchmarked issue path, benchmarks/bench_signing.py).
 Every value goes through `_attr`/`_text`, which escape it for XML, and the parser then
 proves the result well-formed.
