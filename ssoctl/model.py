@@ -24,6 +24,8 @@ from typing import Annotated, Any, Literal, Union
 import msgspec
 from msgspec import Meta, field
 
+from ssoctl.xmlchars import first_non_xml_char
+
 SCHEMA_ID = "https://ssoctl.dev/schema/tenant-v1.json"
 
 NAME_ID_FORMATS: dict[str, str] = {
@@ -401,6 +403,16 @@ def _leaf(
 ) -> None:
     try:
         msgspec.convert(node, tp)
+        bad = first_non_xml_char(node) if isinstance(node, str) else None
+        if bad:
+            out.append(
+                Problem(
+                    path,
+                    f"{what} {node!r} contains {bad}, a character XML cannot carry "
+                    "(every value may end up in metadata or a SAML Response); remove it",
+                    at_key=what == "key",
+                )
+            )
     except msgspec.ValidationError as exc:
         message = _clean(str(exc))
         if isinstance(node, (str, int, float, bool)) or node is None:

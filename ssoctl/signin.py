@@ -15,7 +15,8 @@ from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import InvalidInputError, UsageError
 from ssoctl.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.saml.authnrequest import AuthnRequest
-from ssoctl.saml.response import NOT_XML_CHARS, ResponseSpec
+from ssoctl.saml.response import ResponseSpec
+from ssoctl.xmlchars import first_non_xml_char
 
 PASSWORD_METHOD = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"
 CASES = (
@@ -148,15 +149,14 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
 
 
 def _refuse_non_xml_values(upn: str, claims: list[tuple[str, list[str]]]) -> None:
-    """A control character (from a YAML escape or --attr) cannot be written in XML at all;
-    say which claim holds it instead of failing inside the XML writer."""
+    """A control character from --attr cannot be written in XML at all (the tenant model
+    refuses them in the file, with a location); say which claim holds it."""
     for claim, values in claims:
         for value in values:
-            bad = NOT_XML_CHARS.search(value)
+            bad = first_non_xml_char(value)
             if bad:
                 raise InvalidInputError(
-                    f"{claim} for {upn} contains U+{ord(bad.group()):04X}, a character XML "
-                    f"cannot carry: {value!r}.",
+                    f"{claim} for {upn} contains {bad}, a character XML cannot carry: {value!r}.",
                     hint="remove it from the user record in the tenant file, or from --attr.",
                 )
 

@@ -401,7 +401,7 @@ def test_values_with_xml_special_characters_round_trip(example: Path, tmp_path: 
     assert verify(example, data, tmp_path).exit_code == 0
 
 
-def test_a_control_character_is_a_located_claim_error_not_a_crash(example: Path):
+def test_a_control_character_is_a_clear_error_not_a_crash(example: Path):
     tenant_text = example.read_text()
     out = run_cli(
         "assertion", "issue", "--app", "ringcentral", "--user", "B.Simon@contoso.com",
@@ -410,11 +410,23 @@ def test_a_control_character_is_a_located_claim_error_not_a_crash(example: Path)
     assert out.exit_code == 1, out.stderr
     assert "note for B.Simon@contoso.com contains U+0001" in out.stderr
     assert "Traceback" not in out.stderr
-    # the same character reaching a claim from the tenant file (a YAML escape)
-    example.write_text(tenant_text.replace("display_name: B.Simon", 'display_name: "B.\\x07Simon"'))
-    out = run_cli(
-        "assertion", "issue", "--app", "ringcentral", "--user", "B.Simon@contoso.com",
-        tenant=example,
-    )  # fmt: skip
-    assert out.exit_code == 1, out.stderr
-    assert "displayname for B.Simon@contoso.com contains U+0007" in out.stderr
+    assert example.read_text() == tenant_text
+
+
+def test_a_control_character_in_the_tenant_file_is_located(example: Path):
+    """A YAML escape can put a character in a value that no XML can carry; the tenant
+    model refuses it where it is written, for every command, and nothing is written."""
+    edited = example.read_text().replace("display_name: B.Simon", 'display_name: "B.\\x07Simon"')
+    example.write_text(edited)
+    line = next(i for i, text in enumerate(edited.splitlines(), 1) if "\\x07" in text)
+    for args in (
+        ("assertion", "issue", "--app", "ringcentral", "--user", "B.Simon@contoso.com"),
+        ("user", "add", "X.Y@contoso.com"),
+        ("metadata", "export", "--app", "ringcentral"),
+    ):
+        out = run_cli(*args, tenant=example)
+        assert out.exit_code == 1, (args, out.stderr)
+        assert f"tenant.yaml:{line}:19: users[0].display_name" in out.stderr
+        assert "contains U+0007, a character XML cannot carry" in out.stderr
+        assert "Traceback" not in out.stderr
+        assert example.read_text() == edited

@@ -25,6 +25,7 @@ from lxml import etree
 
 from ssoctl.saml import signing
 from ssoctl.saml.xml import NS, tag
+from ssoctl.xmlchars import first_non_xml_char
 
 STATUS_SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 BEARER = "urn:oasis:names:tc:SAML:2.0:cm:bearer"
@@ -65,8 +66,6 @@ def instant(moment: dt.datetime) -> str:
     return moment.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds")[:-6] + "Z"
 
 
-# Characters XML 1.0 cannot carry at all, escaped or not.
-NOT_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # Anything that needs escaping or refusing; most values have none and are used as they are.
 _SPECIAL = re.compile('[&<>"\n\r\t\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]')
 # In attributes, whitespace other than a space must be a character reference, or the
@@ -94,9 +93,9 @@ def _text(value: str) -> str:
 
 
 def _escape(value: str, table: dict[int, str]) -> str:
-    bad = NOT_XML_CHARS.search(value)
-    if bad:  # resolve() reports these with the claim's name; this guards other callers
-        raise ValueError(f"U+{ord(bad.group()):04X} cannot appear in XML: {value!r}")
+    bad = first_non_xml_char(value)
+    if bad:  # the tenant model and resolve() report these first; this guards other callers
+        raise ValueError(f"{bad} cannot appear in XML: {value!r}")
     return value.translate(table)
 
 
