@@ -68,6 +68,12 @@ cases: dict[str, list[Case]] = {
             ("  mitel-connect:", 2),
             [],
         ),
+        (
+            "control-character.yaml",
+            [("    display_name: B.Simon\n", '    display_name: "B.\\x07Simon"\n')],
+            ('"B.\\x07Simon"', 0),
+            [],
+        ),
     ],
     "url-https": [
         (
