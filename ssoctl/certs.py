@@ -12,6 +12,7 @@ import base64
 import datetime as dt
 import os
 import secrets
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,12 +132,28 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-def load_certificate(path: Path) -> x509.Certificate:
+MAX_PEM_BYTES = 1024 * 1024  # a certificate chain or a key is a few KB
+
+
+def read_small_file(path: Path, what: str, limit: int = MAX_PEM_BYTES) -> bytes:
+    """A regular file of at most `limit` bytes. A path from a tenant file may name a
+    FIFO, a device or a huge file; reading one would hang or exhaust memory."""
     try:
-        data = path.read_bytes()
+        # O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on files).
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise OperationError(f"{what} {path} is not a regular file.")
+            data = handle.read(limit + 1)
     except OSError as exc:
-        raise OperationError(f"cannot read certificate {path}: {exc.strerror}.") from None
-    return parse_certificate(data, str(path))
+        raise OperationError(f"cannot read {what} {path}: {exc.strerror}.") from None
+    if len(data) > limit:
+        raise OperationError(f"{what} {path} is larger than {limit:,} bytes; it is not a PEM file.")
+    return data
+
+
+def load_certificate(path: Path) -> x509.Certificate:
+    return parse_certificate(read_small_file(path, "certificate"), str(path))
 
 
 def parse_certificate(data: bytes, source: str) -> x509.Certificate:
@@ -158,10 +175,7 @@ def parse_certificate(data: bytes, source: str) -> x509.Certificate:
 
 def load_private_key(path: Path, passphrase: bytes | None) -> rsa.RSAPrivateKey:
     """Load a PEM key. The error never contains key material."""
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise OperationError(f"cannot read private key {path}: {exc.strerror}.") from None
+    data = read_small_file(path, "private key")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
     except TypeError:
@@ -181,8 +195,8 @@ def load_private_key(path: Path, passphrase: bytes | None) -> rsa.RSAPrivateKey:
 
 def is_encrypted_pem(path: Path) -> bool:
     try:
-        return b"ENCRYPTED" in path.read_bytes()[:200]
-    except OSError:
+        return b"ENCRYPTED" in read_small_file(path, "private key")[:200]
+    except OperationError:
         return False
 
 

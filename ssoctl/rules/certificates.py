@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
 from cryptography import x509
 
-from ssoctl import certs
+from ssoctl import certs, gitstate
 from ssoctl.errors import SsoctlError
 from ssoctl.findings import Finding, Severity
 from ssoctl.model import SigningSet
@@ -64,20 +63,19 @@ def _sets(ctx: Context) -> Iterator[tuple[str, SigningSet | None, tuple[str | in
 
 
 @cache
-def _key_matches(
-    key_file: str, cert_file: str, _key_stamp: object, _cert_stamp: object
-) -> bool | None:
-    """None when the key cannot be checked without a passphrase (or is unreadable).
+def _key_verdict(key_file: str, cert_file: str, _key_stamp: object, _cert_stamp: object) -> str:
+    """'match', 'mismatch', 'unreadable' (with why after a colon), or 'unknown' (no key
+    file, an encrypted key, or no certificate to compare with).
     Cached: loading an RSA key validates it (~30 ms), and many files share one key."""
     key_path = Path(key_file)
     cert = _load(cert_file)
-    if cert is None or not key_path.exists() or certs.is_encrypted_pem(key_path):
-        return None
+    if cert is None or not key_path.is_file() or certs.is_encrypted_pem(key_path):
+        return "unknown"
     try:
         key = certs.load_private_key(key_path, None)
-    except SsoctlError:
-        return None
-    return certs.key_matches(cert, key)
+    except SsoctlError as exc:
+        return f"unreadable: {exc.message}"
+    return "match" if certs.key_matches(cert, key) else "mismatch"
 
 
 @register("cert-file", Severity.error)
@@ -92,7 +90,11 @@ def cert_file(ctx: Context) -> Iterator[Finding]:
                 index,
                 "cert",
             )
-        if entry.key and not ctx.loaded.resolve(entry.key).exists():
+        if (
+            entry.key
+            and not ctx.loaded.resolve(entry.key).exists()
+            and not key_missing_by_design(ctx, entry.key)
+        ):
             yield ctx.finding(
                 "cert-file",
                 f"certificate {entry.name!r}: key file {entry.key} "
@@ -221,11 +223,20 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
         if entry.key:
             key_file = str(ctx.loaded.resolve(entry.key))
             cert_path = str(ctx.loaded.resolve(entry.cert))
-            matches = _key_matches(key_file, cert_path, _stamp(key_file), _stamp(cert_path))
-            if matches is False:
+            verdict = _key_verdict(key_file, cert_path, _stamp(key_file), _stamp(cert_path))
+            if verdict == "mismatch":
                 yield ctx.finding(
                     "cert-strength",
                     f"key {entry.key} does not match certificate {entry.cert}.",
+                    "certificates",
+                    index,
+                    "key",
+                )
+            elif verdict.startswith("unreadable"):
+                yield ctx.finding(
+                    "cert-strength",
+                    f"key {entry.key} cannot be used ({verdict.partition(': ')[2]}); nothing "
+                    "can be signed with it. Restore the key, or replace the certificate.",
                     "certificates",
                     index,
                     "key",
@@ -243,16 +254,32 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
 
 @register("key-file", Severity.warning)
 def key_file(ctx: Context) -> Iterator[Finding]:
-    """Private key files are private.
+    """Private key files are private, and never in git.
 
-    A key readable by group or others, or a key inside a git work tree that git does not
-    ignore (it would be committed), is a warning. Fix: `chmod 600`, and add the key to
-    `.gitignore`.
+    A key committed to the git repository that holds the tenant file (it is in the index)
+    is an error: whoever can read the repository can sign as Entra. Fix: `git rm --cached`
+    it, add it to `.gitignore`, and replace the certificate. A key that git would commit
+    (untracked, not ignored) or that group or others can read is a warning. Fix: add it to
+    `.gitignore`; `chmod 600`. ssoctl answers these questions by reading the repository's
+    index and ignore files; it never runs git.
     """
     for index, entry in enumerate(ctx.model.certificates):
         if not entry.key:
             continue
         path = ctx.loaded.resolve(entry.key)
+        git = gitstate.state(path, ctx.loaded.folder)
+        if git is not None and git.tracked:
+            yield ctx.finding(
+                "key-file",
+                f"key {entry.key} is committed to git ({git.relative} in {git.work_tree}); "
+                "anyone who can read the repository can sign as this IdP. Run "
+                f"`git rm --cached {git.relative}`, add it to .gitignore, and replace the "
+                "certificate (`ssoctl cert new`).",
+                "certificates",
+                index,
+                "key",
+                severity=Severity.error,
+            )
         if not path.exists():
             continue
         mode = path.stat().st_mode & 0o777
@@ -264,7 +291,7 @@ def key_file(ctx: Context) -> Iterator[Finding]:
                 index,
                 "key",
             )
-        if _tracked_by_git(path):
+        if git is not None and not git.tracked and not git.ignored:
             yield ctx.finding(
                 "key-file",
                 f"key {entry.key} is in a git work tree and not "
@@ -275,33 +302,8 @@ def key_file(ctx: Context) -> Iterator[Finding]:
             )
 
 
-def _tracked_by_git(path: Path) -> bool:
-    """True when `path` lies in a git work tree and git does not ignore it."""
-    if not _in_work_tree(str(path.parent)):
-        return False
-    try:
-        ignored = subprocess.run(
-            ["git", "-C", str(path.parent), "check-ignore", "-q", path.name],
-            capture_output=True,
-            timeout=10,
-            check=False,
-            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return ignored.returncode == 1  # 0 ignored, 1 not ignored, 128 not a repository
-
-
-@cache
-def _in_work_tree(folder: str) -> bool:
-    """One `git rev-parse` per folder: most key folders are shared by many tenant files."""
-    try:
-        probe = subprocess.run(
-            ["git", "-C", folder, "rev-parse", "--is-inside-work-tree"],
-            capture_output=True,
-            timeout=10,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return False
-    return probe.returncode == 0 and probe.stdout.strip() == b"true"
+def key_missing_by_design(ctx: Context, key: str) -> bool:
+    """A key that git ignores is absent from every fresh clone: that is the layout the
+    docs recommend, not a problem (CI runs `validate --strict` on such a clone)."""
+    git = gitstate.state(ctx.loaded.resolve(key), ctx.loaded.folder)
+    return git is not None and git.ignored and not git.tracked
