@@ -98,21 +98,17 @@ def _obtain(source: str, allow_http: bool, max_bytes: int) -> tuple[bytes | Path
     return path, source
 
 
-def _verify(source: bytes | Path, name: str, cert_file: Path, now: Any) -> str:
-    """Check the root signature against --cert: 'verified' or 'invalid: why'."""
+def _verify(
+    source: bytes | Path, name: str, cert_file: Path, now: Any, entity_id: str | None
+) -> Any:
+    """The signed_metadata verdict for --cert: values come from the signed root only."""
     from ssoctl import certs
-    from ssoctl.saml import signing, xml
+    from ssoctl.saml import signed_metadata, xml
 
     cert = certs.load_certificate(cert_file)
-    data = source if isinstance(source, bytes) else source.read_bytes()
-    root = xml.parse(data, name, max_bytes=max(len(data), xml.MAX_BYTES))
-    if root.find(xml.tag("ds", "Signature")) is None:
-        return "invalid: the metadata is not signed"
-    try:
-        signing.verify(root, cert, at=now)
-    except signing.SignatureError as exc:
-        return f"invalid: {exc}"
-    return "verified"
+    if isinstance(source, Path):
+        source = certs.read_small_file(source, "metadata", xml.AGGREGATE.max_bytes)
+    return signed_metadata.verify(source, name, cert, now, entity_id)
 
 
 @app.command("inspect")
@@ -133,7 +129,11 @@ def inspect(
     )
     document = spmetadata.read(obtained, name, entity_id=entity_id)
     if cert_file is not None:
-        document.signature = _verify(obtained, name, cert_file, parse_now(None))
+        verdict = _verify(obtained, name, cert_file, parse_now(None), entity_id)
+        # Verified: show what the signature covers. Invalid: show what the file says,
+        # marked invalid (exit 1), so the person can see what was refused.
+        document = verdict.document or document
+        document.signature = verdict.status
     if entity_id is not None and not document.entities:
         from ssoctl.errors import InvalidInputError
 
@@ -213,14 +213,17 @@ def import_cmd(
     path = tenant_path()
     require_app(load_tenant(), app_name)
     obtained, name = _obtain(source, allow_http, MAX_BYTES)
-    document = spmetadata.read(obtained, name, entity_id=entity_id)
     if cert_file is not None:
-        status = _verify(obtained, name, cert_file, now)
-        if status != "verified":
+        # Only what the signature covers is imported; --force never overrides this.
+        verdict = _verify(obtained, name, cert_file, now, entity_id)
+        if verdict.document is None:
             raise InvalidInputError(
-                f"the signature of {name} does not verify with {cert_file} ({status}).",
-                hint="get the metadata from the SP again.",
+                f"the signature of {name} does not verify with {cert_file} ({verdict.status}).",
+                hint="get the metadata from the SP again; nothing was imported.",
             )
+        document = verdict.document
+    else:
+        document = spmetadata.read(obtained, name, entity_id=entity_id)
     sp = pick_sp(document, name, entity_id, now)
     pem_written: list[Path] = []
 

@@ -150,6 +150,13 @@ def embedded_certificate(root: etree._Element, location: str = "./") -> x509.Cer
         return None
 
 
+def _reason(exc: Exception) -> str:
+    """signxml's message, without its advice to programmers (`Use
+    SignatureConfiguration(verification_time=...)`), which means nothing to a user."""
+    text = str(exc) or type(exc).__name__
+    return text.split(" Use SignatureConfiguration(", 1)[0].rstrip()
+
+
 def verify(
     root: etree._Element | bytes,
     cert: x509.Certificate | None,
@@ -183,7 +190,7 @@ def verify(
             root, x509_cert=used, expect_config=config, id_attribute="ID"
         )
     except (InvalidSignature, InvalidInput) as exc:
-        raise SignatureError(str(exc) or type(exc).__name__) from None
+        raise SignatureError(_reason(exc)) from None
     if isinstance(result, list):
         result = result[0]
     sig = result.signature_xml
