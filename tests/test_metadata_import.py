@@ -195,7 +195,20 @@ def test_hostile_metadata(example: Path, tmp_path: Path, name: str):
 
 
 def mock(handler) -> httpx.MockTransport:
-    return httpx.MockTransport(handler)
+    """The handler's responses as unread streams, as a socket delivers them (fetch reads
+    the raw bytes itself, to cap them after decoding)."""
+
+    def streamed(request: httpx.Request) -> httpx.Response:
+        response: httpx.Response = handler(request)
+        if not response.is_stream_consumed:
+            return response
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            stream=httpx.ByteStream(response.content),
+        )
+
+    return httpx.MockTransport(streamed)
 
 
 def test_fetch_ok_and_redirects():
