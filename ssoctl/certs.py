@@ -12,7 +12,6 @@ import base64
 import datetime as dt
 import os
 import secrets
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
 from ssoctl.errors import OperationError, UsageError
+from ssoctl.files import read_regular
 
 DEFAULT_SUBJECT = "CN=Microsoft Azure Federated SSO Certificate"
 KEY_SIZES = (2048, 3072, 4096)
@@ -30,7 +30,16 @@ MAX_YEARS = 3
 EXPORT_FORMATS = ("base64", "pem", "der", "pfx")
 
 
+LAST_YEAR = 9999 - MAX_YEARS  # a certificate must end in a year datetime can hold
+
+
 def add_years(moment: dt.datetime, years: int) -> dt.datetime:
+    if moment.year + years > 9999:
+        raise UsageError(
+            f"{moment:%Y-%m-%d} is too far in the future: a certificate starting then would "
+            "end after the year 9999.",
+            hint=f"give a start (--now) before {LAST_YEAR + 1}.",
+        )
     try:
         return moment.replace(year=moment.year + years)
     except ValueError:  # 29 February
@@ -132,28 +141,8 @@ def write_new_file(path: Path, data: bytes, mode: int) -> None:
         os.close(fd)
 
 
-MAX_PEM_BYTES = 1024 * 1024  # a certificate chain or a key is a few KB
-
-
-def read_small_file(path: Path, what: str, limit: int = MAX_PEM_BYTES) -> bytes:
-    """A regular file of at most `limit` bytes. A path from a tenant file may name a
-    FIFO, a device or a huge file; reading one would hang or exhaust memory."""
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer (no effect on files).
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        with os.fdopen(fd, "rb") as handle:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise OperationError(f"{what} {path} is not a regular file.")
-            data = handle.read(limit + 1)
-    except OSError as exc:
-        raise OperationError(f"cannot read {what} {path}: {exc.strerror}.") from None
-    if len(data) > limit:
-        raise OperationError(f"{what} {path} is larger than {limit:,} bytes; it is not a PEM file.")
-    return data
-
-
 def load_certificate(path: Path) -> x509.Certificate:
-    return parse_certificate(read_small_file(path, "certificate"), str(path))
+    return parse_certificate(read_regular(path, "certificate"), str(path))
 
 
 def parse_certificate(data: bytes, source: str) -> x509.Certificate:
@@ -175,7 +164,7 @@ def parse_certificate(data: bytes, source: str) -> x509.Certificate:
 
 def load_private_key(path: Path, passphrase: bytes | None) -> rsa.RSAPrivateKey:
     """Load a PEM key. The error never contains key material."""
-    data = read_small_file(path, "private key")
+    data = read_regular(path, "private key")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase or None)
     except TypeError:
@@ -195,7 +184,7 @@ def load_private_key(path: Path, passphrase: bytes | None) -> rsa.RSAPrivateKey:
 
 def is_encrypted_pem(path: Path) -> bool:
     try:
-        return b"ENCRYPTED" in read_small_file(path, "private key")[:200]
+        return b"ENCRYPTED" in read_regular(path, "private key")[:200]
     except OperationError:
         return False
 

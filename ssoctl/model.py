@@ -60,10 +60,12 @@ ClaimSource = Literal[
     "user.objectid",
 ]
 # A short machine name: used as a YAML key and on the command line.
-Name = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
-Upn = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=113)]
+# `(?!\n)$`, not `$`: Python's `$` also matches before a trailing newline ("x\n").
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(?!\n)$"
+Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
+Upn = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+(?!\n)$", max_length=113)]
 Url = Annotated[str, Meta(min_length=1, max_length=2048)]
-Domain = Annotated[str, Meta(pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")]
+Domain = Annotated[str, Meta(pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?!\n)$")]
 Guid = uuid.UUID
 
 GROUP_PREFIX = "group:"
@@ -128,7 +130,7 @@ class Group(Strict, frozen=True, kw_only=True):
 Principal = Annotated[
     str,
     Meta(
-        pattern=r"^(group:[A-Za-z0-9][A-Za-z0-9._-]*|[^@\s]+@[^@\s]+)$",
+        pattern=r"^(group:[A-Za-z0-9][A-Za-z0-9._-]*|[^@\s]+@[^@\s]+)(?!\n)$",
         description="A UPN, or group:NAME.",
     ),
 ]

@@ -4,14 +4,13 @@ rules would refuse (Entra's "Upload metadata file", for the tenant file)."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from ssoctl.docedit import flow_list
 from ssoctl.errors import InvalidInputError, OperationError, UsageError
 from ssoctl.saml.spmetadata import Document, Entity, parse_instant
 from ssoctl.saml.xml import BINDING_POST, BINDING_REDIRECT
-from ssoctl.tenant import LoadedTenant, write_atomic
+from ssoctl.tenant import LoadedTenant
 
 CHECKED_RULES = ("url-https", "url-format", "gallery-endpoint", "identifier-unique")
 
@@ -52,12 +51,9 @@ def pick_sp(document: Document, name: str, entity_id: str | None, now: dt.dateti
     return sp
 
 
-def apply_sp(
-    loaded: LoadedTenant, app: str, sp: Entity, pem_written: list[Path] | None
-) -> list[str]:
-    """Set the app's fields on the round-trip document; returns what changed.
-
-    With `pem_written` None (a dry run) the SP certificate file is not written."""
+def apply_sp(loaded: LoadedTenant, app: str, sp: Entity) -> list[str]:
+    """Set the app's fields on the round-trip document and stage the SP certificate file
+    with the edit (written only if the edit is saved); returns what changed."""
     entry = loaded.doc["apps"][app]
     changed: list[str] = []
 
@@ -87,10 +83,8 @@ def apply_sp(
         relative = f"certs/sp-{app}.pem"
         target = loaded.resolve(relative)
         pem = "".join(k.pem or "" for k in signing_keys).encode("ascii")
-        if pem_written is not None and (not target.exists() or target.read_bytes() != pem):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            write_atomic(target, pem, mode=0o644)
-            pem_written.append(target)
+        if not target.exists() or target.read_bytes() != pem:
+            loaded.files.put(target, pem, 0o644)
         put("sp_certificate", relative, "logout_url", "reply_urls")
     return changed
 

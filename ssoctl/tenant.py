@@ -5,23 +5,22 @@ stands, so every schema error is reported as file:line:col plus the key path.
 
 Saving edits that same round-trip document in place, so comments, key order and
 quoting of everything a command did not touch survive. The write is atomic (temp file
-in the same folder, fsync, rename) and runs under an exclusive lock on a sidecar lock
-file, with the file re-read under the lock: two ssoctl processes never lose an update.
-If anything fails before the rename, the tenant file is byte-identical.
+in the same folder, fsync, rename; through a symlink to its target) and runs under an
+exclusive lock on the file itself (see lock.py), with the file re-read under the lock:
+two ssoctl processes never lose an update. If anything fails before the rename, the
+tenant file and the files staged beside it are as they were.
 """
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ssoctl.errors import InvalidInputError, Location, OperationError
+from ssoctl.files import Staged, real_target, write_atomic
 from ssoctl.model import Tenant, validate
 
 MAX_TENANT_BYTES = 5 * 1024 * 1024
@@ -61,6 +60,7 @@ class LoadedTenant:
     doc: Any
     model: Tenant
     positions: Positions
+    files: Staged = field(default_factory=Staged)  # files to write with this edit
 
     @property
     def folder(self) -> Path:
@@ -87,26 +87,30 @@ def _yaml() -> Any:
 
 
 def read_text(path: Path) -> str:
-    try:
-        size = path.stat().st_size
-        if size > MAX_TENANT_BYTES:
-            raise OperationError(
-                f"{path} is {size} bytes; a tenant file may be at most {MAX_TENANT_BYTES}.",
-                hint="point --tenant at the right file.",
-            )
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+    from ssoctl.files import read_regular
+
+    if not path.exists():
         raise OperationError(
             f"tenant file {path} does not exist.",
             hint="create one with `ssoctl init --tenant-id UUID --domain DOMAIN`, "
             "or point --tenant / $SSOCTL_TENANT at it.",
-        ) from None
+        )
+    try:
+        data = read_regular(path, "tenant file", MAX_TENANT_BYTES)
+    except OperationError as exc:
+        if "larger than" in exc.message:
+            raise OperationError(
+                f"{path} is larger than {MAX_TENANT_BYTES:,} bytes, the most a tenant file "
+                "may be.",
+                hint="point --tenant at the right file.",
+            ) from None
+        raise
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInputError(
             f"{path} is not UTF-8 text (byte {exc.start}).", hint="save the file as UTF-8."
         ) from None
-    except OSError as exc:
-        raise OperationError(f"cannot read {path}: {exc.strerror}.") from None
 
 
 def parse_yaml(text: str, filename: str) -> Any:
@@ -240,60 +244,19 @@ def dump(doc: Any) -> str:
     return out.getvalue()
 
 
-@contextlib.contextmanager
-def _exclusive_lock(path: Path) -> Iterator[None]:
-    import fcntl
-
-    lock_path = path.with_name(f".{path.name}.lock")
-    try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-    except OSError as exc:
-        raise OperationError(f"cannot create lock file {lock_path}: {exc.strerror}.") from None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
-    """Temp file in the same folder, fsync, rename: readers see the old or the new file."""
-    folder = path.parent
-    if mode is None:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-
-
 Edit = Callable[[LoadedTenant], Any]
+Notify = Callable[[str], None]
 
 
-def edit(path: Path, change: Edit) -> Any:
+def edit(path: Path, change: Edit, notify: Notify | None = None) -> Any:
     """Apply `change` to the tenant document under a lock, validate, and save atomically.
 
-    `change` mutates `loaded.doc` in place (round-trip nodes) and may return a value,
-    which `edit` returns. Nothing is written if `change` raises or the result is invalid.
+    `change` mutates `loaded.doc` in place (round-trip nodes), may stage files beside the
+    tenant file in `loaded.files`, and may return a value, which `edit` returns. Nothing
+    is written if `change` raises or the result is invalid; if writing the tenant file
+    fails, the staged files are rolled back.
     """
-    return edit_reviewed(path, change).value
+    return edit_reviewed(path, change, notify=notify).value
 
 
 @dataclass(frozen=True)
@@ -310,25 +273,37 @@ def edit_reviewed(
     *,
     write: bool = True,
     review: Callable[[LoadedTenant, str], None] | None = None,
+    notify: Notify | None = None,
 ) -> EditOutcome:
     """`edit`, with a look at the result first: `review(new_loaded, new_text)` may raise
-    to refuse it; `write=False` computes everything and writes nothing (a dry run)."""
-    with _exclusive_lock(path):
+    to refuse it; `write=False` computes everything and writes nothing (a dry run).
+    `notify` hears why the edit is waiting (another process holds the lock)."""
+    from ssoctl import lock
+
+    read_text(path)  # a missing or oversized file is reported as such, before locking
+    with lock.exclusive(real_target(path), notify):
         loaded = load_roundtrip(read_text(path), path)
         value = change(loaded)
         new_text = dump(loaded.doc)
         changed = new_text != loaded.text
-        if changed:
+        if changed or loaded.files.changes:
             result = load_text(new_text, path)  # the edit must leave a valid file
             if review is not None:
                 review(result, new_text)
-            if write:
-                write_atomic(path, new_text.encode("utf-8"))
+        if write:
+            loaded.files.commit()
+            try:
+                if changed:
+                    write_atomic(path, new_text.encode("utf-8"))
+            except BaseException:
+                loaded.files.rollback()
+                raise
         return EditOutcome(value, loaded.text, new_text, write and changed)
 
 
 def create(path: Path, text: str) -> None:
     """Write a new tenant file; validates first."""
     load_text(text, path)
-    with _exclusive_lock(path):
-        write_atomic(path, text.encode("utf-8"), mode=0o644)
+    if path.exists() and not real_target(path).is_file():
+        raise OperationError(f"{path} exists and is not a regular file; nothing was written.")
+    write_atomic(path, text.encode("utf-8"), mode=0o644)

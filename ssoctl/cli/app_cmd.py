@@ -9,12 +9,12 @@ import typer
 from ssoctl.cli.common import (
     FORMAT_OPTION,
     DataFormat,
+    edit_tenant,
     emit_json,
     load_tenant,
     new_typer,
     note,
     out,
-    tenant_path,
 )
 
 if TYPE_CHECKING:
@@ -43,7 +43,6 @@ def add(
     """Add an app from the gallery; Identifier and Reply URL come from it where known."""
     from ruamel.yaml.comments import CommentedMap
 
-    from ssoctl import tenant
     from ssoctl.apps import AppRequest, build_entry
     from ssoctl.docedit import section
     from ssoctl.errors import UsageError
@@ -69,7 +68,7 @@ def add(
         section(loaded.doc, "apps", CommentedMap)[app_name] = entry
         return app_name
 
-    added = tenant.edit(tenant_path(), change)
+    added = edit_tenant(change)
     note(
         f"added app {added!r}; next: `ssoctl app assign {added} UPN` and `ssoctl app show {added}`"
     )
@@ -209,13 +208,12 @@ def require_app(loaded: LoadedTenant, name: str) -> None:
 @app.command("remove")
 def remove(name: str = typer.Argument(..., help="App name.")) -> None:
     """Remove an app from the tenant file."""
-    from ssoctl import tenant
 
     def change(loaded: LoadedTenant) -> None:
         require_app(loaded, name)
         del loaded.doc["apps"][name]
 
-    tenant.edit(tenant_path(), change)
+    edit_tenant(change)
     note(f"removed app {name!r}")
 
 
@@ -225,7 +223,6 @@ def assign(
     principals: list[str] = typer.Argument(..., help="UPN or group:NAME; several allowed."),
 ) -> None:
     """Assign users or groups to an app (gallery apps require assignment: AADSTS50105)."""
-    from ssoctl import tenant
     from ssoctl.directory import check_principal
     from ssoctl.docedit import flow_list
 
@@ -243,7 +240,7 @@ def assign(
                 added.append(canonical)
         return added
 
-    added = tenant.edit(tenant_path(), change)
+    added = edit_tenant(change)
     note(f"assigned {', '.join(added)} to {name!r}" if added else "nothing new to assign")
 
 
@@ -253,7 +250,6 @@ def unassign(
     principals: list[str] = typer.Argument(..., help="UPN or group:NAME; several allowed."),
 ) -> None:
     """Remove assignments from an app."""
-    from ssoctl import tenant
     from ssoctl.docedit import remove_from_list
     from ssoctl.errors import UsageError
 
@@ -264,5 +260,5 @@ def unassign(
             if not remove_from_list(current, principal, casefold=True):
                 raise UsageError(f"{principal!r} is not assigned to {name!r}.")
 
-    tenant.edit(tenant_path(), change)
+    edit_tenant(change)
     note(f"unassigned {', '.join(principals)} from {name!r}")

@@ -15,6 +15,7 @@ from ssoctl.cli.common import (
     KEY_PASSPHRASE_ENV,
     PFX_PASSWORD_ENV,
     DataFormat,
+    edit_tenant,
     emit_json,
     key_passphrase,
     load_tenant,
@@ -22,7 +23,6 @@ from ssoctl.cli.common import (
     note,
     parse_now,
     secret_from_env_or_prompt,
-    tenant_path,
 )
 
 if TYPE_CHECKING:
@@ -103,12 +103,16 @@ def register_certificate(
     passphrase: bytes | None,
     now: dt.datetime,
 ) -> dict[str, Any]:
-    """Write the key (0600, never overwritten) and certificate, and add them to a set."""
-    from ssoctl import certs, tenant
+    """Write the key (0600, never overwritten) and certificate, and add them to a set.
+
+    The files are staged with the edit: written only once the new tenant file is valid,
+    and removed again if saving it fails, so a failed command leaves no orphan key."""
+    from ssoctl import certs
     from ssoctl.cli.app_cmd import require_app
     from ssoctl.keyring import add_to_set
 
-    written: list[Path] = []
+    if name is not None:
+        check_name(name, "--name")
 
     def change(loaded: LoadedTenant) -> dict[str, Any]:
         if app_name is not None:
@@ -120,28 +124,27 @@ def register_certificate(
             raise UsageError(f"a certificate named {chosen!r} already exists.")
         cert_rel, key_rel = f"certs/{chosen}.pem", f"certs/{chosen}.key"
         status = add_to_set(loaded, app_name, chosen, cert_rel, key_rel, activate=activate)
-        key_path, cert_path = loaded.resolve(key_rel), loaded.resolve(cert_rel)
-        for path in (key_path, cert_path):
-            if path.exists():
-                from ssoctl.errors import UsageError
-
-                raise UsageError(
-                    f"{path} already exists; ssoctl never overwrites a key.",
-                    hint="choose another --name.",
-                )
-        certs.write_new_file(key_path, certs.key_pem(key, passphrase), 0o600)
-        written.append(key_path)
-        certs.write_new_file(cert_path, certs.cert_pem(cert), 0o644)
-        written.append(cert_path)
+        loaded.files.new(loaded.resolve(key_rel), certs.key_pem(key, passphrase), 0o600)
+        loaded.files.new(loaded.resolve(cert_rel), certs.cert_pem(cert), 0o644)
         return {"name": chosen, "status": status, "key": key_rel, "cert": cert_rel}
 
-    try:
-        result: dict[str, Any] = tenant.edit(tenant_path(), change)
-    except BaseException:
-        for path in written:  # the tenant file is unchanged; leave no orphan key behind
-            path.unlink(missing_ok=True)
-        raise
+    result: dict[str, Any] = edit_tenant(change)
     return result
+
+
+def check_name(value: str, option: str) -> None:
+    """A certificate, app or group name, checked before any file is touched (a name
+    becomes a file name under certs/: `../x` must never reach the file system)."""
+    import re
+
+    from ssoctl.errors import UsageError
+    from ssoctl.model import NAME_PATTERN
+
+    if re.search(NAME_PATTERN, value) is None:
+        raise UsageError(
+            f"{option} {value!r} is not a valid name: use letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit, at most 64 characters."
+        )
 
 
 def _free_name(loaded: LoadedTenant, base: str) -> str:
@@ -222,21 +225,19 @@ def activate_cmd(
     now_text: str | None = typer.Option(None, "--now", help="Instant (ISO time)."),
 ) -> None:
     """Make a certificate the active one of its set; the previous one becomes inactive."""
-    from ssoctl import tenant
     from ssoctl.keyring import activate
 
     now = parse_now(now_text)
-    previous = tenant.edit(tenant_path(), lambda loaded: activate(loaded, app_name, name, now))
+    previous = edit_tenant(lambda loaded: activate(loaded, app_name, name, now))
     note(f"{name} is now active" + (f"; {previous} is inactive" if previous else ""))
 
 
 @app.command("remove")
 def remove(name: str = typer.Argument(..., help="Certificate name.")) -> None:
     """Remove a certificate from the keyring; refuses while it is active anywhere."""
-    from ssoctl import tenant
     from ssoctl.keyring import remove_certificate
 
-    entry = tenant.edit(tenant_path(), lambda loaded: remove_certificate(loaded, name))
+    entry = edit_tenant(lambda loaded: remove_certificate(loaded, name))
     note(f"removed {name} from the tenant file; its files stay on disk: {entry}")
 
 

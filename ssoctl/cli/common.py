@@ -50,6 +50,13 @@ def load_tenant() -> LoadedTenant:
     return tenant.load(tenant_path())
 
 
+def edit_tenant(change: Any) -> Any:
+    """Run a tenant-file edit (see tenant.edit), telling the person if it has to wait."""
+    from ssoctl import tenant
+
+    return tenant.edit(tenant_path(), change, notify=note)
+
+
 def emit_json(data: Any) -> None:
     """One JSON document on stdout, nothing else."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

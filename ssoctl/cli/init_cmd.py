@@ -43,8 +43,24 @@ def init(
         )
     if path.exists() and not force:
         raise UsageError(f"{path} already exists.", hint="pass --force to overwrite it.")
+    from ssoctl.files import real_target, write_atomic
+
+    target = real_target(path)
+    previous = target.read_bytes() if target.is_file() else None
     tenant.create(path, tenant_text(tenant_id.lower(), domain, cloud.value))
+    try:
+        _first_certificate(no_cert)
+    except BaseException:
+        # A failed init leaves what was there before: the old file, or none.
+        if previous is None:
+            target.unlink(missing_ok=True)
+        else:
+            write_atomic(target, previous)
+        raise
     note(f"wrote {path}")
+
+
+def _first_certificate(no_cert: bool) -> None:
     if not no_cert:
         import os
 

@@ -103,11 +103,12 @@ def _verify(
 ) -> Any:
     """The signed_metadata verdict for --cert: values come from the signed root only."""
     from ssoctl import certs
+    from ssoctl.files import read_regular
     from ssoctl.saml import signed_metadata, xml
 
     cert = certs.load_certificate(cert_file)
     if isinstance(source, Path):
-        source = certs.read_small_file(source, "metadata", xml.AGGREGATE.max_bytes)
+        source = read_regular(source, "metadata", xml.AGGREGATE.max_bytes)
     return signed_metadata.verify(source, name, cert, now, entity_id)
 
 
@@ -225,10 +226,8 @@ def import_cmd(
     else:
         document = spmetadata.read(obtained, name, entity_id=entity_id)
     sp = pick_sp(document, name, entity_id, now)
-    pem_written: list[Path] = []
-
     def change(loaded: tenant.LoadedTenant) -> list[str]:
-        return apply_sp(loaded, app_name, sp, pem_written if not dry_run else None)
+        return apply_sp(loaded, app_name, sp)
 
     def review(result: tenant.LoadedTenant, _new_text: str) -> None:
         problems = refusals(result, app_name, now)
@@ -241,12 +240,7 @@ def import_cmd(
         for problem in problems:
             note(f"warning (--force): {problem}")
 
-    try:
-        outcome = tenant.edit_reviewed(path, change, write=not dry_run, review=review)
-    except BaseException:
-        for written in pem_written:
-            written.unlink(missing_ok=True)
-        raise
+    outcome = tenant.edit_reviewed(path, change, write=not dry_run, review=review, notify=note)
     import difflib
 
     diff = difflib.unified_diff(

@@ -9,12 +9,12 @@ import typer
 from ssoctl.cli.common import (
     FORMAT_OPTION,
     DataFormat,
+    edit_tenant,
     emit_json,
     load_tenant,
     new_typer,
     note,
     out,
-    tenant_path,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +35,6 @@ def user_add(
     """Add a test user; its object_id is generated once and stays stable."""
     from ruamel.yaml.comments import CommentedSeq
 
-    from ssoctl import tenant
     from ssoctl.directory import new_user
     from ssoctl.docedit import section
 
@@ -50,7 +49,7 @@ def user_add(
         )
         section(loaded.doc, "users", CommentedSeq).append(entry)
 
-    tenant.edit(tenant_path(), change)
+    edit_tenant(change)
     note(f"added user {upn}")
 
 
@@ -89,7 +88,6 @@ def user_remove(
     force: bool = typer.Option(False, "--force", help="Also remove its assignments."),
 ) -> None:
     """Remove a user; refuses while assigned unless --force."""
-    from ssoctl import tenant
     from ssoctl.directory import apps_assigning
     from ssoctl.docedit import remove_from_list
     from ssoctl.errors import UsageError
@@ -112,7 +110,7 @@ def user_remove(
         index = next(i for i, u in enumerate(users) if str(u["upn"]).lower() == upn.lower())
         del users[index]
 
-    tenant.edit(tenant_path(), change)
+    edit_tenant(change)
     note(f"removed user {upn}")
 
 
@@ -124,14 +122,13 @@ def group_add(
     """Add a group of test users."""
     from ruamel.yaml.comments import CommentedSeq
 
-    from ssoctl import tenant
     from ssoctl.directory import new_group
     from ssoctl.docedit import section
 
     def change(loaded: LoadedTenant) -> None:
         section(loaded.doc, "groups", CommentedSeq).append(new_group(loaded.model, name, member))
 
-    tenant.edit(tenant_path(), change)
+    edit_tenant(change)
     note(f"added group {name}")
 
 
@@ -166,7 +163,6 @@ def group_remove(
     force: bool = typer.Option(False, "--force", help="Also remove its assignments."),
 ) -> None:
     """Remove a group; refuses while assigned unless --force."""
-    from ssoctl import tenant
     from ssoctl.directory import apps_assigning
     from ssoctl.docedit import remove_from_list
     from ssoctl.errors import UsageError
@@ -187,5 +183,5 @@ def group_remove(
         groups = loaded.doc["groups"]
         del groups[next(i for i, g in enumerate(groups) if g["name"] == name)]
 
-    tenant.edit(tenant_path(), change)
+    edit_tenant(change)
     note(f"removed group {name}")
