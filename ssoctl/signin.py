@@ -132,7 +132,15 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
         attributes.append((claim, [value]))
     for name, value in ask.extra_attributes:
         attributes = [a for a in attributes if a[0] != name] + [(name, [value])]
-    _refuse_non_xml_values(user.upn, [("the NameID", [name_id]), *attributes])
+    _refuse_non_xml_values(
+        user.upn,
+        [
+            ("the NameID", [name_id]),
+            ("the NameID format (--name-id-format)", [format_uri]),
+            *attributes,
+            *[("a claim name", [name]) for name, _values in attributes],
+        ],
+    )
 
     spec = ResponseSpec(
         issuer=idp.entity_id,
@@ -157,7 +165,8 @@ def _refuse_non_xml_values(upn: str, claims: list[tuple[str, list[str]]]) -> Non
             if bad:
                 raise InvalidInputError(
                     f"{claim} for {upn} contains {bad}, a character XML cannot carry: {value!r}.",
-                    hint="remove it from the user record in the tenant file, or from --attr.",
+                    hint="remove it from the user record in the tenant file, or from the "
+                    "option that gave it (--attr, --name-id-format).",
                 )
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from ssoctl.docedit import flow_list
 from ssoctl.errors import InvalidInputError, OperationError, UsageError
-from ssoctl.saml.spmetadata import Document, Entity, parse_instant
+from ssoctl.instants import parse_instant
+from ssoctl.saml.spmetadata import Document, Entity
 from ssoctl.saml.xml import BINDING_POST, BINDING_REDIRECT
 from ssoctl.tenant import LoadedTenant
 
@@ -18,6 +19,12 @@ CHECKED_RULES = ("url-https", "url-format", "gallery-endpoint", "identifier-uniq
 def pick_sp(document: Document, name: str, entity_id: str | None, now: dt.datetime) -> Entity:
     """The one SP to import, with validUntil checked (an expired document is refused)."""
     until = parse_instant(document.valid_until)
+    for owner, value in (("the document", document.valid_until),):
+        if value and parse_instant(value) is None:
+            raise InvalidInputError(
+                f"{name}: validUntil {value!r} of {owner} is not an xs:dateTime.",
+                hint="download fresh metadata from the SP.",
+            )
     if until is not None and until < now:
         raise InvalidInputError(
             f"{name}: the document is valid only until {document.valid_until}; it has expired.",

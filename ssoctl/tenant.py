@@ -100,8 +100,7 @@ def read_text(path: Path) -> str:
     except OperationError as exc:
         if "larger than" in exc.message:
             raise OperationError(
-                f"{path} is larger than {MAX_TENANT_BYTES:,} bytes, the most a tenant file "
-                "may be.",
+                f"{path} is larger than {MAX_TENANT_BYTES:,} bytes, the most a tenant file may be.",
                 hint="point --tenant at the right file.",
             ) from None
         raise
@@ -211,7 +210,11 @@ def load_text(text: str, path: Path) -> LoadedTenant:
 
 
 def load_roundtrip(text: str, path: Path) -> LoadedTenant:
-    """Load for an edit: the document keeps comments, order and quoting."""
+    """Load for an edit: the document keeps comments, order and quoting. The fast loader
+    judges the text first (depth, alias expansion), so ruamel.yaml never sees a bomb."""
+    from ssoctl.yamlfast import compose
+
+    compose(text, str(path))
     doc = parse_yaml(text, str(path))
     return _validated(text, path, doc, to_plain(doc), RoundTripPositions(doc))
 

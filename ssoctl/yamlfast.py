@@ -136,8 +136,40 @@ def syntax_error(exc: Any, filename: str) -> InvalidInputError:
     )
 
 
+MAX_DEPTH = 64  # a tenant file nests about 6 deep
+
+
+def check_depth(text: str, filename: str) -> None:
+    """Refuse nesting deeper than MAX_DEPTH before anything recursive sees the text.
+
+    libyaml's parser keeps its own stack, so walking its events is safe at any depth; its
+    composer (and any recursive walk in Python) is not: 30,000 levels crashed the process
+    and 500 raised RecursionError. Both loaders (this one, and ruamel.yaml for edits) go
+    through this check first."""
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise marked_error(
+                        f"the YAML nests more than {MAX_DEPTH} levels deep.",
+                        event.start_mark,
+                        filename,
+                        "a tenant file nests about 6 levels; check the brackets and indentation.",
+                    )
+            elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                depth -= 1
+    except yaml.MarkedYAMLError as exc:
+        raise syntax_error(exc, filename) from None
+    except yaml.YAMLError as exc:
+        raise InvalidInputError(f"YAML error: {exc}", location=Location(filename)) from None
+
+
 def compose(text: str, filename: str) -> tuple[Any, NodePositions]:
-    """Plain data and positions; syntax errors and duplicate keys as InvalidInputError."""
+    """Plain data and positions; syntax errors and duplicate keys as InvalidInputError.
+    Also the gate for the round-trip loader: depth and alias expansion are bounded here."""
+    check_depth(text, filename)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

@@ -257,7 +257,7 @@ def _write(payload: bytes, out_path: Path | None) -> None:
         sys.stdout.buffer.write(payload)
         sys.stdout.flush()
         return
-    from ssoctl.tenant import write_atomic
+    from ssoctl.files import write_atomic
 
     write_atomic(out_path, payload, mode=0o644)
     note(f"wrote {out_path}")
@@ -295,6 +295,13 @@ def verify_cmd(
         raise UsageError("give --app NAME, --cert PEM, or --trust-embedded-cert.")
     if app_name is not None and cert_file is not None:
         raise UsageError("give --app or --cert, not both.")
+    if trust_embedded and (app_name is not None or cert_file is not None):
+        raise UsageError(
+            f"--trust-embedded-cert cannot be combined with {'--app' if app_name else '--cert'}: "
+            "the certificate inside the message proves nothing about who signed it, so it "
+            "never replaces the certificates you trust.",
+            hint="drop --trust-embedded-cert to check against the trusted certificates.",
+        )
     decoded = bindings.decode(read_input(source, "response"), "the response")
     root = xml.parse(decoded.xml, "the response")
     at = parse_now(at_text)
@@ -377,7 +384,7 @@ def decode_cmd(
         }
         assertion = root.find(xml.tag("saml", "Assertion"))
         if kind == "Response" and assertion is not None:
-            document["summary"] = summarize(assertion, root)
+            document["summary"] = summarize(assertion, root, assertion_signed=False)
         elif kind == "AuthnRequest":
             from ssoctl.saml.authnrequest import read
 

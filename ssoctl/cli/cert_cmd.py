@@ -272,7 +272,7 @@ def export_cmd(
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
         return
-    from ssoctl.tenant import write_atomic
+    from ssoctl.files import write_atomic
 
     write_atomic(out_path, data, mode=0o600 if fmt is ExportFormat.pfx else 0o644)
     note(f"wrote {out_path}")

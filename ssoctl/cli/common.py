@@ -159,15 +159,11 @@ def parse_now(value: str | None) -> Any:
     import datetime as dt
 
     from ssoctl.errors import UsageError
+    from ssoctl.instants import parse_instant
 
     if value is None:
         return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-    try:
-        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise UsageError(
-            f"{value!r} is not an ISO 8601 time such as 2026-11-22T12:00:00Z."
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.timezone.utc)
-    return moment.astimezone(dt.timezone.utc)
+    moment = parse_instant(value)
+    if moment is None:
+        raise UsageError(f"{value!r} is not an ISO 8601 time such as 2026-11-22T12:00:00Z.")
+    return moment

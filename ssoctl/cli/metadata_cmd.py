@@ -65,7 +65,7 @@ def export(
         sys.stdout.buffer.write(xml_bytes)
         sys.stdout.flush()
         return
-    from ssoctl.tenant import write_atomic
+    from ssoctl.files import write_atomic
 
     write_atomic(out_path, xml_bytes, mode=0o644)
     note(
@@ -226,6 +226,7 @@ def import_cmd(
     else:
         document = spmetadata.read(obtained, name, entity_id=entity_id)
     sp = pick_sp(document, name, entity_id, now)
+
     def change(loaded: tenant.LoadedTenant) -> list[str]:
         return apply_sp(loaded, app_name, sp)
 

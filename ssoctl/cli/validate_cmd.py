@@ -79,7 +79,7 @@ def validate(
     else:
         report = reporters()[chosen](result)
     if output is not None:
-        from ssoctl.tenant import write_atomic
+        from ssoctl.files import write_atomic
 
         write_atomic(output, report.encode("utf-8"), mode=0o644)
     else:

@@ -26,7 +26,7 @@ class Decoded:
 
 def decode(text: str | bytes, source: str = "input") -> Decoded:
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
-    stripped = raw.strip()
+    stripped = raw.strip().lstrip("\ufeff").strip()  # a UTF-8 byte order mark is legal XML
     if stripped.startswith("<"):
         return Decoded(stripped.encode("utf-8"), "xml", None)
     query = urlsplit(stripped).query if "://" in stripped else stripped.lstrip("?")

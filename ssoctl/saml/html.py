@@ -6,8 +6,19 @@ from __future__ import annotations
 
 from html import escape
 
+from ssoctl.errors import InvalidInputError
+from ssoctl.urls import https_problem
+
 
 def post_form(acs: str, saml_response: str, relay_state: str | None = None) -> str:
+    """The auto-submitting form. Its target must be https (http on localhost only): a
+    hand-edited `javascript:` or `data:` Reply URL would otherwise run in the browser."""
+    problem = https_problem(acs)
+    if problem is not None:
+        raise InvalidInputError(
+            f"refusing to write a sign-in form that posts to {acs!r}: {problem}.",
+            hint="fix the app's reply_urls in the tenant file (`ssoctl validate` shows it).",
+        )
     relay = (
         f'<input type="hidden" name="RelayState" value="{escape(relay_state, quote=True)}"/>'
         if relay_state

@@ -191,6 +191,10 @@ def verify(
         )
     except (InvalidSignature, InvalidInput) as exc:
         raise SignatureError(_reason(exc)) from None
+    except (ValueError, TypeError, AttributeError, KeyError, IndexError, etree.LxmlError) as exc:
+        # A Signature signxml cannot even read (SignatureValue not Base64, no
+        # SignatureMethod, no Reference): not verified, and said so, never a crash.
+        raise SignatureError(f"the Signature element is malformed ({_reason(exc)})") from None
     if isinstance(result, list):
         result = result[0]
     sig = result.signature_xml

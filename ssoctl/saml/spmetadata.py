@@ -7,7 +7,6 @@ libxml2's depth limit; each EntityDescriptor is summarized and freed as soon as 
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,7 +226,7 @@ def _endpoint(element: etree._Element) -> Endpoint:
     return Endpoint(
         binding=element.get("Binding", ""),
         location=element.get("Location", ""),
-        index=int(index) if index and index.isdigit() else None,
+        index=int(index) if index and index.isascii() and index.isdigit() else None,
         is_default=None if default is None else default.strip().lower() in ("true", "1"),
     )
 
@@ -249,13 +248,3 @@ def _key(descriptor: etree._Element) -> Key:
         cert.not_valid_after_utc.isoformat(),
         certs.cert_pem(cert).decode("ascii"),
     )
-
-
-def parse_instant(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)

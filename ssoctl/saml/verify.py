@@ -17,6 +17,7 @@ from cryptography import x509
 from lxml import etree
 
 from ssoctl.certs import thumbprint_sha1
+from ssoctl.instants import parse_instant
 from ssoctl.saml import signing
 from ssoctl.saml.response import STATUS_SUCCESS
 from ssoctl.saml.xml import NS, tag, text_of
@@ -57,13 +58,16 @@ class Outcome:
         return ok is not False
 
 
-def _parse_time(value: str | None) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
+def _times(named: list[tuple[str, str | None]], problems: list[str]) -> list[dt.datetime | None]:
+    """Each present value parsed; one that is not an xs:dateTime is a problem, never
+    silently ignored (an SP that ignores a NotBefore it cannot read accepts too early)."""
+    parsed = []
+    for name, value in named:
+        moment = parse_instant(value) if value else None
+        if value and moment is None:
+            problems.append(f"{name} {value!r} is not an xs:dateTime")
+        parsed.append(moment)
+    return parsed
 
 
 def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
@@ -98,7 +102,11 @@ def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
         out.add("structure", False, "the signed Response holds no Assertion")
         return out
     _content_checks(signed_response, root, signed_assertion, expect, out)
-    out.summary = summarize(signed_assertion, root)
+    out.summary = summarize(
+        signed_assertion,
+        signed_response if signed_response is not None else root,
+        response_signed=signed_response is not None,
+    )
     return out
 
 
@@ -139,7 +147,10 @@ def _signature(
     target, owner = (root, "Response") if response_sig is not None else (assertion, "Assertion")
     wanted_id = target.get("ID")
     candidates = list(expect.trusted)
-    if expect.trust_embedded:
+    # The message's own certificate is used only when nothing is trusted: with an app's
+    # or a given certificate it would let any key "verify" (a forgery must never pass).
+    embedded_only = expect.trust_embedded and not candidates
+    if embedded_only:
         embedded = signing.embedded_certificate(target)
         if embedded is None:
             out.add("signature", False, f"the {owner} signature carries no X509Certificate")
@@ -170,19 +181,15 @@ def _signature(
             return None
         trust = (
             "the certificate embedded in the message (integrity only: it does not prove who signed)"
-            if expect.trust_embedded
+            if embedded_only
             else "a trusted certificate"
         )
         out.add("signature", True, f"the {owner} signature verifies with {trust}")
         out.add(
             "certificate",
-            True if not expect.trust_embedded else None,
+            True if not embedded_only else None,
             f"thumbprint {thumbprint_sha1(cert)}"
-            + (
-                ""
-                if not expect.trust_embedded
-                else " (embedded; not checked against a trusted list)"
-            ),
+            + ("" if not embedded_only else " (embedded; not checked against a trusted list)"),
         )
         weak = verified.weak
         out.add(
@@ -219,6 +226,9 @@ def _content_checks(
     expect: Expectations,
     out: Outcome,
 ) -> None:
+    """Every value checked here comes from the signed Assertion, or from the Response when
+    the Response itself was signed (`response`); `root` (possibly unsigned) is only ever
+    an extra constraint, never what satisfies a check."""
     saml = NS["saml"]
     issuer = text_of(assertion.find(f"{{{saml}}}Issuer"))
     if expect.issuer:
@@ -230,7 +240,21 @@ def _content_checks(
     else:
         out.add("issuer", None, f"{issuer} (not checked: no app given)")
 
-    # Destination is only trustworthy when the Response itself was signed.
+    subject = assertion.find(f"{{{saml}}}Subject")
+    name_id = subject.find(f"{{{saml}}}NameID") if subject is not None else None
+    if name_id is None or not text_of(name_id):
+        encrypted = subject is not None and subject.find(f"{{{saml}}}EncryptedID") is not None
+        out.add(
+            "subject",
+            False,
+            "the Subject has an EncryptedID, which ssoctl cannot decrypt: no identity to check"
+            if encrypted
+            else "the Assertion has no NameID: it names nobody (Entra: AADSTS501241)",
+        )
+    else:
+        out.add("subject", True, f"NameID {text_of(name_id)}")
+
+    # Destination: only trustworthy when the Response itself was signed.
     destination = (response if response is not None else root).get("Destination")
     data = assertion.find(
         f"{{{saml}}}Subject/{{{saml}}}SubjectConfirmation/{{{saml}}}SubjectConfirmationData"
@@ -251,31 +275,46 @@ def _content_checks(
     else:
         out.add("destination", None, f"Recipient {recipient} (not checked: no app given)")
 
-    audiences = [text_of(a) for a in assertion.iter(f"{{{saml}}}Audience")]
+    restrictions = audience_restrictions(assertion)
+    audiences = [a for r in restrictions for a in r]
     if expect.identifiers:
-        good = any(a in expect.identifiers for a in audiences)
+        # SAML Core 2.5.1.4: the Assertion is addressed to the SP only if EVERY
+        # AudienceRestriction names it.
+        missing = [r for r in restrictions if not any(a in expect.identifiers for a in r)]
+        good = bool(restrictions) and not missing
         out.add(
             "audience",
             good,
             f"{audiences}"
             if good
-            else f"Audience {audiences} is not among the Identifiers {expect.identifiers}",
+            else "no AudienceRestriction"
+            if not restrictions
+            else f"an AudienceRestriction {missing[0]} names none of the Identifiers "
+            f"{expect.identifiers} (every AudienceRestriction must)",
         )
     else:
         out.add("audience", None, f"{audiences} (not checked: no app given)")
 
     conditions = assertion.find(f"{{{saml}}}Conditions")
-    not_before = _parse_time(conditions.get("NotBefore") if conditions is not None else None)
-    not_after = _parse_time(conditions.get("NotOnOrAfter") if conditions is not None else None)
-    confirm_after = _parse_time(data.get("NotOnOrAfter") if data is not None else None)
+    problems: list[str] = []
+    not_before, not_after, confirm_after = _times(
+        [
+            ("NotBefore", conditions.get("NotBefore") if conditions is not None else None),
+            ("NotOnOrAfter", conditions.get("NotOnOrAfter") if conditions is not None else None),
+            (
+                "SubjectConfirmationData/@NotOnOrAfter",
+                data.get("NotOnOrAfter") if data is not None else None,
+            ),
+        ],
+        problems,
+    )
     at, skew = expect.at, expect.skew
-    problems = []
     if not_before and at + skew < not_before:
         problems.append(f"not valid before {not_before.isoformat()}")
     for limit in (not_after, confirm_after):
         if limit and at - skew >= limit:
             problems.append(f"expired at {limit.isoformat()}")
-    if not_after is None:
+    if conditions is None or conditions.get("NotOnOrAfter") is None:
         problems.append("Conditions/@NotOnOrAfter is missing")
     out.add(
         "time",
@@ -286,8 +325,10 @@ def _content_checks(
     )
 
     if expect.in_response_to is not None:
+        # Only signed content counts: the Response's attribute when the Response was
+        # signed, and the signed Assertion's SubjectConfirmationData.
         values = [
-            (response if response is not None else root).get("InResponseTo"),
+            response.get("InResponseTo") if response is not None else None,
             data.get("InResponseTo") if data is not None else None,
         ]
         got = {v for v in values if v is not None}
@@ -297,20 +338,49 @@ def _content_checks(
             good,
             expect.in_response_to
             if good
+            else "no signed InResponseTo (the unsigned Response's does not count)"
+            if not got
             else f"InResponseTo {sorted(got)} does not match {expect.in_response_to!r}",
         )
 
 
-def summarize(assertion: etree._Element, root: etree._Element | None = None) -> dict[str, Any]:
-    """NameID, attributes and conditions, for display. Never a claim of validity."""
+def audience_restrictions(assertion: etree._Element) -> list[list[str]]:
+    """The Audience values of each Conditions/AudienceRestriction (never from Advice)."""
+    saml = NS["saml"]
+    return [
+        [text_of(a) or "" for a in restriction.findall(f"{{{saml}}}Audience")]
+        for restriction in assertion.findall(f"{{{saml}}}Conditions/{{{saml}}}AudienceRestriction")
+    ]
+
+
+SIGNED_ASSERTION = "signed Assertion"
+SIGNED_RESPONSE = "signed Response"
+UNSIGNED = "unsigned envelope"
+
+
+def summarize(
+    assertion: etree._Element,
+    root: etree._Element | None = None,
+    *,
+    response_signed: bool = False,
+    assertion_signed: bool = True,
+) -> dict[str, Any]:
+    """NameID, attributes and conditions, for display. Never a claim of validity.
+
+    Attributes are those of the Assertion's own AttributeStatements: an Assertion nested
+    in Advice is someone else's statement and is never read as claims. `sources` says, per
+    field, whether it came from signed content or from the unsigned envelope."""
     saml = NS["saml"]
     name_id = assertion.find(f"{{{saml}}}Subject/{{{saml}}}NameID")
     conditions = assertion.find(f"{{{saml}}}Conditions")
     attributes: dict[str, list[str]] = {}
-    for attribute in assertion.iter(f"{{{saml}}}Attribute"):
-        values = [text_of(v) or "" for v in attribute.iter(f"{{{saml}}}AttributeValue")]
+    for attribute in assertion.findall(f"{{{saml}}}AttributeStatement/{{{saml}}}Attribute"):
+        values = [text_of(v) or "" for v in attribute.findall(f"{{{saml}}}AttributeValue")]
         attributes.setdefault(attribute.get("Name", ""), []).extend(values)
-    return {
+    inner = SIGNED_ASSERTION if assertion_signed else UNSIGNED
+    outer = SIGNED_RESPONSE if response_signed else UNSIGNED
+    envelope = ("response_id", "destination", "in_response_to")
+    summary: dict[str, Any] = {
         "response_id": root.get("ID") if root is not None else None,
         "assertion_id": assertion.get("ID"),
         "issuer": text_of(assertion.find(f"{{{saml}}}Issuer")),
@@ -318,8 +388,10 @@ def summarize(assertion: etree._Element, root: etree._Element | None = None) -> 
         "in_response_to": root.get("InResponseTo") if root is not None else None,
         "name_id": text_of(name_id),
         "name_id_format": name_id.get("Format") if name_id is not None else None,
-        "audiences": [text_of(a) for a in assertion.iter(f"{{{saml}}}Audience")],
+        "audiences": [a for r in audience_restrictions(assertion) for a in r],
         "not_before": conditions.get("NotBefore") if conditions is not None else None,
         "not_on_or_after": conditions.get("NotOnOrAfter") if conditions is not None else None,
         "attributes": attributes,
     }
+    summary["sources"] = {key: outer if key in envelope else inner for key in summary}
+    return summary
