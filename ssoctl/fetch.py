@@ -40,8 +40,14 @@ class FetchError(OperationError):
 
 
 def check_url(url: str, allow_http: bool) -> None:
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        _port = parts.port  # raises for a port that is not 0-65535
+    except ValueError as exc:
+        raise UsageError(f"{url!r} is not a valid URL ({exc}).") from None
+    if any(c.isspace() or ord(c) < 32 for c in url):
+        raise UsageError(f"{url!r} contains whitespace or a control character.")
     if parts.scheme == "https" and host:
         return
     if parts.scheme == "http" and host:
@@ -224,7 +230,7 @@ def fetch(
                 raise FetchError(_timeout_message(current, deadline, total_timeout)) from None
             except httpx.ConnectError as exc:
                 raise FetchError(_connect_message(current, exc)) from None
-            except httpx.HTTPError as exc:
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise FetchError(
                     f"fetching {current} failed: {type(exc).__name__}: {exc}."
                 ) from None
