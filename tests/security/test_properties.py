@@ -5,6 +5,7 @@ other exception. Hypothesis searches for the input that breaks that."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import zlib
 from pathlib import Path
 
@@ -42,10 +43,8 @@ def mutations() -> st.SearchStrategy[bytes]:
 def test_hardened_parser_returns_or_refuses(data: bytes) -> None:
     from ssoctl.saml import xml
 
-    try:
+    with contextlib.suppress(SsoctlError):
         xml.parse(data, "input")
-    except SsoctlError:
-        pass
 
 
 @FAST
@@ -53,10 +52,8 @@ def test_hardened_parser_returns_or_refuses(data: bytes) -> None:
 def test_streaming_parser_returns_or_refuses(data: bytes) -> None:
     from ssoctl.saml import spmetadata
 
-    try:
+    with contextlib.suppress(SsoctlError):
         spmetadata.read(data, "input")
-    except SsoctlError:
-        pass
 
 
 def _encodings(raw: bytes) -> list[str]:
@@ -98,10 +95,8 @@ def test_both_yaml_loaders_return_or_refuse(text: str) -> None:
     from ssoctl import tenant
 
     for load in (tenant.load_text, tenant.load_roundtrip):
-        try:
+        with contextlib.suppress(SsoctlError):
             load(text, Path("tenant.yaml"))
-        except SsoctlError:
-            pass
 
 
 url_parts = st.sampled_from(
@@ -120,10 +115,8 @@ def test_url_rules_never_raise(url: str) -> None:
     assert isinstance(urls.format_problems(url), list)
     problem = urls.https_problem(url)
     assert problem is None or isinstance(problem, str)
-    try:
+    with contextlib.suppress(SsoctlError):
         check_url(url, allow_http=True)
-    except SsoctlError:
-        pass
 
 
 @FAST
