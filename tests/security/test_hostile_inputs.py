@@ -587,3 +587,37 @@ def test_entity_reference_in_signed_content(example: Path, tmp_path: Path) -> No
 def test_python_module_entry_point_exists() -> None:
     assert (ROOT / "ssoctl" / "__main__.py").exists()
     assert base64 and copy  # imported for the helpers above
+
+
+def test_refused_import_keeps_the_previous_sp_certificate(example: Path) -> None:
+    """The old cleanup unlinked certs/sp-APP.pem when an import was refused after the
+    certificate was written, leaving the tenant file pointing at nothing."""
+    metadata = ROOT / "tests" / "data" / "metadata"
+    first = run_cli(
+        "metadata", "import", str(metadata / "ringcentral-euro.xml"), "--app", "ringcentral",
+        "--now", NOW, tenant=example,
+    )  # fmt: skip
+    assert first.exit_code == 0, first.stderr
+    pem = example.parent / "certs" / "sp-ringcentral.pem"
+    assert pem.exists()
+    before = snapshot(example.parent)
+    # Another region (refused by the gallery rules) with another certificate, which the
+    # old code wrote before the refusal and then unlinked.
+    other = etree.parse(str(metadata / "ringcentral-us.xml")).getroot()
+    contoso = (example.parent / "certs" / "contoso-2026.pem").read_text()
+    other.find(f".//{q(DS, 'X509Certificate')}").text = "".join(contoso.splitlines()[1:-1])
+    refused_file = example.parent.parent / "us-other-cert.xml"
+    refused_file.write_bytes(etree.tostring(other))
+    refused = run_cli(
+        "metadata", "import", str(refused_file), "--app", "ringcentral", "--now", NOW,
+        tenant=example,
+    )  # fmt: skip
+    assert refused.exit_code == 1, refused.stderr
+    assert snapshot(example.parent) == before
+
+
+def test_signature_errors_carry_no_programmer_advice(example: Path, tmp_path: Path) -> None:
+    out = verify(example, issue(example), tmp_path, "--at", "2020-01-01T00:00:00Z")
+    assert out.exit_code == 1
+    assert "SignatureConfiguration" not in out.stdout
+    assert "not yet valid" in out.stdout or "not valid before" in out.stdout
