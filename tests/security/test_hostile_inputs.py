@@ -20,15 +20,7 @@ import pytest
 from lxml import etree
 
 from tests.conftest import NOW, ROOT, run_cli
-
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-
-
-def q(ns: str, local: str) -> str:
-    return f"{{{ns}}}{local}"
+from tests.security.names import DS, SAML, q
 
 
 def snapshot(folder: Path) -> dict[str, str]:

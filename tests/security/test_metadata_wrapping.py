@@ -20,17 +20,12 @@ from signxml import XMLSigner  # type: ignore[attr-defined]
 
 from ssoctl import certs
 from tests.conftest import run_cli
+from tests.security.names import DS, MD, q
 
-MD = "urn:oasis:names:tc:SAML:2.0:metadata"
-DS = "http://www.w3.org/2000/09/xmldsig#"
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 GOOD_ACS = "https://ssoeuro.ringcentral.com/sp/ACS.saml2"
 EVIL_ACS = "https://attacker.example/acs"
 NOW = dt.datetime(2027, 1, 15, 10, tzinfo=dt.timezone.utc)
-
-
-def q(ns: str, local: str) -> str:
-    return f"{{{ns}}}{local}"
 
 
 def entity(entity_id: str, acs: str, ident: str) -> etree._Element:

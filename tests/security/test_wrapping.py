@@ -13,15 +13,9 @@ import pytest
 from lxml import etree
 
 from tests.conftest import NOW, run_cli
+from tests.security.names import DS, SAML, SAMLP, q
 
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
-DS = "http://www.w3.org/2000/09/xmldsig#"
 EVIL = "admin@contoso.com"
-
-
-def q(ns: str, local: str) -> str:
-    return f"{{{ns}}}{local}"
 
 
 def issue(tenant: Path, sign: str) -> etree._Element:
