@@ -91,15 +91,33 @@ def entries(loaded: LoadedTenant) -> dict[str, KeyringEntry]:
     return found
 
 
-def private_key(loaded: LoadedTenant, name: str, passphrase: PassphraseSource) -> rsa.RSAPrivateKey:
+def private_key(
+    loaded: LoadedTenant,
+    name: str,
+    passphrase: PassphraseSource,
+    app: str | None = None,
+) -> rsa.RSAPrivateKey:
     """The certificate's private key, checked against the certificate."""
     entry = loaded.model.certificate(name)
     if entry is None:
         raise UsageError(f"no certificate named {name!r} in the keyring.")
     if entry.key is None:
+        sset = signing_set(loaded, app)
+        names = list(sset.certificates) if sset else [c.name for c in loaded.model.certificates]
+        local = [n for n in names if (c := loaded.model.certificate(n)) and c.key]
+        where = f"app {app!r}" if app else "the keyring"
         raise OperationError(
-            f"certificate {name!r} has no private key in the tenant file.",
-            hint="add `key:` with the key's path, or import it with `ssoctl cert import`.",
+            f"certificate {name!r} is public only (Entra generated it and keeps its key), "
+            "and ssoctl's twin can sign only with a certificate whose private key is on "
+            f"disk. Certificates of {where} with a local key: {', '.join(local) or 'none'}.",
+            hint=(
+                f"to test with the twin, `ssoctl cert activate {local[0]}"
+                + (f" --app {app}`" if app else "`")
+                if local
+                else "create one for the twin: `ssoctl cert new"
+                + (f" --app {app}`" if app else "`")
+            )
+            + " (Entra keeps signing with its own certificate; the twin's is for tests).",
         )
     path = loaded.resolve(entry.key)
     pw = passphrase(str(path)) if certs.is_encrypted_pem(path) else None
@@ -194,12 +212,25 @@ def active_in(loaded: LoadedTenant, name: str) -> list[str]:
 
 
 def _set_node(loaded: LoadedTenant, app: str | None, *, create: bool) -> Any:
+    """The round-trip node of a signing set. An app that inherits the tenant default set
+    gets its own set as a copy of it (same certificates, same active one, same mode and
+    algorithm): giving it its own set must not change what it signs with."""
     from ssoctl.docedit import flow_list, mapping
 
     owner = loaded.doc["apps"][app] if app else loaded.doc
     node = owner.get("signing")
     if node is None and create:
-        node = mapping({"certificates": flow_list([]), "active": None})
+        inherited = loaded.model.signing if app else None
+        node = mapping(
+            {
+                "certificates": flow_list(list(inherited.certificates) if inherited else []),
+                "active": inherited.active if inherited else None,
+                "mode": inherited.mode if inherited and inherited.mode != "assertion" else None,
+                "algorithm": inherited.algorithm
+                if inherited and inherited.algorithm != "sha256"
+                else None,
+            }
+        )
         # The tenant default set reads best right after the keyring it draws from.
         keys = list(owner.keys())
         after = (
@@ -218,25 +249,65 @@ def add_to_set(
     key_rel: str | None,
     *,
     activate: bool,
-) -> str:
-    """Register a certificate in the keyring and in a set; returns its status."""
+    now: dt.datetime,
+    thumbprint: str,
+) -> tuple[str, Switch | None]:
+    """Register a certificate in the keyring and in a set; returns its status, and the
+    switch when it became the one the set signs with.
+
+    It becomes active only when asked (`activate`) or when the set has nothing usable to
+    sign with (no active certificate, or one that is expired or unreadable): a new
+    certificate never silently replaces the one an SP trusts."""
     from ruamel.yaml.comments import CommentedSeq
 
     from ssoctl.docedit import mapping, section
 
+    try:
+        signs_now = usable_active(loaded, app, now)
+    except OperationError:  # the active certificate's file is gone: nothing signs now
+        signs_now = None
     section(loaded.doc, "certificates", CommentedSeq).append(
         mapping({"name": name, "cert": cert_rel, "key": key_rel})
     )
     node = _set_node(loaded, app, create=True)
     node["certificates"].append(name)
-    if activate or not node.get("active"):
+    if activate or signs_now is None:
+        previous = node.get("active")
         node["active"] = name
-        return "active"
-    return "inactive"
+        old = str(previous) if previous else None
+        return "active", Switch(describe_set(loaded, app), name, thumbprint, old)
+    return "inactive", None
 
 
-def activate(loaded: LoadedTenant, app: str | None, name: str, now: dt.datetime) -> str | None:
-    """Make `name` the active certificate of the set; returns the one it replaces."""
+@dataclass(frozen=True)
+class Switch:
+    """A change of the certificate a set signs with, for the one-line warning."""
+
+    where: str  # "ringcentral", or "the tenant default set (used by a, b)"
+    new: str
+    new_thumbprint: str
+    old: str | None
+
+    def sentence(self) -> str:
+        old = (
+            f"SPs that trust only {self.old} will refuse sign-ins until they import the new "
+            "metadata"
+            if self.old
+            else "give the SP the new metadata (`ssoctl metadata export --app ...`)"
+        )
+        return f"{self.where} now signs with {self.new} (thumbprint {self.new_thumbprint}); {old}."
+
+
+def describe_set(loaded: LoadedTenant, app: str | None) -> str:
+    if app is not None:
+        return app
+    users = [n for n, a in loaded.model.apps.items() if a.signing is None]
+    return "the tenant default set" + (f" (used by {', '.join(users)})" if users else "")
+
+
+def activate(loaded: LoadedTenant, app: str | None, name: str, now: dt.datetime) -> Switch | None:
+    """Make `name` the active certificate of the set (the previous one stays in the set,
+    inactive); returns the switch, or None when `name` was already active."""
     if app is not None and app not in loaded.model.apps:
         raise UsageError(f"no app named {app!r}.")
     ring = entries(loaded)
@@ -254,8 +325,12 @@ def activate(loaded: LoadedTenant, app: str | None, name: str, now: dt.datetime)
     if name not in [str(n) for n in node["certificates"]]:
         node["certificates"].append(name)
     previous = node.get("active")
+    if previous == name:
+        return None
     node["active"] = name
-    return str(previous) if previous and previous != name else None
+    return Switch(
+        describe_set(loaded, app), name, ring[name].thumbprint, previous and str(previous)
+    )
 
 
 def remove_certificate(loaded: LoadedTenant, name: str) -> str:

@@ -75,13 +75,19 @@ def test_new_certificate_starts_inactive_unless_activated(example: Path):
     assert rows["n2"]["status"] == "active" and rows["contoso-2026"]["status"] == "inactive"
 
 
-def test_first_certificate_of_an_app_set_is_active(example: Path):
+def test_new_certificate_for_an_inheriting_app_starts_inactive(example: Path):
+    """mitel-connect signs with the inherited contoso-2026: its own new set starts with
+    that certificate still active, and m1 waits, inactive (no silent switch)."""
     out = run_cli("cert", "new", "--app", "mitel-connect", "--name", "m1", tenant=example)
     assert out.exit_code == 0
+    assert "m1 is inactive" in out.stderr and "now signs with" not in out.stderr
     rows = json.loads(
         run_cli("cert", "list", "--app", "mitel-connect", "-f", "json", tenant=example).stdout
     )
-    assert [(r["name"], r["status"]) for r in rows] == [("m1", "active")]
+    assert [(r["name"], r["status"]) for r in rows] == [
+        ("contoso-2026", "active"),
+        ("m1", "inactive"),
+    ]
 
 
 def test_encrypted_key_round_trip(example: Path):

@@ -184,7 +184,7 @@ def _signer(
         if case is Case.sha1
         else (algorithm.value if algorithm else (sset.algorithm if sset else "sha256"))
     )
-    key = keyring.private_key(loaded, entry.name, key_passphrase)
+    key = keyring.private_key(loaded, entry.name, key_passphrase, app_name)
     return Signer(key=key, cert=entry.cert, algorithm=alg, mode=mode)
 
 

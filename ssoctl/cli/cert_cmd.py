@@ -91,10 +91,25 @@ def new(
         f"created certificate {result['name']} ({result['status']}), "
         f"thumbprint {certs.thumbprint_sha1(cert)}; key {result['key']} (mode 0600)"
     )
+    announce(result)
+
+
+def announce(result: dict[str, Any]) -> None:
+    """The one line every command that changes an active certificate prints; or, for an
+    inactive one, the next step of Entra's rollover."""
+    switch = result.get("switch")
+    if switch is not None:
+        note(switch.sentence())
+    elif result["status"] == "inactive":
+        note(
+            f"{result['name']} is inactive: give the SP the new metadata, then "
+            f"`ssoctl cert activate {result['name']}"
+            + (f" --app {result['app']}`." if result.get("app") else "`.")
+        )
 
 
 def register_certificate(
-    key: rsa.RSAPrivateKey,
+    key: rsa.RSAPrivateKey | None,
     cert: x509.Certificate,
     *,
     name: str | None,
@@ -122,11 +137,30 @@ def register_certificate(
             from ssoctl.errors import UsageError
 
             raise UsageError(f"a certificate named {chosen!r} already exists.")
-        cert_rel, key_rel = f"certs/{chosen}.pem", f"certs/{chosen}.key"
-        status = add_to_set(loaded, app_name, chosen, cert_rel, key_rel, activate=activate)
-        loaded.files.new(loaded.resolve(key_rel), certs.key_pem(key, passphrase), 0o600)
+        cert_rel = f"certs/{chosen}.pem"
+        # Entra's own certificate (no key): its key never leaves Entra.
+        key_rel = f"certs/{chosen}.key" if key is not None else None
+        status, switch = add_to_set(
+            loaded,
+            app_name,
+            chosen,
+            cert_rel,
+            key_rel,
+            activate=activate,
+            now=now,
+            thumbprint=certs.thumbprint_sha1(cert),
+        )
+        if key is not None and key_rel is not None:
+            loaded.files.new(loaded.resolve(key_rel), certs.key_pem(key, passphrase), 0o600)
         loaded.files.new(loaded.resolve(cert_rel), certs.cert_pem(cert), 0o644)
-        return {"name": chosen, "status": status, "key": key_rel, "cert": cert_rel}
+        return {
+            "name": chosen,
+            "status": status,
+            "key": key_rel,
+            "cert": cert_rel,
+            "switch": switch,
+            "app": app_name,
+        }
 
     result: dict[str, Any] = edit_tenant(change)
     return result
@@ -228,8 +262,13 @@ def activate_cmd(
     from ssoctl.keyring import activate
 
     now = parse_now(now_text)
-    previous = edit_tenant(lambda loaded: activate(loaded, app_name, name, now))
-    note(f"{name} is now active" + (f"; {previous} is inactive" if previous else ""))
+    switch = edit_tenant(lambda loaded: activate(loaded, app_name, name, now))
+    if switch is None:
+        note(f"{name} was already the active certificate; nothing changed.")
+        return
+    note(switch.sentence())
+    if switch.old:
+        note(f"{switch.old} stays in the set, inactive.")
 
 
 @app.command("remove")
@@ -287,7 +326,8 @@ def import_cmd(
     app_name: str | None = APP_OPTION,
     activate: bool = typer.Option(False, "--activate", help="Make it the active certificate."),
 ) -> None:
-    """Bring in an existing certificate and key (Entra's "Import certificate").
+    """Bring in a certificate: Entra's own (--cert alone: public only, Entra keeps the
+    key), or one with its key (--cert and --key, or --pfx: Entra's "Import certificate").
 
     Passwords come from $SSOCTL_PFX_PASSWORD / $SSOCTL_KEY_PASSPHRASE or a prompt.
     """
@@ -307,9 +347,14 @@ def import_cmd(
         cert = certs.load_certificate(cert_file)
         pw = key_passphrase(str(key_file)) if certs.is_encrypted_pem(key_file) else None
         key = certs.load_private_key(key_file, pw)
+    elif cert_file is not None:
+        # Entra generated it and keeps the key: a public-only certificate, for paste
+        # sheets, metadata and expiry checks; the twin cannot sign with it.
+        cert = certs.load_certificate(cert_file)
+        key = None
     else:
-        raise UsageError("give --cert FILE --key FILE, or --pfx FILE.")
-    if not certs.key_matches(cert, key):
+        raise UsageError("give --cert FILE (Entra's certificate), --cert with --key, or --pfx.")
+    if key is not None and not certs.key_matches(cert, key):
         raise UsageError("the private key does not match the certificate.")
     if (certs.key_bits(cert) or 0) < 2048:
         raise UsageError("the key is shorter than 2048 bits; Entra requires RSA 2048 or more.")
@@ -320,4 +365,6 @@ def import_cmd(
     )
     note(
         f"imported {result['name']} ({result['status']}), thumbprint {certs.thumbprint_sha1(cert)}"
+        + ("" if key is not None else "; public only: Entra keeps its key")
     )
+    announce(result)

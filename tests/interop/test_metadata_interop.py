@@ -28,13 +28,14 @@ def certificate_of(tenant: Path, name: str) -> Path:
 
 @pytest.fixture
 def rolled(example: Path) -> Path:
-    """The example with a second, inactive certificate for ringcentral's own set."""
+    """ringcentral's own set: rc-a active (asked for), rc-b waiting, inactive."""
     assert (
         run_cli(
-            "cert", "new", "--app", "ringcentral", "--name", "rc-a", "--now", NOW, tenant=example
+            "cert", "new", "--app", "ringcentral", "--name", "rc-a", "--activate", "--now", NOW,
+            tenant=example,
         ).exit_code
         == 0
-    )
+    )  # fmt: skip
     assert (
         run_cli(
             "cert", "new", "--app", "ringcentral", "--name", "rc-b", "--now", NOW, tenant=example
@@ -102,7 +103,7 @@ def test_python3_saml_parser(rolled: Path):
     for xml_bytes, signer in both_states(rolled):
         parsed = parser.OneLogin_Saml2_IdPMetadataParser.parse(xml_bytes)["idp"]
         signing = parsed["x509certMulti"]["signing"]
-        assert len(signing) == 2
+        assert len(signing) == 3  # the set: contoso-2026 (inherited), rc-a, rc-b
         body = "".join(certificate_of(rolled, signer).read_text().splitlines()[1:-1])
         assert signing[0] == body, "the active certificate comes first"
 
@@ -120,4 +121,4 @@ def test_pysaml2_metadata_store(rolled: Path, tmp_path: Path):
         for binding in (BINDING_HTTP_REDIRECT, BINDING_HTTP_POST):
             services = store.single_sign_on_service(ENTITY_ID, binding)
             assert [s["location"] for s in services] == [SSO_URL]
-        assert len(store.certs(ENTITY_ID, "idpsso", "signing")) == 2
+        assert len(store.certs(ENTITY_ID, "idpsso", "signing")) == 3
