@@ -47,9 +47,7 @@ def check_url(kind: str, url: str, patterns: list[str] | None = None) -> None:
         )
 
 
-def build_entry(
-    request: AppRequest, tenant: Tenant, *, new_id: str | None = None
-) -> tuple[str, Any]:
+def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
     """The name and YAML mapping of a new app, filled from the gallery. Raises UsageError."""
     template = gallery.get(request.template)
     if template.variant_kind == "region" and request.platform:
@@ -115,7 +113,7 @@ def build_entry(
     if request.logout_url:
         check_url("logout URL", request.logout_url)
 
-    app_id = request.app_id or new_id or str(uuid.uuid4())
+    app_id = request.app_id  # Entra assigns it; never invented here
     claims = mapping(dict(template.required_claims)) if template.required_claims else None
     entry = mapping(
         {
@@ -152,12 +150,37 @@ def _flow_map(values: dict[str, Any]) -> Any:
     return out
 
 
-def portal_view(tenant: Tenant, name: str, certificate: dict[str, Any] | None) -> dict[str, Any]:
-    """Everything an admin pastes into Entra and into the SP portal, for one app."""
+APP_ID_PLACEHOLDER = "<Application ID>"
+APP_ID_STEP = (
+    "Entra assigns the Application ID when the enterprise app is created; copy it from the "
+    "app's Overview page and run `ssoctl app set {app} --app-id GUID`."
+)
+
+
+def local_app_id(tenant_id: str, app: str) -> str:
+    """A stable ID for the twin's own local URLs when Entra's is not recorded yet: uuid5
+    of the tenant and the app name. Always labelled local; never shown as Entra's."""
+    return str(uuid.uuid5(uuid.UUID(tenant_id), f"ssoctl-twin:{app}"))
+
+
+def portal_view(tenant: Tenant, name: str, certificates: list[dict[str, Any]]) -> dict[str, Any]:
+    """Everything an admin pastes into Entra and into the SP portal, for one app. Values
+    Entra has not given yet are placeholders with the next step, never invented."""
     app = tenant.apps[name]
     template = gallery.get(app.template)
     variant = template.variant(app.region or app.platform)
-    idp = idp_endpoints(str(tenant.tenant.id), tenant.tenant.cloud, str(app.app_id))
+    tid = str(tenant.tenant.id)
+    app_id = str(app.app_id) if app.app_id else None
+    idp = idp_endpoints(tid, tenant.tenant.cloud, app_id)
+    unknown: dict[str, str] = {}
+    metadata_url = idp.app_metadata_url
+    if metadata_url is None:
+        placeholder = idp_endpoints(tid, tenant.tenant.cloud, APP_ID_PLACEHOLDER).app_metadata_url
+        unknown["app_federation_metadata_url"] = APP_ID_STEP.format(app=name)
+        unknown["app_id"] = APP_ID_STEP.format(app=name)
+    unconfirmed: dict[str, str] = {}
+    if idp.entity_id_unconfirmed:
+        unconfirmed["microsoft_entra_identifier"] = idp.entity_id_unconfirmed
     return {
         "app": name,
         "template": template.name,
@@ -165,7 +188,7 @@ def portal_view(tenant: Tenant, name: str, certificate: dict[str, Any] | None) -
         "sso_mode": template.sso_mode,
         "region": app.region,
         "platform": app.platform,
-        "app_id": str(app.app_id),
+        "app_id": app_id,
         "entra_basic_saml_configuration": {
             "identifier": list(app.identifiers),
             "reply_url": list(app.reply_urls),
@@ -177,10 +200,14 @@ def portal_view(tenant: Tenant, name: str, certificate: dict[str, Any] | None) -
             "login_url": idp.login_url,
             "microsoft_entra_identifier": idp.entity_id,
             "logout_url": idp.logout_url,
-            "app_federation_metadata_url": idp.app_metadata_url,
+            "app_federation_metadata_url": metadata_url,
+            "app_federation_metadata_url_placeholder": None if metadata_url else placeholder,
             "steps": template.sp_side_for(variant),
         },
-        "certificate": certificate,
+        "certificates": certificates,
+        "certificate": next((c for c in certificates if c.get("active")), None),
+        "unknown": unknown,
+        "unconfirmed": unconfirmed,
         "claims": {
             "name_id": {"source": app.name_id.source, "format": app.name_id.format},
             **{"attributes": dict(app.claims)},

@@ -16,6 +16,11 @@ CLOUDS: dict[str, dict[str, str]] = {
     "usgov": {
         "login_host": "login.microsoftonline.us",
         "entity_id": "https://sts.windows.net/{tid}/",  # UNCONFIRMED
+        "entity_id_unconfirmed": (
+            "UNCONFIRMED for SAML in the US Government cloud: no source shows it. Likely, "
+            "because the v1 token issuer there is https://sts.windows.net/{tid}/ (Microsoft "
+            "Q&A 1190472). Compare it with the Microsoft Entra Identifier your portal shows."
+        ),
     },
 }
 
@@ -29,6 +34,7 @@ class IdpEndpoints:
     logout_url: str
     tenant_metadata_url: str
     app_metadata_url: str | None
+    entity_id_unconfirmed: str | None = None  # why, where no source confirms the value
 
 
 def idp_endpoints(tenant_id: str, cloud: str, app_id: str | None = None) -> IdpEndpoints:
@@ -42,6 +48,11 @@ def idp_endpoints(tenant_id: str, cloud: str, app_id: str | None = None) -> IdpE
         app_metadata_url=(
             f"{base}/federationmetadata/2007-06/federationmetadata.xml?appid={app_id}"
             if app_id
+            else None
+        ),
+        entity_id_unconfirmed=(
+            table["entity_id_unconfirmed"].format(tid=tenant_id)
+            if "entity_id_unconfirmed" in table
             else None
         ),
     )

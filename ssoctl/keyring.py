@@ -185,6 +185,29 @@ def metadata_certificates(
     return [first, *rest]
 
 
+def set_summaries(loaded: LoadedTenant, app: str | None, now: dt.datetime) -> list[dict[str, Any]]:
+    """Every certificate of the set, as Entra's SAML Signing Certificate section shows
+    them: the one that signs first (`active: true`), then the others in set order, each
+    with its status in *this* set and its Base64, for SPs that take several (CloudLink)."""
+    sset = signing_set(loaded, app)
+    if sset is None:
+        return []
+    ring = entries(loaded)
+    signing = usable_active(loaded, app, now)
+    names = list(sset.certificates)
+    if signing is not None:
+        names.remove(signing.name)
+        names.insert(0, signing.name)
+    out = []
+    for name in names:
+        entry = ring[name]
+        data = entry.summary(now=now, sset=sset, include_base64=True)
+        data["active"] = signing is not None and name == signing.name
+        data["local_key"] = entry.key_path is not None
+        out.append(data)
+    return out
+
+
 def users_of(loaded: LoadedTenant, name: str) -> list[str]:
     """The sets (app names, or "(default)") that list certificate `name`."""
     sets = []
@@ -211,7 +234,7 @@ def active_in(loaded: LoadedTenant, name: str) -> list[str]:
 # Edits of the round-trip document (called inside tenant.edit).
 
 
-def _set_node(loaded: LoadedTenant, app: str | None, *, create: bool) -> Any:
+def _set_node(loaded: LoadedTenant, app: str | None, *, create: bool, inherit: bool = True) -> Any:
     """The round-trip node of a signing set. An app that inherits the tenant default set
     gets its own set as a copy of it (same certificates, same active one, same mode and
     algorithm): giving it its own set must not change what it signs with."""
@@ -220,7 +243,7 @@ def _set_node(loaded: LoadedTenant, app: str | None, *, create: bool) -> Any:
     owner = loaded.doc["apps"][app] if app else loaded.doc
     node = owner.get("signing")
     if node is None and create:
-        inherited = loaded.model.signing if app else None
+        inherited = loaded.model.signing if app and inherit else None
         node = mapping(
             {
                 "certificates": flow_list(list(inherited.certificates) if inherited else []),
@@ -303,6 +326,18 @@ def describe_set(loaded: LoadedTenant, app: str | None) -> str:
         return app
     users = [n for n, a in loaded.model.apps.items() if a.signing is None]
     return "the tenant default set" + (f" (used by {', '.join(users)})" if users else "")
+
+
+def new_app_set(loaded: LoadedTenant, app: str, shared: str | None) -> None:
+    """Give a new app its own signing set, as Entra does: empty (for a certificate added
+    next, or Entra's own imported later), or sharing the keyring's `shared` on purpose."""
+    if shared is not None and loaded.model.certificate(shared) is None:
+        known = ", ".join(c.name for c in loaded.model.certificates) or "none"
+        raise UsageError(f"--certificate {shared!r} is not in the keyring; certificates: {known}.")
+    node = _set_node(loaded, app, create=True, inherit=False)
+    if shared is not None:
+        node["certificates"].append(shared)
+        node["active"] = shared
 
 
 def activate(loaded: LoadedTenant, app: str | None, name: str, now: dt.datetime) -> Switch | None:

@@ -140,7 +140,13 @@ class App(Strict, frozen=True, kw_only=True):
     template: Annotated[Name, _doc("Gallery template: ringcentral, mitel-connect, custom.")]
     region: Annotated[str | None, _doc("Template region (RingCentral: us, euro).")] = None
     platform: Annotated[str | None, _doc("Template platform (Mitel: micloud, cloudlink).")] = None
-    app_id: Annotated[Guid, _doc("Application (client) ID, for the metadata URL.")]
+    app_id: Annotated[
+        Guid | None,
+        _doc(
+            "Application ID that Entra assigned (enterprise application overview page); "
+            "it makes the App Federation Metadata URL. Unset until the admin gives it."
+        ),
+    ] = None
     identifiers: Annotated[list[Url], Meta(min_length=1, description="Identifier (Entity ID).")]
     reply_urls: Annotated[list[Url], Meta(min_length=1, description="Reply URLs; the first wins.")]
     sign_on_url: Url | None = None
@@ -192,8 +198,9 @@ class Tenant(Strict, frozen=True, kw_only=True):
 
     def signing_set(self, app: str | None) -> SigningSet | None:
         """The app's own set, else the tenant default set (Entra's per-app certificates)."""
-        if app is not None and self.apps[app].signing is not None:
-            return self.apps[app].signing
+        own = self.apps.get(app) if app is not None else None
+        if own is not None and own.signing is not None:
+            return own.signing
         return self.signing
 
     def assigned_users(self, app: str) -> list[User]:

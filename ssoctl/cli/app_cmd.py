@@ -15,6 +15,7 @@ from ssoctl.cli.common import (
     new_typer,
     note,
     out,
+    parse_now,
 )
 
 if TYPE_CHECKING:
@@ -38,9 +39,22 @@ def add(
     sign_on_url: str | None = typer.Option(None, "--sign-on-url", help="Sign-on URL."),
     relay_state: str | None = typer.Option(None, "--relay-state", help="Relay State."),
     logout_url: str | None = typer.Option(None, "--logout-url", help="Logout URL."),
-    app_id: str | None = typer.Option(None, "--app-id", help="Application (client) ID."),
+    app_id: str | None = typer.Option(
+        None, "--app-id", help="Application ID Entra assigned (the app's Overview page)."
+    ),
+    certificate: str | None = typer.Option(
+        None, "--certificate", help="Share this keyring certificate instead of a new one."
+    ),
+    no_certificate: bool = typer.Option(
+        False, "--no-certificate", help="No certificate yet (you will import Entra's own)."
+    ),
 ) -> None:
-    """Add an app from the gallery; Identifier and Reply URL come from it where known."""
+    """Add an app from the gallery; Identifier and Reply URL come from it where known.
+
+    As in Entra, the app gets its own signing certificate set with a fresh certificate
+    (Entra's profile; key 0600). --certificate NAME shares one on purpose;
+    --no-certificate leaves the set empty for Entra's own (`ssoctl cert import --cert`).
+    """
     from ruamel.yaml.comments import CommentedMap
 
     from ssoctl.apps import AppRequest, build_entry
@@ -63,15 +77,71 @@ def add(
         app_id=app_id,
     )
 
-    def change(loaded: LoadedTenant) -> str:
+    if certificate is not None and no_certificate:
+        raise UsageError("give --certificate NAME or --no-certificate, not both.")
+    fresh = None
+    if certificate is None and not no_certificate:
+        import os
+
+        from ssoctl import certs
+        from ssoctl.cli.common import KEY_PASSPHRASE_ENV
+
+        now = parse_now(None)
+        fresh = (*certs.generate(now=now), os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None)
+
+    def change(loaded: LoadedTenant) -> dict[str, Any]:
+        from ssoctl import certs, keyring
+
         app_name, entry = build_entry(request, loaded.model)
         section(loaded.doc, "apps", CommentedMap)[app_name] = entry
-        return app_name
+        keyring.new_app_set(loaded, app_name, certificate)
+        result: dict[str, Any] = {"app": app_name, "certificate": certificate}
+        if fresh is not None:
+            key, cert, passphrase = fresh
+            name = _free_certificate_name(loaded, f"{app_name}-{now:%Y%m%d}")
+            cert_rel, key_rel = f"certs/{name}.pem", f"certs/{name}.key"
+            keyring.add_to_set(
+                loaded, app_name, name, cert_rel, key_rel,
+                activate=True, now=now, thumbprint=certs.thumbprint_sha1(cert),
+            )  # fmt: skip
+            loaded.files.new(loaded.resolve(key_rel), certs.key_pem(key, passphrase), 0o600)
+            loaded.files.new(loaded.resolve(cert_rel), certs.cert_pem(cert), 0o644)
+            result["certificate"] = name
+            result["thumbprint"] = certs.thumbprint_sha1(cert)
+        return result
 
     added = edit_tenant(change)
-    note(
-        f"added app {added!r}; next: `ssoctl app assign {added} UPN` and `ssoctl app show {added}`"
-    )
+    name = added["app"]
+    if fresh is not None:
+        note(
+            f"added app {name!r} with its own signing certificate {added['certificate']} "
+            f"(active, thumbprint {added['thumbprint']})"
+        )
+    elif certificate is not None:
+        note(f"added app {name!r}, signing with the shared certificate {certificate}")
+    else:
+        note(
+            f"added app {name!r} with no signing certificate yet; import Entra's: "
+            f"`ssoctl cert import --cert FILE --app {name} --activate`"
+        )
+    if app_id is None:
+        note(
+            f"Application ID not recorded; once Entra shows it: "
+            f"`ssoctl app set {name} --app-id GUID`"
+        )
+    note(f"next: `ssoctl app assign {name} UPN` and `ssoctl app show {name}`")
+
+
+def _free_certificate_name(loaded: LoadedTenant, base: str) -> str:
+    name, n = base, 1
+    while (
+        loaded.model.certificate(name) is not None
+        or loaded.resolve(f"certs/{name}.key").exists()
+        or loaded.resolve(f"certs/{name}.pem").exists()
+    ):
+        n += 1
+        name = f"{base}-{n}"
+    return name
 
 
 @app.command("list")
@@ -120,25 +190,16 @@ def show(
 ) -> None:
     """What to paste into Entra's Basic SAML Configuration and into the SP's portal."""
     from ssoctl.apps import portal_view
+    from ssoctl.keyring import check_keys, set_summaries
 
     loaded = load_tenant()
     require_app(loaded, name)
-    view = portal_view(loaded.model, name, certificate_summary(loaded, name))
+    check_keys(loaded)  # a key that does not match its certificate is an error
+    view = portal_view(loaded.model, name, set_summaries(loaded, name, parse_now(None)))
     if fmt is DataFormat.json:
         emit_json(view)
         return
     _print_view(view)
-
-
-def certificate_summary(loaded: LoadedTenant, name: str) -> dict[str, Any] | None:
-    """The app's active certificate as Entra shows it, or None before certificates exist."""
-    from ssoctl.keyring import active_certificate, check_keys, signing_set
-
-    check_keys(loaded)  # a key that does not match its certificate is an error
-    found = active_certificate(loaded, name)
-    if found is None:
-        return None
-    return found.summary(sset=signing_set(loaded, name), include_base64=True)
 
 
 def _print_view(v: dict[str, Any]) -> None:
@@ -173,17 +234,34 @@ def _print_view(v: dict[str, Any]) -> None:
     )
     s = v["sp_portal"]
     row("Login URL", s["login_url"])
-    row("Microsoft Entra Identifier", s["microsoft_entra_identifier"])
+    entra_id = s["microsoft_entra_identifier"]
+    if "microsoft_entra_identifier" in v["unconfirmed"]:
+        entra_id += "  (UNCONFIRMED, see below)"
+    row("Microsoft Entra Identifier", entra_id)
     row("Logout URL", s["logout_url"])
-    row("App Federation Metadata Url", s["app_federation_metadata_url"])
-    cert = v["certificate"]
-    if cert:
-        row("Certificate", f"{cert['name']} ({cert['status']}, expires {cert['not_after']})")
-        row("Thumbprint (SHA-1)", cert["thumbprint_sha1"])
+    if s["app_federation_metadata_url"]:
+        row("App Federation Metadata Url", s["app_federation_metadata_url"])
+    else:
+        row("App Federation Metadata Url", f"{s['app_federation_metadata_url_placeholder']}")
+        console.print(
+            f"    {'':<30} not known yet: {v['unknown']['app_federation_metadata_url']}",
+            markup=False,
+        )
+    for why in v["unconfirmed"].values():
+        console.print(f"  Note: the Microsoft Entra Identifier is {why}", markup=False)
+    certificates = v["certificates"]
+    if not certificates:
+        row("Certificate", f"none yet: `ssoctl cert new --app {v['app']}`")
+    for cert in certificates:
+        mark = "ACTIVE" if cert["active"] else cert["status"]
+        origin = "" if cert["local_key"] else ", Entra's (public only)"
+        row(
+            "Certificate" if cert is certificates[0] else "",
+            f"{cert['name']} [{mark}{origin}], expires {cert['not_after'][:10]}",
+        )
+        row("  Thumbprint (SHA-1)", cert["thumbprint_sha1"])
         console.print("  Certificate (Base64):", markup=False)
         console.print(cert["base64"], markup=False)
-    else:
-        row("Certificate", "none yet: `ssoctl cert new --activate`")
     for step in s["steps"]:
         console.print(f"  - {step}", markup=False)
     claims = v["claims"]

@@ -64,7 +64,13 @@ cases: dict[str, list[Case]] = {
         ),
         (
             "missing-key.yaml",
-            [("    app_id: 882f7abf-96d2-478b-9017-577003fb8fbc\n", "")],
+            [
+                (
+                    "    reply_urls: [https://authentication.api.mitel.io/2017-09-01/saml2/"
+                    "contoso-0001/acs]\n",
+                    "",
+                )
+            ],
             ("  mitel-connect:", 2),
             [],
         ),
