@@ -136,6 +136,74 @@ def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
     return name, entry
 
 
+@dataclass(frozen=True)
+class AppChanges:
+    """What `app set` was asked to change; None leaves a field as it is, "" clears an
+    optional one."""
+
+    app_id: str | None = None
+    identifiers: tuple[str, ...] = ()
+    reply_urls: tuple[str, ...] = ()
+    sign_on_url: str | None = None
+    relay_state: str | None = None
+    logout_url: str | None = None
+
+
+def set_fields(entry: Any, tenant: Tenant, name: str, changes: AppChanges) -> list[str]:
+    """Apply `changes` to the app's round-trip mapping, each value checked as `app add`
+    checks it (the gallery's patterns for this app's region or platform); returns the
+    keys that changed. Raises UsageError naming the option."""
+    from ssoctl.model import is_guid
+
+    app = tenant.apps[name]
+    template = gallery.get(app.template)
+    variant = template.variant(app.region or app.platform)
+    updates: dict[str, Any] = {}
+    if changes.app_id is not None:
+        if not is_guid(changes.app_id):
+            raise UsageError(
+                f"--app-id {changes.app_id!r} is not a GUID.",
+                hint="copy the Application ID from the enterprise application's Overview page.",
+            )
+        updates["app_id"] = changes.app_id.lower()
+    if changes.identifiers:
+        for value in changes.identifiers:
+            check_url_or_identifier(value, template.identifier_patterns_for(variant))
+        updates["identifiers"] = flow_list(list(changes.identifiers))
+    if changes.reply_urls:
+        for url in changes.reply_urls:
+            check_url("reply URL", url, template.reply_url_patterns_for(variant))
+        updates["reply_urls"] = flow_list(list(changes.reply_urls))
+    optional_urls: list[tuple[str, str | None, str]] = [
+        ("sign_on_url", changes.sign_on_url, "sign-on URL"),
+        ("logout_url", changes.logout_url, "logout URL"),
+    ]
+    for key, url_value, kind in optional_urls:
+        if url_value:
+            check_url(kind, url_value)
+        if url_value is not None:
+            updates[key] = url_value or None
+    if changes.relay_state is not None:
+        updates["relay_state"] = changes.relay_state or None
+    changed = []
+    order = ["template", "region", "platform", "app_id", "identifiers", "reply_urls",
+             "sign_on_url", "relay_state", "logout_url"]  # fmt: skip
+    for key, value in updates.items():
+        current = entry.get(key)
+        plain = list(current) if isinstance(current, list) else current
+        if plain == (list(value) if isinstance(value, list) else value):
+            continue
+        changed.append(key)
+        if value is None:
+            del entry[key]
+        elif key in entry:
+            entry[key] = value
+        else:
+            before = [k for k in order[: order.index(key)] if k in entry]
+            entry.insert(list(entry.keys()).index(before[-1]) + 1 if before else 0, key, value)
+    return changed
+
+
 def check_url_or_identifier(value: str, patterns: list[str]) -> None:
     # An Identifier may be a URN or any string for custom apps; URLs must be https.
     if "://" in value or value.startswith("http"):

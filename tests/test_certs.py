@@ -96,9 +96,12 @@ def test_encrypted_key_round_trip(example: Path):
     assert out.exit_code == 0, out.stderr
     key_file = example.parent / "certs" / "enc.key"
     assert b"ENCRYPTED" in key_file.read_bytes()
-    ok = run_cli("metadata", "export", env=env, tenant=example)
+    ok = run_cli("metadata", "export", "--app", "ringcentral", env=env, tenant=example)
     assert ok.exit_code == 0, ok.stderr
-    wrong = run_cli("metadata", "export", env={"SSOCTL_KEY_PASSPHRASE": "nope"}, tenant=example)
+    wrong = run_cli(
+        "metadata", "export", "--app", "ringcentral", env={"SSOCTL_KEY_PASSPHRASE": "nope"},
+        tenant=example,
+    )  # fmt: skip
     assert wrong.exit_code == 3 and "passphrase" in wrong.stderr
     assert "correct horse" not in wrong.stderr
 
@@ -166,7 +169,11 @@ def test_mismatched_key_is_a_clear_error(example: Path):
     run_cli("cert", "new", "--name", "other", tenant=example)
     text = example.read_text().replace("key: certs/contoso-2026.key", "key: certs/other.key")
     example.write_text(text)
-    for command in (["metadata", "export"], ["cert", "list"], ["app", "show", "ringcentral"]):
+    for command in (
+        ["metadata", "export", "--app", "ringcentral"],
+        ["cert", "list"],
+        ["app", "show", "ringcentral"],
+    ):
         out = run_cli(*command, tenant=example)
         assert out.exit_code == 1 and "does not match" in out.stderr, command
         assert f"{example}:" in out.stderr  # file:line:col given
@@ -205,7 +212,7 @@ def test_import_cert_and_key(example: Path, tmp_path: Path):
 
 
 def _metadata(tenant: Path, *extra: str, now: str = NOW) -> etree._Element:
-    out = run_cli("metadata", "export", "--now", now, *extra, tenant=tenant)
+    out = run_cli("metadata", "export", "--app", "ringcentral", "--now", now, *extra, tenant=tenant)
     assert out.exit_code == 0, out.stderr
     return etree.fromstring(out.stdout_bytes)
 
@@ -252,15 +259,22 @@ def test_expired_certificate_left_out(example: Path):
 
 
 def test_metadata_is_reproducible_and_matches_golden(example: Path):
-    first = run_cli("metadata", "export", "--now", NOW, tenant=example).stdout_bytes
-    second = run_cli("metadata", "export", "--now", NOW, tenant=example).stdout_bytes
+    first = run_cli(
+        "metadata", "export", "--app", "ringcentral", "--now", NOW, tenant=example
+    ).stdout_bytes
+    second = run_cli(
+        "metadata", "export", "--app", "ringcentral", "--now", NOW, tenant=example
+    ).stdout_bytes
     assert first == second
     golden = etree.fromstring((GOLDEN / "idp-metadata-contoso.xml").read_bytes())
     assert c14n(etree.fromstring(first)) == c14n(golden)
 
 
 def test_no_valid_certificate(example: Path):
-    out = run_cli("metadata", "export", "--now", "2031-01-01T00:00:00Z", tenant=example)
+    out = run_cli(
+        "metadata", "export", "--app", "ringcentral", "--now", "2031-01-01T00:00:00Z",
+        tenant=example,
+    )  # fmt: skip
     assert out.exit_code == 1 and "no valid signing certificate" in out.stderr
 
 

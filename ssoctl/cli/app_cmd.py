@@ -144,6 +144,43 @@ def _free_certificate_name(loaded: LoadedTenant, base: str) -> str:
     return name
 
 
+@app.command("set")
+def set_cmd(
+    name: str = typer.Argument(..., help="App name."),
+    app_id: str | None = typer.Option(
+        None, "--app-id", help="Application ID Entra assigned (the app's Overview page)."
+    ),
+    identifier: list[str] = typer.Option(
+        [], "--identifier", help="Identifier (Entity ID); repeatable, replaces the list."
+    ),
+    reply_url: list[str] = typer.Option(
+        [], "--reply-url", help="Reply URL (ACS); repeatable, replaces the list."
+    ),
+    sign_on_url: str | None = typer.Option(None, "--sign-on-url", help='Sign-on URL ("" clears).'),
+    relay_state: str | None = typer.Option(None, "--relay-state", help='Relay State ("" clears).'),
+    logout_url: str | None = typer.Option(None, "--logout-url", help='Logout URL ("" clears).'),
+) -> None:
+    """Change an app's Basic SAML Configuration or record the Application ID Entra gave
+    it; each value is checked as `app add` checks it."""
+    from ssoctl.apps import AppChanges, set_fields
+
+    changes = AppChanges(
+        app_id=app_id,
+        identifiers=tuple(identifier),
+        reply_urls=tuple(reply_url),
+        sign_on_url=sign_on_url,
+        relay_state=relay_state,
+        logout_url=logout_url,
+    )
+
+    def change(loaded: LoadedTenant) -> list[str]:
+        require_app(loaded, name)
+        return set_fields(loaded.doc["apps"][name], loaded.model, name, changes)
+
+    changed = edit_tenant(change)
+    note(f"updated {name!r}: {', '.join(changed)}" if changed else "nothing changed")
+
+
 @app.command("list")
 def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List the tenant's apps."""

@@ -25,42 +25,61 @@ app = new_typer("IdP metadata for the SP; the SP's metadata into the tenant file
 @app.command("export")
 def export(
     app_name: str | None = typer.Option(
-        None, "--app", help="The app's certificates (default: tenant set)."
+        None, "--app", help="The app whose App Federation Metadata to write (required)."
     ),
     out_path: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
     no_sign: bool = typer.Option(False, "--no-sign", help="Leave the metadata unsigned."),
+    first: str | None = typer.Option(
+        None, "--first", help="List this certificate first (tests SPs that take the first key)."
+    ),
     now_text: str | None = typer.Option(None, "--now", help="Instant (ISO time); fixes the ID."),
 ) -> None:
-    """Write IdP federation metadata shaped like Entra's, signed by the active certificate.
+    """Write an app's federation metadata shaped like Entra's App Federation Metadata,
+    signed by the certificate the app signs with.
 
-    KeyDescriptors: the active certificate first, then the set's other unexpired ones,
-    so the SP learns the next certificate before a rollover.
+    KeyDescriptors: every certificate of the app's set, inactive ones included and
+    expired ones left out, as Entra publishes them; the signing one first unless --first
+    names another. Entra serves app certificates only per app, so --app is required.
     """
     from ssoctl import keyring
     from ssoctl.cli.app_cmd import require_app
     from ssoctl.endpoints import idp_endpoints
-    from ssoctl.errors import InvalidInputError
+    from ssoctl.errors import InvalidInputError, UsageError
     from ssoctl.saml.metadata import IdpMetadataInput, signed_idp_metadata
 
     loaded = load_tenant()
-    if app_name is not None:
-        require_app(loaded, app_name)
+    if app_name is None:
+        apps = ", ".join(loaded.model.apps) or "none yet"
+        raise UsageError(
+            f"give --app NAME: Entra publishes signing certificates per app (App Federation "
+            f"Metadata), never in tenant-wide metadata. Apps: {apps}.",
+            hint="`ssoctl metadata export --app NAME --out idp-metadata.xml`.",
+        )
+    require_app(loaded, app_name)
     now = parse_now(now_text)
     keyring.check_keys(loaded)
     entries = keyring.metadata_certificates(loaded, app_name, now)
     if not entries:
-        where = f"app {app_name!r}" if app_name else "the tenant default set"
         raise InvalidInputError(
-            f"{where} has no valid signing certificate at {now:%Y-%m-%dT%H:%M:%SZ}.",
-            hint="create one with `ssoctl cert new --activate"
-            + (f" --app {app_name}`." if app_name else "`."),
+            f"app {app_name!r} has no valid signing certificate at {now:%Y-%m-%dT%H:%M:%SZ} "
+            "(Entra: AADSTS50003).",
+            hint=f"create one with `ssoctl cert new --app {app_name} --activate`.",
         )
+    signer = entries[0]
+    if first is not None:
+        chosen = next((e for e in entries if e.name == first), None)
+        if chosen is None:
+            raise UsageError(
+                f"--first {first!r} is not an unexpired certificate of {app_name!r}; "
+                f"choose one of: {', '.join(e.name for e in entries)}."
+            )
+        entries = [chosen, *(e for e in entries if e is not chosen)]
     model = loaded.model
-    app_id = str(model.apps[app_name].app_id) if app_name else None
-    endpoints = idp_endpoints(str(model.tenant.id), model.tenant.cloud, app_id)
-    key = None if no_sign else keyring.private_key(loaded, entries[0].name, key_passphrase)
-    data = IdpMetadataInput(endpoints, [e.cert for e in entries], now, app_name or "")
-    xml_bytes = signed_idp_metadata(data, key)
+    app_id = model.apps[app_name].app_id
+    endpoints = idp_endpoints(str(model.tenant.id), model.tenant.cloud, str(app_id or ""))
+    key = None if no_sign else keyring.private_key(loaded, signer.name, key_passphrase, app_name)
+    data = IdpMetadataInput(endpoints, [e.cert for e in entries], now, app_name)
+    xml_bytes = signed_idp_metadata(data, key, signer.cert)
     if out_path is None:
         sys.stdout.buffer.write(xml_bytes)
         sys.stdout.flush()
@@ -70,7 +89,7 @@ def export(
     write_atomic(out_path, xml_bytes, mode=0o644)
     note(
         f"wrote {out_path} ({len(entries)} signing certificate"
-        f"{'s' if len(entries) > 1 else ''}, signed by {entries[0].name})"
+        f"{'s' if len(entries) > 1 else ''}, signed by {signer.name})"
         if key
         else f"wrote {out_path} (unsigned)"
     )

@@ -283,3 +283,48 @@ def required_claims(ctx: Context) -> Iterator[Finding]:
                     "claims",
                     claim,
                 )
+
+
+@register("app-id-missing", Severity.warning)
+def app_id_missing(ctx: Context) -> Iterator[Finding]:
+    """The app's Application ID (the one Entra assigned) is not recorded.
+
+    Entra assigns it when the enterprise application is created; the App Federation
+    Metadata URL that SPs such as RingCentral fetch is built on it, so until it is
+    recorded `app show` prints that URL with a placeholder. Fix: copy it from the
+    enterprise application's Overview page and run `ssoctl app set NAME --app-id GUID`.
+    """
+    for name, app in ctx.model.apps.items():
+        if app.app_id is None:
+            yield ctx.finding(
+                "app-id-missing",
+                f"app {name!r} has no app_id: its App Federation Metadata URL is unknown. "
+                f"Copy the Application ID from Entra (the app's Overview page) and run "
+                f"`ssoctl app set {name} --app-id GUID`.",
+                "apps",
+                name,
+            )
+
+
+@register("app-signing-set", Severity.info)
+def app_signing_set(ctx: Context) -> Iterator[Finding]:
+    """An app signs with the tenant default set instead of its own (a file written
+    before per-app sets).
+
+    In Entra every enterprise app has its own SAML signing certificates; a rollover of
+    a shared set changes every app at once. It keeps working. Fix, when convenient:
+    `ssoctl cert activate ACTIVE --app NAME` gives the app its own set, a copy of the
+    default one, still signing with the same certificate.
+    """
+    if ctx.model.signing is None:
+        return
+    for name, app in ctx.model.apps.items():
+        if app.signing is None:
+            yield ctx.finding(
+                "app-signing-set",
+                f"app {name!r} signs with the tenant default set; Entra gives each app its "
+                f"own. `ssoctl cert activate {ctx.model.signing.active or 'NAME'} --app "
+                f"{name}` gives it its own set without changing what it signs with.",
+                "apps",
+                name,
+            )

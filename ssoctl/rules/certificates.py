@@ -115,6 +115,17 @@ def cert_expiry(ctx: Context) -> Iterator[Finding]:
     notification schedule) it is a warning with the days left.
     """
     for who, sset, where in _sets(ctx):
+        if sset is not None and not sset.certificates and len(where) == 3:
+            app = where[1]
+            yield ctx.finding(
+                "cert-expiry",
+                f"{who} has no signing certificate yet; Entra would refuse its sign-ins "
+                f"(AADSTS50003). Import Entra's: `ssoctl cert import --cert FILE --app {app} "
+                "--activate`.",
+                *where,
+                severity=Severity.warning,
+            )
+            continue
         if sset is None or not sset.active:
             yield ctx.finding(
                 "cert-expiry",

@@ -88,8 +88,13 @@ def _plain_key_info(cert: x509.Certificate) -> etree._Element:
     return key_info
 
 
-def signed_idp_metadata(data: IdpMetadataInput, key: rsa.RSAPrivateKey | None) -> bytes:
-    """Serialized metadata, signed by the first certificate's key unless `key` is None."""
+def signed_idp_metadata(
+    data: IdpMetadataInput,
+    key: rsa.RSAPrivateKey | None,
+    signer: x509.Certificate | None = None,
+) -> bytes:
+    """Serialized metadata, signed with `key` (unless None), whose certificate is `signer`
+    (default: the first listed)."""
     root = build_idp_metadata(data)
     if key is None:
         placeholder = root.find(tag("ds", "Signature"))
@@ -97,5 +102,7 @@ def signed_idp_metadata(data: IdpMetadataInput, key: rsa.RSAPrivateKey | None) -
             root.remove(placeholder)
         signed = root
     else:
-        signed = signing.sign(root, root.get("ID", ""), key, data.certificates[0], "sha256")
+        signed = signing.sign(
+            root, root.get("ID", ""), key, signer or data.certificates[0], "sha256"
+        )
     return etree.tostring(signed, xml_declaration=True, encoding="UTF-8") + b"\n"

@@ -81,6 +81,28 @@ cases: dict[str, list[Case]] = {
             [],
         ),
     ],
+    "app-id-missing": [
+        (
+            "no-app-id.yaml",
+            [("    app_id: bb64ead1-81d6-47eb-998a-094603b3f753\n", "")],
+            ("  ringcentral:", 2),
+            [],
+        ),
+    ],
+    "app-signing-set": [
+        (
+            "inherits-default.yaml",
+            [
+                (
+                    "    reply_urls: [https://ssoeuro.ringcentral.com/sp/ACS.saml2]\n"
+                    "    signing: {certificates: [contoso-2026, next], active: contoso-2026}\n",
+                    "    reply_urls: [https://ssoeuro.ringcentral.com/sp/ACS.saml2]\n",
+                )
+            ],
+            ("  ringcentral:", 2),
+            ["# exit: 0"],
+        ),
+    ],
     "url-https": [
         (
             "http-reply.yaml",
