@@ -208,6 +208,43 @@ def set_summaries(loaded: LoadedTenant, app: str | None, now: dt.datetime) -> li
     return out
 
 
+def status_by_set(loaded: LoadedTenant, name: str, now: dt.datetime) -> dict[str, str]:
+    """Certificate `name`'s status in each set that lists it, as Entra shows it per app:
+    {app or "(default)": "active" | "inactive" | "expired" | "not-yet-valid"}. "active"
+    means the set signs with it now (an expired active one is skipped, as Entra does)."""
+    ring = entries(loaded)
+    state = ring[name].validity.state(now)
+    owners: list[str | None] = []
+    if loaded.model.signing and name in loaded.model.signing.certificates:
+        owners.append(None)
+    owners += [
+        a
+        for a in loaded.model.apps
+        if (own := signing_set(loaded, a)) is not None and name in own.certificates
+    ]
+    out = {}
+    for owner in owners:
+        signer = usable_active(loaded, owner, now)
+        status = state if state != "valid" else "inactive"
+        if signer is not None and signer.name == name:
+            status = "active"
+        out[owner if owner is not None else DEFAULT_SET] = status
+    return out
+
+
+def free_certificate_name(loaded: LoadedTenant, base: str) -> str:
+    """`base`, or `base-2`, `base-3`...: a name no entry and no file under certs/ uses."""
+    name, n = base, 1
+    while (
+        loaded.model.certificate(name) is not None
+        or loaded.resolve(f"certs/{name}.key").exists()
+        or loaded.resolve(f"certs/{name}.pem").exists()
+    ):
+        n += 1
+        name = f"{base}-{n}"
+    return name
+
+
 def users_of(loaded: LoadedTenant, name: str) -> list[str]:
     """The sets (app names, or "(default)") that list certificate `name`."""
     sets = []

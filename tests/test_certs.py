@@ -65,14 +65,32 @@ def test_new_certificate_starts_inactive_unless_activated(example: Path):
         r["name"]: r
         for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)
     }
-    assert rows["n1"]["status"] == "inactive" and rows["contoso-2026"]["status"] == "active"
+    assert rows["n1"]["apps"]["ringcentral"] == "inactive"
+    assert rows["contoso-2026"]["apps"]["ringcentral"] == "active"
     assert len(rows["n1"]["thumbprint_sha1"]) == 40 and rows["n1"]["thumbprint_sha1"].isupper()
     run_cli("cert", "new", "--name", "n2", "--activate", tenant=example)
     rows = {
         r["name"]: r
         for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)
     }
-    assert rows["n2"]["status"] == "active" and rows["contoso-2026"]["status"] == "inactive"
+    assert rows["n2"]["apps"] == {"(default)": "active", "ringcentral": "active",
+                                  "mitel-connect": "active"}  # fmt: skip
+    assert rows["contoso-2026"]["apps"]["mitel-connect"] == "inactive"
+
+
+def test_cert_list_status_is_per_app(example: Path):
+    """ringcentral rolls over on its own; mitel-connect still signs with contoso-2026."""
+    run_cli("cert", "new", "--app", "ringcentral", "--name", "rc", "--activate", tenant=example)
+    rows = {
+        r["name"]: r
+        for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)
+    }
+    assert rows["contoso-2026"]["apps"] == {
+        "(default)": "active",
+        "ringcentral": "inactive",
+        "mitel-connect": "active",
+    }
+    assert rows["rc"]["apps"] == {"ringcentral": "active"}
 
 
 def test_new_certificate_for_an_inheriting_app_starts_inactive(example: Path):

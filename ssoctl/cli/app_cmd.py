@@ -98,7 +98,7 @@ def add(
         result: dict[str, Any] = {"app": app_name, "certificate": certificate}
         if fresh is not None:
             key, cert, passphrase = fresh
-            name = _free_certificate_name(loaded, f"{app_name}-{now:%Y%m%d}")
+            name = keyring.free_certificate_name(loaded, f"{app_name}-{now:%Y%m%d}")
             cert_rel, key_rel = f"certs/{name}.pem", f"certs/{name}.key"
             keyring.add_to_set(
                 loaded, app_name, name, cert_rel, key_rel,
@@ -130,18 +130,6 @@ def add(
             f"`ssoctl app set {name} --app-id GUID`"
         )
     note(f"next: `ssoctl app assign {name} UPN` and `ssoctl app show {name}`")
-
-
-def _free_certificate_name(loaded: LoadedTenant, base: str) -> str:
-    name, n = base, 1
-    while (
-        loaded.model.certificate(name) is not None
-        or loaded.resolve(f"certs/{name}.key").exists()
-        or loaded.resolve(f"certs/{name}.pem").exists()
-    ):
-        n += 1
-        name = f"{base}-{n}"
-    return name
 
 
 @app.command("set")

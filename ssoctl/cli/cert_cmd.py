@@ -124,7 +124,7 @@ def register_certificate(
     and removed again if saving it fails, so a failed command leaves no orphan key."""
     from ssoctl import certs
     from ssoctl.cli.app_cmd import require_app
-    from ssoctl.keyring import add_to_set
+    from ssoctl.keyring import add_to_set, free_certificate_name
 
     if name is not None:
         check_name(name, "--name")
@@ -132,7 +132,7 @@ def register_certificate(
     def change(loaded: LoadedTenant) -> dict[str, Any]:
         if app_name is not None:
             require_app(loaded, app_name)
-        chosen = name or _free_name(loaded, f"sso-{now:%Y%m%d}")
+        chosen = name or free_certificate_name(loaded, f"sso-{now:%Y%m%d}")
         if loaded.model.certificate(chosen) is not None:
             from ssoctl.errors import UsageError
 
@@ -181,23 +181,14 @@ def check_name(value: str, option: str) -> None:
         )
 
 
-def _free_name(loaded: LoadedTenant, base: str) -> str:
-    name, n = base, 1
-    while (
-        loaded.model.certificate(name) is not None or loaded.resolve(f"certs/{name}.key").exists()
-    ):
-        n += 1
-        name = f"{base}-{n}"
-    return name
-
-
 @app.command("list")
 def list_certs(
     app_name: str | None = APP_OPTION,
     fmt: DataFormat = FORMAT_OPTION,
     now_text: str | None = typer.Option(None, "--now", help="Instant (ISO time)."),
 ) -> None:
-    """Certificates with thumbprints, validity, status and the apps that use them."""
+    """Certificates with thumbprints and validity, and their status in each app's set
+    (active / inactive / expired), as Entra shows them per app."""
     from ssoctl import keyring
     from ssoctl.cli.app_cmd import require_app
 
@@ -214,20 +205,15 @@ def list_certs(
             for n in names
         ]
     else:
-        rows = []
-        for n, entry in ring.items():
-            active_sets = keyring.active_in(loaded, n)
-            status = entry.validity.state(now)
-            if status == "valid":
-                status = "active" if active_sets else "inactive"
-            rows.append(
-                {
-                    **entry.summary(now=now),
-                    "status": status,
-                    "active_in": active_sets,
-                    "used_by": keyring.users_of(loaded, n),
-                }
-            )
+        rows = [
+            {
+                **entry.summary(now=now),
+                "status": entry.validity.state(now),
+                "apps": keyring.status_by_set(loaded, n, now),
+                "local_key": entry.key_path is not None,
+            }
+            for n, entry in ring.items()
+        ]
     if fmt is DataFormat.json:
         emit_json(rows)
         return
@@ -236,16 +222,26 @@ def list_certs(
         return
     from ssoctl.cli.table import print_table
 
+    if app_name is not None:
+        print_table(
+            ["name", f"status in {app_name}", "thumbprint (SHA-1)", "not after", "days left"],
+            [
+                [r["name"], r["status"], r["thumbprint_sha1"], r["not_after"][:10],
+                 str(r["days_left"])]
+                for r in rows
+            ],
+        )  # fmt: skip
+        return
     print_table(
-        ["name", "status", "thumbprint (SHA-1)", "not after", "days left", "used by"],
+        ["name", "status per app", "thumbprint (SHA-1)", "not after", "days left", "key"],
         [
             [
                 r["name"],
-                r["status"],
+                ", ".join(f"{a}: {st}" for a, st in r["apps"].items()) or r["status"],
                 r["thumbprint_sha1"],
                 r["not_after"][:10],
                 str(r["days_left"]),
-                ", ".join(r["used_by"]) or "-",
+                "local" if r["local_key"] else "Entra's",
             ]
             for r in rows
         ],
