@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import os
+import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,7 +28,7 @@ from ssoctl.files import read_regular
 DEFAULT_SUBJECT = "CN=Microsoft Azure Federated SSO Certificate"
 KEY_SIZES = (2048, 3072, 4096)
 MAX_YEARS = 3
-EXPORT_FORMATS = ("base64", "pem", "der", "pfx")
+EXPORT_FORMATS = ("base64", "base64-line", "pem", "der", "pfx")
 
 
 LAST_YEAR = 9999 - MAX_YEARS  # a certificate must end in a year datetime can hold
@@ -64,8 +65,22 @@ def parse_subject(text: str) -> x509.Name:
                 f"--subject {text!r}: {part!r} is not KEY=VALUE with KEY one of {', '.join(oids)}.",
                 hint='write it like "CN=Microsoft Azure Federated SSO Certificate".',
             )
-        attributes.append(x509.NameAttribute(oids[key.strip().upper()], value.strip()))
+        attributes.append(_attribute(oids[key.strip().upper()], value.strip()))
     return x509.Name(attributes)
+
+
+_PRINTABLE = re.compile(r"[A-Za-z0-9 '()+,\-./:=?]+")
+
+
+def _attribute(oid: x509.ObjectIdentifier, value: str) -> x509.NameAttribute[str]:
+    """Entra encodes its subject CN as a PrintableString; so does ssoctl whenever the value
+    fits that alphabet (cryptography's default would be UTF8String). cryptography exposes
+    the string type only as the `_type` argument and its `_ASN1Type` enum."""
+    from cryptography.x509.name import _ASN1Type
+
+    if _PRINTABLE.fullmatch(value):
+        return x509.NameAttribute(oid, value, _type=_ASN1Type.PrintableString)
+    return x509.NameAttribute(oid, value)
 
 
 def generate(
@@ -206,7 +221,7 @@ def thumbprint_sha256(cert: x509.Certificate) -> str:
 
 
 def base64_body(cert: x509.Certificate) -> str:
-    """Entra's "Certificate (Base64)": the DER certificate as one Base64 line."""
+    """The DER certificate as one Base64 line (metadata's X509Certificate, app show)."""
     return base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode("ascii")
 
 
@@ -243,8 +258,13 @@ def export(
     password: bytes | None = None,
     friendly_name: str | None = None,
 ) -> bytes:
-    """Entra's download formats: base64, pem, der (Raw), pfx (with the key)."""
+    """Entra's download formats: base64 ("Certificate (Base64)": a .cer text file with PEM
+    armour and wrapped lines, what Mitel's "Signing Certificate" field takes), pem, der
+    ("Certificate (Raw)"), pfx (with the key); and base64-line, the bare Base64 body on
+    one line, for fields and scripts that want no armour."""
     if fmt == "base64":
+        return cert_pem(cert)
+    if fmt == "base64-line":
         return (base64_body(cert) + "\n").encode("ascii")
     if fmt == "pem":
         return cert_pem(cert)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 from lxml import etree
 
@@ -169,7 +170,12 @@ def test_export_formats(example: Path):
     der = run_cli("cert", "export", "contoso-2026", "--format", "der", tenant=example)
     cert = x509.load_pem_x509_certificate(pem.stdout_bytes)
     assert x509.load_der_x509_certificate(der.stdout_bytes) == cert
-    assert b64.stdout.strip() == "".join(pem.stdout.splitlines()[1:-1])
+    # Entra's "Certificate (Base64)" is a .cer text file: PEM armour, wrapped lines.
+    assert b64.stdout.startswith("-----BEGIN CERTIFICATE-----\n")
+    assert max(len(line) for line in b64.stdout.splitlines()) == 64
+    assert x509.load_pem_x509_certificate(b64.stdout.encode()) == cert
+    line = run_cli("cert", "export", "contoso-2026", "--format", "base64-line", tenant=example)
+    assert line.stdout.strip() == "".join(pem.stdout.splitlines()[1:-1])
 
 
 def test_activate_and_remove_rules(example: Path):
@@ -303,3 +309,11 @@ def test_key_file_never_world_readable_even_with_lax_umask(example: Path):
     finally:
         os.umask(old)
     assert (example.parent / "certs" / "lax.key").stat().st_mode & 0o777 == 0o600
+
+
+def test_subject_cn_is_a_printable_string_as_entra_writes_it():
+    _key, cert = certs.generate(now=dt.datetime.now(UTC))
+    cn = b"Microsoft Azure Federated SSO Certificate"
+    der = cert.public_bytes(serialization.Encoding.DER)
+    assert bytes([0x13, len(cn)]) + cn in der  # 0x13: PrintableString
+    assert bytes([0x0C, len(cn)]) + cn not in der  # 0x0C: UTF8String

@@ -40,6 +40,7 @@ APP_OPTION = typer.Option(None, "--app", help="The app's own set (default: the t
 
 class ExportFormat(str, Enum):
     base64 = "base64"
+    base64_line = "base64-line"
     pem = "pem"
     der = "der"
     pfx = "pfx"
@@ -279,7 +280,12 @@ def remove(name: str = typer.Argument(..., help="Certificate name.")) -> None:
 @app.command("export")
 def export_cmd(
     name: str = typer.Argument(..., help="Certificate name."),
-    fmt: ExportFormat = typer.Option(..., "--format", "-f", help="base64, pem, der (Raw) or pfx."),
+    fmt: ExportFormat = typer.Option(
+        ...,
+        "--format",
+        "-f",
+        help="base64 (Entra's Certificate (Base64) .cer), base64-line, pem, der (Raw), pfx.",
+    ),
     out_path: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
 ) -> None:
     """Export as Entra's downloads: Certificate (Base64), PEM, Raw (der), or PFX with key.
