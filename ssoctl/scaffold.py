@@ -28,3 +28,22 @@ apps: {{}}
 
 def tenant_text(tenant_id: str, domain: str, cloud: str) -> str:
     return TEMPLATE.format(modeline=MODELINE, tenant_id=tenant_id, domain=domain, cloud=cloud)
+
+
+GITIGNORE_LINES = ("*.key", "*.pfx")
+GITIGNORE_HEADER = "# ssoctl: private keys and PFX files stay out of git (`ssoctl validate` checks)"
+
+
+def gitignore_text(current: str | None) -> str | None:
+    """The .gitignore beside a new tenant file: `current` with ssoctl's patterns added,
+    or None when every pattern is already there (nothing to write)."""
+    existing = {line.strip() for line in (current or "").splitlines()}
+    missing = [p for p in GITIGNORE_LINES if p not in existing]
+    if not missing:
+        return None
+    text = current or ""
+    if text and not text.endswith("\n"):
+        text += "\n"
+    if text:
+        text += "\n"
+    return text + GITIGNORE_HEADER + "\n" + "".join(f"{p}\n" for p in missing)
