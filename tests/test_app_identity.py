@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from ssoctl import certs
-from tests.conftest import NOW, TENANT_ID, run_cli
+from tests.conftest import TENANT_ID, run_cli
 
 DS = "{http://www.w3.org/2000/09/xmldsig#}"
 MD = "{urn:oasis:names:tc:SAML:2.0:metadata}"
@@ -106,7 +106,7 @@ def test_cert_new_for_an_app_never_switches_and_activate_says_so(tmp_path: Path)
 
 def test_public_only_certificate_from_entra(tmp_path: Path) -> None:
     tenant = fresh_tenant(tmp_path)
-    key, cert = certs.generate(now=certs.dt.datetime.now(certs.dt.timezone.utc))
+    _key, cert = certs.generate(now=certs.dt.datetime.now(certs.dt.timezone.utc))
     entra = tmp_path / "entra.cer"
     entra.write_bytes(certs.cert_pem(cert))
     out = run_cli(
