@@ -4,6 +4,7 @@ Application ID."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -106,7 +107,7 @@ def test_cert_new_for_an_app_never_switches_and_activate_says_so(tmp_path: Path)
 
 def test_public_only_certificate_from_entra(tmp_path: Path) -> None:
     tenant = fresh_tenant(tmp_path)
-    _key, cert = certs.generate(now=certs.dt.datetime.now(certs.dt.timezone.utc))
+    _key, cert = certs.generate(now=dt.datetime.now(dt.timezone.utc))
     entra = tmp_path / "entra.cer"
     entra.write_bytes(certs.cert_pem(cert))
     out = run_cli(
