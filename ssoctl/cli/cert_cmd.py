@@ -48,7 +48,9 @@ class ExportFormat(str, Enum):
 
 @app.command("new")
 def new(
-    name: str | None = typer.Option(None, "--name", help="Certificate name (default sso-DATE)."),
+    name: str | None = typer.Option(
+        None, "--name", help="Certificate name (default APP-DATE, or sso-DATE without --app)."
+    ),
     app_name: str | None = APP_OPTION,
     key_size: int = typer.Option(2048, "--key-size", help="RSA key size: 2048, 3072 or 4096."),
     years: int | None = typer.Option(None, "--years", min=1, max=3, help="Validity, 1-3 years."),
@@ -133,7 +135,7 @@ def register_certificate(
     def change(loaded: LoadedTenant) -> dict[str, Any]:
         if app_name is not None:
             require_app(loaded, app_name)
-        chosen = name or free_certificate_name(loaded, f"sso-{now:%Y%m%d}")
+        chosen = name or free_certificate_name(loaded, f"{app_name or 'sso'}-{now:%Y%m%d}")
         if loaded.model.certificate(chosen) is not None:
             from ssoctl.errors import UsageError
 
@@ -259,9 +261,23 @@ def activate_cmd(
     from ssoctl.keyring import activate
 
     now = parse_now(now_text)
-    switch = edit_tenant(lambda loaded: activate(loaded, app_name, name, now))
+
+    def change(loaded: LoadedTenant) -> tuple[Any, bool]:
+        inherited = (
+            app_name is not None
+            and loaded.model.apps.get(app_name) is not None
+            and (loaded.model.apps[app_name].signing is None)
+        )
+        return activate(loaded, app_name, name, now), inherited
+
+    switch, inherited = edit_tenant(change)
     if switch is None:
-        note(f"{name} was already the active certificate; nothing changed.")
+        note(
+            f"{app_name} now has its own signing set (a copy of the tenant default set); it "
+            f"still signs with {name}."
+            if inherited
+            else f"{name} was already the active certificate; nothing changed."
+        )
         return
     note(switch.sentence())
     if switch.old:
