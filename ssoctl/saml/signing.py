@@ -44,12 +44,15 @@ ALLOWED_SIGNATURE_METHODS = frozenset(
 ALLOWED_DIGESTS = frozenset(
     {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1}
 )
+# Entra writes <Signature xmlns="http://www.w3.org/2000/09/xmldsig#">, the XML-DSig
+# namespace as the default one, not a ds: prefix (real 2022-2025 Responses and metadata).
+SIGNATURE_NSMAP: dict[str | None, str] = {None: NS["ds"]}
 WEAK = frozenset({SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value})
 
 
 def placeholder() -> etree._Element:
     """Where the enveloped signature goes (signxml replaces this element)."""
-    return etree.Element(tag("ds", "Signature"), Id="placeholder", nsmap={"ds": NS["ds"]})
+    return etree.Element(tag("ds", "Signature"), Id="placeholder", nsmap=SIGNATURE_NSMAP)
 
 
 class _Sha1CapableSigner(FastSigner):
@@ -69,13 +72,13 @@ def _signer(algorithm: str) -> FastSigner:
         digest_algorithm=digest,
         c14n_algorithm=CanonicalizationMethod.EXCLUSIVE_XML_CANONICALIZATION_1_0,
     )
-    signer.namespaces = {"ds": NS["ds"]}
+    signer.namespaces = SIGNATURE_NSMAP
     return signer
 
 
 @functools.lru_cache(maxsize=32)
 def _key_info_template(cert: x509.Certificate) -> etree._Element:
-    key_info = etree.Element(tag("ds", "KeyInfo"), nsmap={"ds": NS["ds"]})
+    key_info = etree.Element(tag("ds", "KeyInfo"), nsmap=SIGNATURE_NSMAP)
     data = etree.SubElement(key_info, tag("ds", "X509Data"))
     etree.SubElement(data, tag("ds", "X509Certificate")).text = base64_body(cert)
     return key_info
