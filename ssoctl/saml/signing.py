@@ -11,6 +11,7 @@ import copy
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -46,7 +47,8 @@ ALLOWED_DIGESTS = frozenset(
 )
 # Entra writes <Signature xmlns="http://www.w3.org/2000/09/xmldsig#">, the XML-DSig
 # namespace as the default one, not a ds: prefix (real 2022-2025 Responses and metadata).
-SIGNATURE_NSMAP: dict[str | None, str] = {None: NS["ds"]}
+# lxml and signxml take None as the default-namespace key; their type stubs say str only.
+SIGNATURE_NSMAP = cast("dict[str, str]", {None: NS["ds"]})
 WEAK = frozenset({SignatureMethod.RSA_SHA1.value, DigestAlgorithm.SHA1.value})
 
 
