@@ -10,7 +10,7 @@ from ssoctl import gallery
 from ssoctl.docedit import flow_list, mapping
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import UsageError
-from ssoctl.model import Tenant
+from ssoctl.model import ENTRA_DEFAULT_CLAIMS, Tenant
 from ssoctl.urls import format_problems, https_problem
 
 
@@ -114,7 +114,9 @@ def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
         check_url("logout URL", request.logout_url)
 
     app_id = request.app_id  # Entra assigns it; never invented here
-    claims = mapping(dict(template.required_claims)) if template.required_claims else None
+    # Written out, so the file shows what Entra sends: Entra's defaults, then any claim the
+    # template requires that they lack.
+    claims = mapping({**ENTRA_DEFAULT_CLAIMS, **template.required_claims})
     entry = mapping(
         {
             "template": template.name,
@@ -278,7 +280,8 @@ def portal_view(tenant: Tenant, name: str, certificates: list[dict[str, Any]]) -
         "unconfirmed": unconfirmed,
         "claims": {
             "name_id": {"source": app.name_id.source, "format": app.name_id.format},
-            **{"attributes": dict(app.claims)},
+            "attributes": app.effective_claims(),
+            "claims_are_entra_defaults": app.claims is None,
         },
         "assignments": list(app.assignments),
     }

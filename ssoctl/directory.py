@@ -31,8 +31,9 @@ def new_user(
             "display_name": display_name or upn.split("@", 1)[0],
             "given_name": given_name,
             "surname": surname,
-            # Entra's mail attribute is usually the UPN for cloud users; override with --mail.
-            "mail": mail if mail is not None else upn,
+            # A user created in the portal has no mail until a mailbox licence or the
+            # admin sets one (entra-saml.md); so has a user added here without --mail.
+            "mail": mail or None,
         }
     )
 
@@ -70,3 +71,36 @@ def apps_assigning(tenant: Tenant, principal: str) -> list[str]:
     """Names of the apps that list `principal` directly."""
     wanted = principal.lower()
     return [n for n, a in tenant.apps.items() if wanted in {p.lower() for p in a.assignments}]
+
+
+USER_FIELDS = ("display_name", "given_name", "surname", "mail")
+
+
+def set_user_fields(tenant: Tenant, entry: Any, changes: dict[str, str | None]) -> list[str]:
+    """Change a user's fields in its round-trip mapping; "" clears one. Returns the keys
+    that changed. The new values are checked with the rest when the edit is validated."""
+    changed = []
+    keys = list(entry.keys())
+    for key, value in changes.items():
+        if value is None:
+            continue
+        if value == "":
+            if key in entry:
+                del entry[key]
+                changed.append(key)
+            continue
+        if key == "mail" and ("@" not in value or any(c.isspace() for c in value)):
+            raise UsageError(
+                f"--mail {value!r} is not an email address such as b.simon@{tenant.tenant.domain}."
+            )
+        if entry.get(key) == value:
+            continue
+        if key in entry:
+            entry[key] = value
+        else:
+            order = ["upn", "object_id", *USER_FIELDS]
+            before = [k for k in order[: order.index(key)] if k in keys]
+            entry.insert(keys.index(before[-1]) + 1 if before else len(keys), key, value)
+            keys = list(entry.keys())
+        changed.append(key)
+    return changed

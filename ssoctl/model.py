@@ -48,6 +48,17 @@ CLAIM_SOURCES: dict[str, str] = {
     "user.objectid": "object_id",
 }
 
+CLAIMS_NS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
+# The claims Entra gives every new SAML app, in its order, after the five it always sends
+# (shared/docs/entra-saml.md, "More of the Response"). An app whose `claims:` is not
+# written gets these; a written `claims:` is the app's whole list (Attributes & Claims).
+ENTRA_DEFAULT_CLAIMS: dict[str, str] = {
+    f"{CLAIMS_NS}givenname": "user.givenname",
+    f"{CLAIMS_NS}surname": "user.surname",
+    f"{CLAIMS_NS}emailaddress": "user.mail",
+    f"{CLAIMS_NS}name": "user.userprincipalname",
+}
+
 NameIdFormat = Literal[
     "emailAddress", "persistent", "unspecified", "transient", "windowsDomainQualifiedName"
 ]
@@ -156,11 +167,21 @@ class App(Strict, frozen=True, kw_only=True):
         SigningSet | None, _doc("The app's own certificate set; the tenant default otherwise.")
     ] = None
     name_id: NameId = field(default_factory=NameId)
-    claims: dict[str, ClaimSource] = field(default_factory=dict)
+    claims: Annotated[
+        dict[str, ClaimSource] | None,
+        _doc(
+            "Attributes & Claims: claim name -> source, in the order sent. Left out, the app "
+            "gets Entra's defaults (givenname, surname, emailaddress, name)."
+        ),
+    ] = None
     assignments: list[Principal] = field(default_factory=list)
     sp_certificate: Annotated[
         str | None, _doc("SP signing certificate (PEM path), for signed AuthnRequests.")
     ] = None
+
+    def effective_claims(self) -> dict[str, str]:
+        """The claims Entra sends for this app: the written list, else Entra's defaults."""
+        return dict(self.claims) if self.claims is not None else dict(ENTRA_DEFAULT_CLAIMS)
 
 
 class Tenant(Strict, frozen=True, kw_only=True):

@@ -112,19 +112,20 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
     ]
     attributes += [(name, [value]) for name, value in defaults if value]
     required = template.required_claims
-    for claim, source in app.claims.items():
+    for claim, source in app.effective_claims().items():
         value = user_value(user, source)
         if value is None:
-            consequence = (
-                f"{template.display_name} requires it and would reject the sign-in"
-                if claim in required
-                else "Entra leaves the claim out"
+            if claim not in required:
+                continue  # Entra leaves a claim out when its source is empty for the user
+            message = (
+                f"{user.upn} has no {source}, so the claim {claim} is left out: "
+                f"{template.display_name} requires it and would reject the sign-in."
             )
-            message = f"{user.upn} has no {source}, so the claim {claim} is empty: {consequence}."
             if not ask.force:
                 raise InvalidInputError(
                     message,
-                    hint=f"set the user's {CLAIM_SOURCES[source]}, "
+                    hint=f"set the user's {CLAIM_SOURCES[source]} (`ssoctl user set "
+                    f"{user.upn} --{CLAIM_SOURCES[source].replace('_', '-')} ...`), "
                     "or pass --force to issue without the claim.",
                 )
             warnings.append(message)

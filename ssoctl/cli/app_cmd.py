@@ -22,6 +22,74 @@ if TYPE_CHECKING:
     from ssoctl.tenant import LoadedTenant
 
 app = new_typer("Add, show and assign SAML apps.")
+claim_app = new_typer("An app's Attributes & Claims, as in Entra.")
+app.add_typer(claim_app, name="claim")
+
+
+@claim_app.command("list")
+def claim_list(
+    name: str = typer.Argument(..., help="App name."), fmt: DataFormat = FORMAT_OPTION
+) -> None:
+    """The claims Entra sends for the app, in order, after the five it always sends."""
+    from ssoctl.claims import rows
+
+    loaded = load_tenant()
+    require_app(loaded, name)
+    found = rows(loaded.model, name)
+    if fmt is DataFormat.json:
+        emit_json(found)
+        return
+    from ssoctl.cli.table import print_table
+
+    print_table(
+        ["claim", "source", "note"],
+        [
+            [
+                r["claim"],
+                r["source"],
+                "required by the template" if r["required_by_template"] else
+                ("Entra default" if r["entra_default"] else ""),
+            ]
+            for r in found
+        ],
+    )  # fmt: skip
+
+
+@claim_app.command("set")
+def claim_set(
+    name: str = typer.Argument(..., help="App name."),
+    claim: str = typer.Argument(
+        ..., help="Claim: givenname, surname, emailaddress, name, or a URI."
+    ),
+    source: str = typer.Argument(..., help="Source attribute, e.g. user.mail."),
+) -> None:
+    """Add a claim or change its source (Entra: Attributes & Claims > Edit)."""
+    from ssoctl.claims import set_claim
+
+    def change(loaded: LoadedTenant) -> bool:
+        require_app(loaded, name)
+        return set_claim(loaded.model, name, loaded.doc["apps"][name], claim, source)
+
+    changed = edit_tenant(change)
+    note(f"{name}: {claim} = {source}" if changed else "nothing changed")
+
+
+@claim_app.command("remove")
+def claim_remove(
+    name: str = typer.Argument(..., help="App name."),
+    claim: str = typer.Argument(
+        ..., help="Claim: givenname, surname, emailaddress, name, or a URI."
+    ),
+) -> None:
+    """Remove a claim (claims the template requires cannot be removed)."""
+    from ssoctl.claims import remove_claim
+
+    def change(loaded: LoadedTenant) -> None:
+        require_app(loaded, name)
+        remove_claim(loaded.model, name, loaded.doc["apps"][name], claim)
+
+    edit_tenant(change)
+    note(f"{name}: removed {claim}")
 
 
 @app.command("add")
@@ -345,6 +413,10 @@ def assign(
 
     added = edit_tenant(change)
     note(f"assigned {', '.join(added)} to {name!r}" if added else "nothing new to assign")
+    from ssoctl.rules.directory import claim_source_problems
+
+    for problem in claim_source_problems(load_tenant().model, name):
+        note(f"warning: {problem.message}")
 
 
 @app.command("unassign")

@@ -30,9 +30,15 @@ def user_add(
     display_name: str | None = typer.Option(None, "--display-name"),
     given_name: str | None = typer.Option(None, "--given-name"),
     surname: str | None = typer.Option(None, "--surname"),
-    mail: str | None = typer.Option(None, "--mail", help="Mail (default: the UPN)."),
+    mail: str | None = typer.Option(
+        None, "--mail", help="Mail (default: none, like a user created in the portal)."
+    ),
 ) -> None:
-    """Add a test user; its object_id is generated once and stays stable."""
+    """Add a test user; its object_id is generated once and stays stable.
+
+    Without --mail the user has no mail, as a user created in Entra's portal with a
+    display name and UPN only: apps whose claims read user.mail then get no email claim.
+    """
     from ruamel.yaml.comments import CommentedSeq
 
     from ssoctl.directory import new_user
@@ -50,7 +56,40 @@ def user_add(
         section(loaded.doc, "users", CommentedSeq).append(entry)
 
     edit_tenant(change)
-    note(f"added user {upn}")
+    note(f"added user {upn}" + ("" if mail else " (no mail: give --mail if the user has one)"))
+
+
+@user_app.command("set")
+def user_set(
+    upn: str = typer.Argument(..., help="User principal name."),
+    display_name: str | None = typer.Option(None, "--display-name", help='"" clears it.'),
+    given_name: str | None = typer.Option(None, "--given-name", help='"" clears it.'),
+    surname: str | None = typer.Option(None, "--surname", help='"" clears it.'),
+    mail: str | None = typer.Option(None, "--mail", help='"" clears it.'),
+) -> None:
+    """Change a user's display name, given name, surname or mail."""
+    from ssoctl.directory import set_user_fields
+    from ssoctl.errors import UsageError
+
+    def change(loaded: LoadedTenant) -> list[str]:
+        user = loaded.model.user(upn)
+        if user is None:
+            raise UsageError(f"no user {upn!r} in the tenant file.")
+        users = loaded.doc["users"]
+        entry = next(u for u in users if str(u["upn"]).lower() == upn.lower())
+        return set_user_fields(
+            loaded.model,
+            entry,
+            {
+                "display_name": display_name,
+                "given_name": given_name,
+                "surname": surname,
+                "mail": mail,
+            },
+        )
+
+    changed = edit_tenant(change)
+    note(f"updated {upn}: {', '.join(changed)}" if changed else "nothing changed")
 
 
 @user_app.command("list")

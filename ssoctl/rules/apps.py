@@ -264,7 +264,7 @@ def required_claims(ctx: Context) -> Iterator[Finding]:
         if template is None:
             continue
         for claim, source in template.required_claims.items():
-            got = app.claims.get(claim)
+            got = app.effective_claims().get(claim)
             if got is None:
                 yield ctx.finding(
                     "required-claims",
@@ -272,7 +272,7 @@ def required_claims(ctx: Context) -> Iterator[Finding]:
                     f"({source}), which {template.display_name} requires.",
                     "apps",
                     name,
-                    "claims" if app.claims else "template",
+                    "claims" if app.claims is not None else "template",
                 )
             elif got != source:
                 yield ctx.finding(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from ssoctl import gallery
 from ssoctl.findings import Finding, Severity
-from ssoctl.model import CLAIM_SOURCES, GROUP_PREFIX
+from ssoctl.model import CLAIM_SOURCES, GROUP_PREFIX, Tenant
 from ssoctl.rules import Context, register
 
 
@@ -97,30 +98,74 @@ def user_matching(ctx: Context) -> Iterator[Finding]:
                 )
 
 
-@register("claim-source-missing", Severity.warning)
+@register("claim-source-missing", Severity.error)
 def claim_source_missing(ctx: Context) -> Iterator[Finding]:
-    """An assigned user lacks the attribute a claim or the NameID reads.
+    """An assigned user lacks the attribute a claim that matters reads.
 
-    Entra leaves an empty claim out. When the template requires that claim (RingCentral's
-    emailaddress from user.mail) or it feeds the NameID, the sign-in fails: an error.
+    Entra leaves a claim out when its source is empty for the user; for most claims that
+    is normal. It is an error when the sign-in then fails: the claim is one the template
+    requires (RingCentral's emailaddress), it feeds the NameID (AADSTS501241), or it reads
+    `user.mail`, which a user created in the portal does not have (SPs that match accounts
+    by email refuse the sign-in). Fix: `ssoctl user set UPN --mail ...`, or remove the
+    claim (`ssoctl app claim remove APP CLAIM`).
     """
-    model = ctx.model
+    for finding in claim_source_problems(ctx.model):
+        yield ctx.finding("claim-source-missing", finding.message, "users", finding.user_index)
+
+
+@dataclass(frozen=True)
+class MissingSource:
+    app: str
+    upn: str
+    user_index: int
+    message: str
+
+
+def claim_source_problems(model: Tenant, only_app: str | None = None) -> list[MissingSource]:
+    """Assigned users whose missing attribute would make a sign-in fail (see the rule);
+    `app assign` warns with the same messages."""
+    found = []
     for name, app in model.apps.items():
+        if only_app is not None and name != only_app:
+            continue
         template = gallery.templates().get(app.template)
         required = template.required_claims if template else {}
-        sources = [(claim, source, claim in required) for claim, source in app.claims.items()]
-        sources.append(("NameID", app.name_id.source, True))
+        display = template.display_name if template else name
+        checks: list[tuple[str, str, str, bool]] = []  # claim, source, consequence, removable
+        for claim, source in app.effective_claims().items():
+            if claim in required:
+                checks.append(
+                    (claim, source, f"{display} requires it and refuses the sign-in", False)
+                )
+            elif source == "user.mail":
+                checks.append(
+                    (
+                        claim,
+                        source,
+                        "an SP that matches accounts by email refuses the sign-in",
+                        True,
+                    )
+                )
+        checks.append(("NameID", app.name_id.source, "Entra refuses it (AADSTS501241)", False))
         for user in model.assigned_users(name):
             index = model.users.index(user)
-            for claim, source, fatal in sources:
+            for claim, source, consequence, removable in checks:
                 field = CLAIM_SOURCES[source]
                 if getattr(user, field) in (None, ""):
-                    yield ctx.finding(
-                        "claim-source-missing",
-                        f"{user.upn} has no {field}, so "
-                        f"app {name!r} gets no {claim}"
-                        + (" and refuses the sign-in." if fatal else "."),
-                        "users",
-                        index,
-                        severity=Severity.error if fatal else None,
+                    short = claim.rsplit("/", 1)[-1]
+                    found.append(
+                        MissingSource(
+                            name,
+                            user.upn,
+                            index,
+                            f"{user.upn} has no {field} ({source}), so app {name!r} gets no "
+                            f"{short} claim: {consequence}. Set it with `ssoctl user set "
+                            f"{user.upn} --{field.replace('_', '-')} ...`"
+                            + (
+                                f" or remove the claim (`ssoctl app claim remove {name} {short}`)."
+                                if removable
+                                else "."
+                            ),
+                        )
                     )
+    return found

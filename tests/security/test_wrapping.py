@@ -195,7 +195,10 @@ def test_comment_injection_does_not_change_identity(example: Path, tmp_path: Pat
 def test_comment_inside_signed_value_reads_whole_text(example: Path, tmp_path: Path):
     """Sign a NameID that already contains a comment (as an attacker registering
     admin@contoso.com.evil.com would): the reader must see the full value."""
-    run_cli("user", "add", "admin@contoso.com.evil.com", tenant=example)
+    run_cli(
+        "user", "add", "admin@contoso.com.evil.com", "--mail", "admin@contoso.com.evil.com",
+        tenant=example,
+    )  # fmt: skip
     run_cli("app", "assign", "ringcentral", "admin@contoso.com.evil.com", tenant=example)
     out = run_cli(
         "assertion",
