@@ -96,8 +96,23 @@ builtin(
 )
 
 
+RULE_MODULES = ("ssoctl.rules.apps", "ssoctl.rules.certificates", "ssoctl.rules.directory")
+
+
 def load_all() -> dict[str, Rule]:
-    """The registry, with every rule module imported (explicit, in this order)."""
+    """The registry, with every rule module imported, in a fixed order: the built-in rules,
+    then each module's rules as they are written (not in the order some caller happened to
+    import a module first, which would reorder reports and docs)."""
     from ssoctl.rules import apps, certificates, directory  # noqa: F401
 
+    def rank(rule: Rule) -> tuple[int, int]:
+        if rule.check is None:
+            return (-1, 0)
+        module = rule.check.__module__
+        return (RULE_MODULES.index(module), rule.check.__code__.co_firstlineno)
+
+    ordered = sorted(REGISTRY.values(), key=rank)
+    if list(REGISTRY) != [r.id for r in ordered]:
+        REGISTRY.clear()
+        REGISTRY.update((r.id, r) for r in ordered)
     return REGISTRY
