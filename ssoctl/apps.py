@@ -30,8 +30,10 @@ class AppRequest:
     app_id: str | None = None
 
 
-def check_url(kind: str, url: str, patterns: list[str] | None = None) -> None:
-    """Raise a usage error naming the flag when `url` breaks https, format or pattern."""
+def check_url(kind: str, url: str, patterns: list[str] | None = None) -> str | None:
+    """Raise a usage error naming the flag when `url` breaks https or format; return a
+    warning when it is outside the template's pattern (patterns are hints: no source
+    confirms Mitel's, so they never refuse a value)."""
     problem = https_problem(url)
     problems = [problem] if problem else []
     if kind == "reply URL":
@@ -41,14 +43,17 @@ def check_url(kind: str, url: str, patterns: list[str] | None = None) -> None:
             f"the {kind} is refused: {'; '.join(problems)}.", hint=f"give an https {kind}."
         )
     if patterns and not gallery.matches(url, patterns):
-        raise UsageError(
-            f"the {kind} {url!r} does not match the template's pattern {' or '.join(patterns)}.",
-            hint="copy the exact value from the SP's admin portal.",
+        return (
+            f"the {kind} {url!r} does not match the pattern seen for this app "
+            f"({' or '.join(patterns)}); no source confirms it, so check the value in the "
+            "SP's admin portal."
         )
+    return None
 
 
-def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
-    """The name and YAML mapping of a new app, filled from the gallery. Raises UsageError."""
+def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any, list[str]]:
+    """The name and YAML mapping of a new app, filled from the gallery, and warnings (a
+    value outside a pattern, missing values). Raises UsageError."""
     template = gallery.get(request.template)
     if template.variant_kind == "region" and request.platform:
         raise UsageError(f"{template.display_name} has regions, not platforms; use --region.")
@@ -69,8 +74,12 @@ def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
 
     identifiers = list(variant.identifiers) if variant else []
     reply_urls = list(variant.reply_urls) if variant else []
+    warnings: list[str] = []
     if request.identifier:
-        check_url_or_identifier(request.identifier, template.identifier_patterns_for(variant))
+        warning = check_url_or_identifier(
+            request.identifier, template.identifier_patterns_for(variant)
+        )
+        warnings += [warning] if warning else []
         if identifiers and request.identifier not in identifiers:
             raise UsageError(
                 f"{request.identifier!r} is not the {variant_name} Identifier of "
@@ -80,7 +89,8 @@ def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
         identifiers = [request.identifier]
     if request.reply_urls:
         for url in request.reply_urls:
-            check_url("reply URL", url, template.reply_url_patterns_for(variant))
+            warning = check_url("reply URL", url, template.reply_url_patterns_for(variant))
+            warnings += [warning] if warning else []
             if reply_urls and url not in reply_urls:
                 raise UsageError(
                     f"{url!r} is not the {variant_name} Reply URL of {template.display_name}; "
@@ -88,17 +98,8 @@ def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
                     hint="leave --reply-url out; it comes from the gallery.",
                 )
         reply_urls = list(request.reply_urls)
-    if not identifiers:
-        raise UsageError(
-            f"{template.display_name} needs --identifier: the value is account-specific "
-            f"({' or '.join(template.identifier_patterns_for(variant))}).",
-            hint="copy it from the SP's admin portal.",
-        )
-    if not reply_urls:
-        raise UsageError(
-            f"{template.display_name} needs --reply-url: the value is account-specific.",
-            hint="copy it from the SP's admin portal.",
-        )
+    # Account-specific values may come later (metadata import, app set): the app is then
+    # recorded as incomplete (`app-incomplete`), not refused.
     choices = template.sign_on_urls_for(variant)
     sign_on = request.sign_on_url
     if sign_on:
@@ -135,7 +136,14 @@ def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any]:
             "assignments": flow_list([]),
         }
     )
-    return name, entry
+    missing = [f for f, v in (("--identifier", identifiers), ("--reply-url", reply_urls)) if not v]
+    if missing:
+        warnings.append(
+            f"app {name!r} is incomplete (no {' and no '.join(missing)}); fill it from the SP: "
+            f"`ssoctl metadata import SP-METADATA --app {name}` or `ssoctl app set {name} "
+            "--identifier URL --reply-url URL`."
+        )
+    return name, entry, warnings
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,9 @@ class AppChanges:
     logout_url: str | None = None
 
 
-def set_fields(entry: Any, tenant: Tenant, name: str, changes: AppChanges) -> list[str]:
+def set_fields(
+    entry: Any, tenant: Tenant, name: str, changes: AppChanges
+) -> tuple[list[str], list[str]]:
     """Apply `changes` to the app's round-trip mapping, each value checked as `app add`
     checks it (the gallery's patterns for this app's region or platform); returns the
     keys that changed. Raises UsageError naming the option."""
@@ -168,13 +178,16 @@ def set_fields(entry: Any, tenant: Tenant, name: str, changes: AppChanges) -> li
                 hint="copy the Application ID from the enterprise application's Overview page.",
             )
         updates["app_id"] = changes.app_id.lower()
+    warnings: list[str] = []
     if changes.identifiers:
         for value in changes.identifiers:
-            check_url_or_identifier(value, template.identifier_patterns_for(variant))
+            found = check_url_or_identifier(value, template.identifier_patterns_for(variant))
+            warnings += [found] if found else []
         updates["identifiers"] = flow_list(list(changes.identifiers))
     if changes.reply_urls:
         for url in changes.reply_urls:
-            check_url("reply URL", url, template.reply_url_patterns_for(variant))
+            found = check_url("reply URL", url, template.reply_url_patterns_for(variant))
+            warnings += [found] if found else []
         updates["reply_urls"] = flow_list(list(changes.reply_urls))
     optional_urls: list[tuple[str, str | None, str]] = [
         ("sign_on_url", changes.sign_on_url, "sign-on URL"),
@@ -203,15 +216,19 @@ def set_fields(entry: Any, tenant: Tenant, name: str, changes: AppChanges) -> li
         else:
             before = [k for k in order[: order.index(key)] if k in entry]
             entry.insert(list(entry.keys()).index(before[-1]) + 1 if before else 0, key, value)
-    return changed
+    return changed, warnings
 
 
-def check_url_or_identifier(value: str, patterns: list[str]) -> None:
-    # An Identifier may be a URN or any string for custom apps; URLs must be https.
+def check_url_or_identifier(value: str, patterns: list[str]) -> str | None:
+    """An Identifier may be a URN or any string for custom apps; URLs must be https.
+    Returns a warning when the value is outside the template's pattern."""
     if "://" in value or value.startswith("http"):
-        check_url("identifier", value, patterns)
-    elif patterns and not gallery.matches(value, patterns):
-        raise UsageError(f"the identifier {value!r} does not match {' or '.join(patterns)}.")
+        return check_url("identifier", value, patterns)
+    if patterns and not gallery.matches(value, patterns):
+        return (
+            f"the identifier {value!r} does not match the pattern seen ({' or '.join(patterns)})."
+        )
+    return None
 
 
 def _flow_map(values: dict[str, Any]) -> Any:

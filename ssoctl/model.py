@@ -158,8 +158,12 @@ class App(Strict, frozen=True, kw_only=True):
             "it makes the App Federation Metadata URL. Unset until the admin gives it."
         ),
     ] = None
-    identifiers: Annotated[list[Url], Meta(min_length=1, description="Identifier (Entity ID).")]
-    reply_urls: Annotated[list[Url], Meta(min_length=1, description="Reply URLs; the first wins.")]
+    identifiers: Annotated[
+        list[Url], Meta(description="Identifier (Entity ID); empty while the app is incomplete.")
+    ] = field(default_factory=list)
+    reply_urls: Annotated[
+        list[Url], Meta(description="Reply URLs; the first wins. Empty while incomplete.")
+    ] = field(default_factory=list)
     sign_on_url: Url | None = None
     relay_state: str | None = None
     logout_url: Url | None = None

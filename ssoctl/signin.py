@@ -7,18 +7,65 @@ cases people use to test an SP's rejection paths.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ssoctl import gallery
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import InvalidInputError, UsageError
 from ssoctl.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
-from ssoctl.saml.authnrequest import AuthnRequest
+from ssoctl.saml.authnrequest import AuthnRequest, check_authn_context
 from ssoctl.saml.response import ResponseSpec
+from ssoctl.urls import audience_for
 from ssoctl.xmlchars import first_non_xml_char
 
-PASSWORD_METHOD = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/password"
+AMR = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/"
+PASSWORD_METHOD = f"{AMR}password"
+
+
+@dataclass(frozen=True)
+class AuthnMethod:
+    """How the user signed in, as Entra writes it: AuthnContextClassRef and the values of
+    the authnmethodsreferences claim (shared/docs/entra-saml.md, "More of the Response")."""
+
+    class_ref: str
+    references: tuple[str, ...]
+
+
+AUTHN_METHODS: dict[str, AuthnMethod] = {
+    "password": AuthnMethod("urn:oasis:names:tc:SAML:2.0:ac:classes:Password", (PASSWORD_METHOD,)),
+    "x509": AuthnMethod("urn:oasis:names:tc:SAML:2.0:ac:classes:X509", (f"{AMR}x509",)),
+    "windows": AuthnMethod(
+        "urn:federation:authentication:windows", ("urn:federation:authentication:windows",)
+    ),
+    # UNCONFIRMED which class Entra writes after MFA; the facts list multipleauthn among the
+    # classes it uses, and the claim carries the password and the second factor.
+    "mfa": AuthnMethod(
+        "http://schemas.microsoft.com/claims/multipleauthn",
+        (PASSWORD_METHOD, "http://schemas.microsoft.com/claims/multipleauthn"),
+    ),
+}
+TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+
+
+def persistent_id(tenant_id: str, app: str, object_id: str) -> str:
+    """A stable, opaque, pairwise NameID for (user, app), reproducible from the tenant file:
+    Base64 of SHA-256 over "ssoctl-persistent-v1|TENANT ID|APP NAME|USER OBJECT ID". Two
+    apps get different values for one user; renaming the app in the file changes it."""
+    digest = hashlib.sha256(f"ssoctl-persistent-v1|{tenant_id}|{app}|{object_id}".encode())
+    return base64.b64encode(digest.digest()).decode("ascii")
+
+
+def transient_id() -> str:
+    """A fresh random NameID for one sign-in."""
+    return "_" + secrets.token_hex(20)
+
+
 CASES = (
     "expired",
     "not-yet-valid",
@@ -41,12 +88,18 @@ class SignInRequest:
     extra_attributes: tuple[tuple[str, str], ...] = ()
     lifetime_minutes: int = 60
     force: bool = False
+    relay_state: str | None = None  # --relay-state: wins over both below
+    request_relay_state: str | None = None  # posted back in SP-initiated sign-in
+    authn_method: str = "password"
+    authn_instant: dt.datetime | None = None  # default: the issue time
+    new_transient: Callable[[], str] = transient_id
 
 
 @dataclass(frozen=True)
 class Resolved:
     spec: ResponseSpec
     warnings: list[str]
+    relay_state: str | None = None
 
 
 def user_value(user: User, source: str) -> str | None:
@@ -80,22 +133,47 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
             "unsolicited (IdP-initiated) response the SP may refuse."
         )
 
-    idp = idp_endpoints(str(tenant.tenant.id), tenant.tenant.cloud, str(app.app_id))
+    idp = idp_endpoints(str(tenant.tenant.id), tenant.tenant.cloud)
+    missing = [
+        k for k, v in (("identifiers", app.identifiers), ("reply_urls", app.reply_urls)) if not v
+    ]
+    if missing:
+        raise InvalidInputError(
+            f"app {ask.app!r} is incomplete: no {' and no '.join(missing)} yet.",
+            hint=f"`ssoctl metadata import SP-METADATA --app {ask.app}`, or `ssoctl app set "
+            f"{ask.app} --identifier ... --reply-url ...`.",
+        )
     destination = app.reply_urls[0]  # Entra posts to the first Reply URL
     audience = app.identifiers[0]
     in_response_to = None
+    relay_state = app.relay_state  # IdP-initiated: the app's configured Relay State
     if ask.request is not None:
         in_response_to = ask.request.id
         destination = ask.request.acs_url or destination
         audience = ask.request.issuer or audience
-    if "://" not in audience and not audience.startswith("urn:"):
-        audience = f"spn:{audience}"  # Entra's form for an Identifier that is not a URI
+        relay_state = ask.request_relay_state  # SP-initiated: what the SP sent
+    if ask.relay_state is not None:
+        relay_state = ask.relay_state
+    audience = audience_for(audience)
+
+    if ask.authn_method not in AUTHN_METHODS:
+        raise UsageError(
+            f"--authn-method {ask.authn_method!r}: choose one of {', '.join(AUTHN_METHODS)}."
+        )
+    method = AUTHN_METHODS[ask.authn_method]
+    if ask.request is not None:
+        check_authn_context(ask.request, method.class_ref, ask.authn_method)
 
     fmt = ask.name_id_format or app.name_id.format
     if ask.request is not None and ask.request.name_id_format and ask.name_id_format is None:
         fmt = ask.request.name_id_format  # a NameIDPolicy in the request wins
     format_uri = NAME_ID_FORMATS.get(fmt, fmt)
-    name_id = user_value(user, app.name_id.source)
+    if format_uri == TRANSIENT:
+        name_id: str | None = ask.new_transient()
+    elif format_uri == PERSISTENT:
+        name_id = persistent_id(str(tenant.tenant.id), ask.app, str(user.object_id))
+    else:  # unspecified, emailAddress, Windows: the configured source
+        name_id = user_value(user, app.name_id.source)
     if name_id is None:
         raise InvalidInputError(
             f"AADSTS501241: {user.upn} has no {app.name_id.source}, the app's NameID source.",
@@ -108,9 +186,11 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
         ("http://schemas.microsoft.com/identity/claims/objectidentifier", str(user.object_id)),
         ("http://schemas.microsoft.com/identity/claims/displayname", user.display_name),
         ("http://schemas.microsoft.com/identity/claims/identityprovider", idp.entity_id),
-        ("http://schemas.microsoft.com/claims/authnmethodsreferences", PASSWORD_METHOD),
     ]
     attributes += [(name, [value]) for name, value in defaults if value]
+    attributes.append(
+        ("http://schemas.microsoft.com/claims/authnmethodsreferences", list(method.references))
+    )
     required = template.required_claims
     for claim, source in app.effective_claims().items():
         value = user_value(user, source)
@@ -153,8 +233,13 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
         now=ask.now,
         in_response_to=in_response_to,
         lifetime=dt.timedelta(minutes=ask.lifetime_minutes),
+        authn_instant=ask.authn_instant,
+        authn_context=method.class_ref,
+        name_id_sp_name_qualifier=(
+            ask.request.sp_name_qualifier if ask.request is not None else None
+        ),
     )
-    return Resolved(spec, warnings)
+    return Resolved(spec, warnings, relay_state)
 
 
 def _refuse_non_xml_values(upn: str, claims: list[tuple[str, list[str]]]) -> None:

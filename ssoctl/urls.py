@@ -7,12 +7,28 @@ https only (http only for localhost), case-sensitive, at most 256 characters, no
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 MAX_REPLY_URL_LENGTH = 256
 MAX_REPLY_URLS = 256
 FORBIDDEN_CHARACTERS = "!$'(),;"
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})  # as urlsplit().hostname gives them
+
+
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def has_uri_scheme(value: str) -> bool:
+    """RFC 3986 section 3.1: a URI starts with ALPHA *( ALPHA / DIGIT / "+" / "-" / "." )
+    and a colon. Entra adds `spn:` to an Identifier only when it has none
+    (`saml2:ringcentral:prod` is a URI)."""
+    return _SCHEME.match(value) is not None
+
+
+def audience_for(identifier: str) -> str:
+    """The Audience Entra writes for an Identifier."""
+    return identifier if has_uri_scheme(identifier) else f"spn:{identifier}"
 
 
 def host_of(url: str) -> str:

@@ -152,10 +152,16 @@ def test_metadata_export_needs_an_app_and_lists_the_whole_set(tmp_path: Path) ->
     out = run_cli("metadata", "export", tenant=tenant)
     assert out.exit_code == 2 and "Apps: ringcentral" in out.stderr
     run_cli("cert", "new", "--app", "ringcentral", "--name", "next", tenant=tenant)
-    run_cli(
-        "cert", "new", "--app", "ringcentral", "--name", "short", "--end-date",
-        "2026-10-01", "--now", "2026-01-01T00:00:00Z", tenant=tenant,
+    # An expired certificate in the set (imported: `cert new --now` in the past would find
+    # nothing valid to sign with at that instant and rightly activate the new one).
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    _key, old = certs.generate(now=start, not_after=start + dt.timedelta(days=100))
+    (tmp_path / "old.pem").write_bytes(certs.cert_pem(old))
+    imported = run_cli(
+        "cert", "import", "--cert", str(tmp_path / "old.pem"), "--name", "short",
+        "--app", "ringcentral", tenant=tenant,
     )  # fmt: skip
+    assert imported.exit_code == 0, imported.stderr
     bodies = key_descriptor_bodies(
         run_cli("metadata", "export", "--app", "ringcentral", tenant=tenant).stdout_bytes
     )

@@ -160,10 +160,14 @@ def add(
     def change(loaded: LoadedTenant) -> dict[str, Any]:
         from ssoctl import certs, keyring
 
-        app_name, entry = build_entry(request, loaded.model)
+        app_name, entry, warnings = build_entry(request, loaded.model)
         section(loaded.doc, "apps", CommentedMap)[app_name] = entry
         keyring.new_app_set(loaded, app_name, certificate)
-        result: dict[str, Any] = {"app": app_name, "certificate": certificate}
+        result: dict[str, Any] = {
+            "app": app_name,
+            "certificate": certificate,
+            "warnings": warnings,
+        }
         if fresh is not None:
             key, cert, passphrase = fresh
             name = keyring.free_certificate_name(loaded, f"{app_name}-{now:%Y%m%d}")
@@ -180,6 +184,8 @@ def add(
 
     added = edit_tenant(change)
     name = added["app"]
+    for warning in added["warnings"]:
+        note(f"warning: {warning}")
     if fresh is not None:
         note(
             f"added app {name!r} with its own signing certificate {added['certificate']} "
@@ -229,11 +235,13 @@ def set_cmd(
         logout_url=logout_url,
     )
 
-    def change(loaded: LoadedTenant) -> list[str]:
+    def change(loaded: LoadedTenant) -> tuple[list[str], list[str]]:
         require_app(loaded, name)
         return set_fields(loaded.doc["apps"][name], loaded.model, name, changes)
 
-    changed = edit_tenant(change)
+    changed, warnings = edit_tenant(change)
+    for warning in warnings:
+        note(f"warning: {warning}")
     note(f"updated {name!r}: {', '.join(changed)}" if changed else "nothing changed")
 
 
@@ -246,8 +254,8 @@ def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
             "name": name,
             "template": a.template,
             "variant": a.region or a.platform,
-            "identifier": a.identifiers[0],
-            "reply_url": a.reply_urls[0],
+            "identifier": a.identifiers[0] if a.identifiers else None,
+            "reply_url": a.reply_urls[0] if a.reply_urls else None,
             "assignments": len(a.assignments),
         }
         for name, a in loaded.model.apps.items()
@@ -267,8 +275,8 @@ def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
                 r["name"],
                 r["template"],
                 r["variant"] or "-",
-                r["identifier"],
-                r["reply_url"],
+                r["identifier"] or "(missing: app-incomplete)",
+                r["reply_url"] or "(missing: app-incomplete)",
                 str(r["assignments"]),
             ]
             for r in rows

@@ -93,8 +93,9 @@ def gallery_endpoint(ctx: Context) -> Iterator[Finding]:
 
     For RingCentral the values are exact per region (`us`, `euro`); a Reply URL of one
     region with an Identifier of another, a `region:` that disagrees with the URLs, and a
-    look-alike host (`ssoeuro.ringcentral.co`) are errors. For Mitel the values must
-    match the platform's pattern. A wrong Identifier gives AADSTS700016 at sign-in; a
+    look-alike host (`ssoeuro.ringcentral.co`) are errors. For Mitel, a value outside the
+    platform's known pattern is a warning only: no source confirms Mitel's patterns, so
+    they are hints, never a refusal. A wrong Identifier gives AADSTS700016 at sign-in; a
     wrong Reply URL gives AADSTS50011.
     """
     templates = gallery.templates()
@@ -135,13 +136,15 @@ def gallery_endpoint(ctx: Context) -> Iterator[Finding]:
                     code = "AADSTS700016" if field == "identifiers" else "AADSTS50011"
                     yield ctx.finding(
                         "gallery-endpoint",
-                        f"{url!r} does not match "
-                        f"{template.display_name}'s pattern {' or '.join(patterns)}"
-                        f" ({code} at sign-in).",
+                        f"{url!r} does not match the pattern seen for "
+                        f"{template.display_name} ({' or '.join(patterns)}); no source "
+                        f"confirms the pattern, so check the value in the SP's portal "
+                        f"({code} at sign-in if it is wrong).",
                         "apps",
                         name,
                         field,
                         index,
+                        severity=Severity.warning,
                     )
 
 
@@ -325,6 +328,32 @@ def app_signing_set(ctx: Context) -> Iterator[Finding]:
                 f"app {name!r} signs with the tenant default set; Entra gives each app its "
                 f"own. `ssoctl cert activate {ctx.model.signing.active or 'NAME'} --app "
                 f"{name}` gives it its own set without changing what it signs with.",
+                "apps",
+                name,
+            )
+
+
+@register("app-incomplete", Severity.warning)
+def app_incomplete(ctx: Context) -> Iterator[Finding]:
+    """An app has no Identifier or no Reply URL yet.
+
+    Allowed while setting up an account-specific app (Mitel Connect), whose values come
+    from the SP's portal or its metadata; until then no sign-in can be tested or made.
+    Fix: `ssoctl metadata import SP-METADATA --app NAME`, or `ssoctl app set NAME
+    --identifier URL --reply-url URL`.
+    """
+    for name, app in ctx.model.apps.items():
+        missing = [
+            k
+            for k, v in (("identifiers", app.identifiers), ("reply_urls", app.reply_urls))
+            if not v
+        ]
+        if missing:
+            yield ctx.finding(
+                "app-incomplete",
+                f"app {name!r} has no {' and no '.join(missing)} yet; fill them with "
+                f"`ssoctl metadata import SP-METADATA --app {name}` or `ssoctl app set {name} "
+                "--identifier URL --reply-url URL`.",
                 "apps",
                 name,
             )

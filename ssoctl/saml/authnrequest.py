@@ -32,6 +32,11 @@ class AuthnRequest:
     protocol_binding: str | None
     name_id_format: str | None
     destination: str | None
+    sp_name_qualifier: str | None = None
+    requested_contexts: tuple[str, ...] = ()
+    comparison: str | None = None
+    has_scoping: bool = False
+    has_subject: bool = False
 
 
 def read(root: etree._Element) -> AuthnRequest:
@@ -40,6 +45,7 @@ def read(root: etree._Element) -> AuthnRequest:
             f"expected a samlp:AuthnRequest, found <{etree.QName(root).localname}>."
         )
     policy = root.find(tag("samlp", "NameIDPolicy"))
+    context = root.find(tag("samlp", "RequestedAuthnContext"))
     return AuthnRequest(
         id=root.get("ID", ""),
         issuer=text_of(root.find(tag("saml", "Issuer"))),
@@ -47,6 +53,15 @@ def read(root: etree._Element) -> AuthnRequest:
         protocol_binding=root.get("ProtocolBinding"),
         name_id_format=policy.get("Format") if policy is not None else None,
         destination=root.get("Destination"),
+        sp_name_qualifier=policy.get("SPNameQualifier") if policy is not None else None,
+        requested_contexts=tuple(
+            text_of(c) or "" for c in context.findall(tag("saml", "AuthnContextClassRef"))
+        )
+        if context is not None
+        else (),
+        comparison=(context.get("Comparison") or "exact") if context is not None else None,
+        has_scoping=root.find(tag("samlp", "Scoping")) is not None,
+        has_subject=root.find(tag("saml", "Subject")) is not None,
     )
 
 
@@ -63,11 +78,17 @@ def check(root: etree._Element, identifiers: list[str], reply_urls: list[str]) -
     if request.issuer not in identifiers:
         raise InvalidInputError(
             f"AADSTS700016: the AuthnRequest's Issuer {request.issuer!r} is not an Identifier "
-            f"of this app ({', '.join(identifiers)}).",
+            f"of this app ({', '.join(identifiers)}). Entra may also show this as AADSTS65005.",
             hint="make the app's Identifier equal the SP's entity ID.",
         )
-    if root.find(tag("saml", "Subject")) is not None:
+    if request.has_subject:
         raise InvalidInputError("Entra rejects an AuthnRequest that carries a Subject element.")
+    if request.has_scoping:
+        raise InvalidInputError(
+            "AADSTS900236: the AuthnRequest carries a Scoping element, which Entra does not "
+            "support.",
+            hint="turn off IdP proxying/Scoping in the SP's SAML settings.",
+        )
     if request.acs_url is not None and request.acs_url not in reply_urls:
         raise InvalidInputError(
             f"AADSTS50011: the reply URL {request.acs_url!r} in the request does not match "
@@ -76,8 +97,9 @@ def check(root: etree._Element, identifiers: list[str], reply_urls: list[str]) -
         )
     if request.protocol_binding not in (None, BINDING_POST):
         raise InvalidInputError(
-            f"the request asks for binding {request.protocol_binding}; Entra posts "
-            "responses with HTTP-POST only."
+            f"AADSTS75003: the request asks for the response binding "
+            f"{request.protocol_binding}; Entra posts responses with HTTP-POST only.",
+            hint="set the SP's ACS binding to HTTP-POST.",
         )
     if (
         request.name_id_format is not None
@@ -89,10 +111,20 @@ def check(root: etree._Element, identifiers: list[str], reply_urls: list[str]) -
             hint="use emailAddress, persistent, transient, unspecified or "
             "WindowsDomainQualifiedName.",
         )
-    context = root.find(tag("samlp", "RequestedAuthnContext"))
-    if context is not None and context.get("Comparison", "exact") != "exact":
+    if request.comparison not in (None, "exact"):
         raise InvalidInputError(
-            f"RequestedAuthnContext Comparison {context.get('Comparison')!r}: Entra requires "
+            f"RequestedAuthnContext Comparison {request.comparison!r}: Entra requires "
             '"exact" (AADSTS75011 when the method does not match).',
         )
     return request
+
+
+def check_authn_context(request: AuthnRequest, class_ref: str, method: str) -> None:
+    """AADSTS75011 unless the way the user signed in is one of the requested classes."""
+    if request.requested_contexts and class_ref not in request.requested_contexts:
+        raise InvalidInputError(
+            f"AADSTS75011: the request asks for {', '.join(request.requested_contexts)} "
+            f"(Comparison exact), but the user signed in with {method} ({class_ref}).",
+            hint="sign in with a method the SP asks for (--authn-method), or change the "
+            "SP's RequestedAuthnContext.",
+        )

@@ -58,6 +58,7 @@ class ResponseSpec:
     authn_instant: dt.datetime | None = None
     authn_context: str = PASSWORD
     recipient: str | None = None  # defaults to destination
+    name_id_sp_name_qualifier: str | None = None  # copied from the request's NameIDPolicy
 
 
 def instant(moment: dt.datetime) -> str:
@@ -106,7 +107,7 @@ _TEMPLATE = (
     '<samlp:Status><samlp:StatusCode Value="{success}"/></samlp:Status>'
     '<Assertion xmlns="{saml}" ID="{assertion_id}" IssueInstant="{issued}" Version="2.0">'
     "<Issuer>{issuer}</Issuer>"
-    '<Subject><NameID Format="{name_id_format}">{name_id}</NameID>'
+    '<Subject><NameID Format="{name_id_format}"{sp_name_qualifier}>{name_id}</NameID>'
     '<SubjectConfirmation Method="{bearer}"><SubjectConfirmationData{in_response_to}'
     ' NotOnOrAfter="{not_on_or_after}" Recipient="{recipient}"/></SubjectConfirmation>'
     "</Subject>"
@@ -146,6 +147,11 @@ def build(spec: ResponseSpec, new_id: Callable[[], str]) -> tuple[etree._Element
         ),
         issuer=_text(spec.issuer),
         name_id_format=_attr(spec.name_id_format),
+        sp_name_qualifier=(
+            f' SPNameQualifier="{_attr(spec.name_id_sp_name_qualifier)}"'
+            if spec.name_id_sp_name_qualifier
+            else ""
+        ),
         name_id=_text(spec.name_id),
         not_on_or_after=not_on_or_after,
         recipient=_attr(spec.recipient or spec.destination),

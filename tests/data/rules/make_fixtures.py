@@ -64,13 +64,7 @@ cases: dict[str, list[Case]] = {
         ),
         (
             "missing-key.yaml",
-            [
-                (
-                    "    reply_urls: [https://authentication.api.mitel.io/2017-09-01/saml2/"
-                    "contoso-0001/acs]\n",
-                    "",
-                )
-            ],
+            [("  mitel-connect:\n    template: mitel-connect\n", "  mitel-connect:\n")],
             ("  mitel-connect:", 2),
             [],
         ),
@@ -100,6 +94,20 @@ cases: dict[str, list[Case]] = {
                 )
             ],
             ("  ringcentral:", 2),
+            ["# exit: 0"],
+        ),
+    ],
+    "app-incomplete": [
+        (
+            "no-reply-url.yaml",
+            [
+                (
+                    "    reply_urls: [https://authentication.api.mitel.io/2017-09-01/saml2/"
+                    "contoso-0001/acs]\n",
+                    "",
+                )
+            ],
+            ("  mitel-connect:", 2),
             ["# exit: 0"],
         ),
     ],
@@ -163,7 +171,7 @@ cases: dict[str, list[Case]] = {
                 )
             ],
             ("https://auth.mitel.example.com", 0),
-            [],
+            ["# exit: 0"],
         ),
     ],
     "identifier-unique": [
