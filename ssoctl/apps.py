@@ -80,7 +80,8 @@ def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any, list[str
             request.identifier, template.identifier_patterns_for(variant)
         )
         warnings += [warning] if warning else []
-        if identifiers and request.identifier not in identifiers:
+        legacy = variant.legacy_identifiers if variant else []
+        if identifiers and request.identifier not in identifiers + legacy:
             raise UsageError(
                 f"{request.identifier!r} is not the {variant_name} Identifier of "
                 f"{template.display_name}; it is {identifiers[0]!r}.",
@@ -180,7 +181,13 @@ def set_fields(
         updates["app_id"] = changes.app_id.lower()
     warnings: list[str] = []
     if changes.identifiers:
+        known = (variant.identifiers + variant.legacy_identifiers) if variant else []
         for value in changes.identifiers:
+            if known and value not in known:
+                raise UsageError(
+                    f"--identifier {value!r} is not {template.display_name}'s "
+                    f"{app.region or app.platform} Identifier; use one of: {', '.join(known)}.",
+                )
             found = check_url_or_identifier(value, template.identifier_patterns_for(variant))
             warnings += [found] if found else []
         updates["identifiers"] = flow_list(list(changes.identifiers))

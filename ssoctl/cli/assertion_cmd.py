@@ -47,6 +47,13 @@ class Case(str, Enum):
     sha1 = "sha1"
 
 
+class AuthnMethodChoice(str, Enum):
+    password = "password"
+    x509 = "x509"
+    windows = "windows"
+    mfa = "mfa"
+
+
 class VerifyFormat(str, Enum):
     text = "text"
     json = "json"
@@ -90,7 +97,20 @@ def issue(
     request: str | None = typer.Option(
         None, "--request", help="SP-initiated: the AuthnRequest (file, Redirect URL, Base64, XML)."
     ),
-    relay_state: str | None = typer.Option(None, "--relay-state", help="RelayState to post."),
+    relay_state: str | None = typer.Option(
+        None,
+        "--relay-state",
+        help="RelayState to post (default: the request's, or the app's Relay State).",
+    ),
+    authn_method: AuthnMethodChoice = typer.Option(
+        "password", "--authn-method", help="How the user signed in (AuthnContextClassRef, amr)."
+    ),
+    authn_instant: str | None = typer.Option(
+        None, "--authn-instant", help="When the user signed in (ISO time; default: --now)."
+    ),
+    session_age: str | None = typer.Option(
+        None, "--session-age", help="Or: how long ago the user signed in, e.g. 90m, 8h, 2d."
+    ),
     sign: SignMode | None = typer.Option(
         None, "--sign", help="What to sign (default: app setting)."
     ),
@@ -123,9 +143,17 @@ def issue(
         extra.append((name, value))
     app_model = loaded.model.apps[app_name]
     parsed_request = None
+    request_relay_state = None
     if request is not None:
-        parsed_request = _checked_request(request, app_model.identifiers, app_model.reply_urls)
+        parsed_request, request_relay_state = _checked_request(
+            request, app_model.identifiers, app_model.reply_urls
+        )
     now = parse_now(now_text)
+    if authn_instant is not None and session_age is not None:
+        raise UsageError("give --authn-instant or --session-age, not both.")
+    signed_in_at = parse_now(authn_instant) if authn_instant is not None else None
+    if session_age is not None:
+        signed_in_at = now - _duration(session_age, "--session-age")
     ask = SignInRequest(
         app=app_name,
         upn=upn,
@@ -135,6 +163,10 @@ def issue(
         extra_attributes=tuple(extra),
         lifetime_minutes=lifetime,
         force=force,
+        relay_state=relay_state,
+        request_relay_state=request_relay_state,
+        authn_method=authn_method.value,
+        authn_instant=signed_in_at,
     )
     resolved = resolve(loaded.model, ask)
     for warning in resolved.warnings:
@@ -146,15 +178,33 @@ def issue(
         return f"_{uuid.uuid4()}"
 
     results = [_one(spec, signer, case, new_id) for _ in range(count)]
-    _emit(results, spec.destination, relay_state, fmt, out_path, count)
+    _emit(results, spec.destination, resolved.relay_state, fmt, out_path, count)
 
 
-def _checked_request(value: str, identifiers: list[str], reply_urls: list[str]) -> Any:
+def _duration(text: str, option: str) -> Any:
+    """`90m`, `8h`, `2d` (or `45s`) as a timedelta."""
+    import datetime as dt
+    import re
+
+    from ssoctl.errors import UsageError
+
+    match = re.fullmatch(r"(\d{1,6})([smhd])", text.strip())
+    if match is None:
+        raise UsageError(f"{option} {text!r} is not a duration such as 90m, 8h or 2d.")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return dt.timedelta(**{unit: int(match[1])})
+
+
+def _checked_request(
+    value: str, identifiers: list[str], reply_urls: list[str]
+) -> tuple[Any, str | None]:
+    """The AuthnRequest, checked as Entra checks it, and the RelayState sent with it (from
+    a Redirect URL's query or a pasted POST form body)."""
     from ssoctl.saml import authnrequest, bindings, xml
 
     decoded = bindings.decode(read_input(value, "--request"), "--request")
     root = xml.parse(decoded.xml, "the AuthnRequest")
-    return authnrequest.check(root, identifiers, reply_urls)
+    return authnrequest.check(root, identifiers, reply_urls), decoded.relay_state
 
 
 def _signer(
@@ -174,7 +224,8 @@ def _signer(
     entry = keyring.usable_active(loaded, app_name, now)
     if entry is None:
         raise InvalidInputError(
-            f"app {app_name!r} has no valid signing certificate at {now.isoformat()}.",
+            f"AADSTS50003: app {app_name!r} has no valid signing certificate at "
+            f"{now.isoformat()}; Entra refuses its sign-ins.",
             hint=f"`ssoctl cert new --activate --app {app_name}`.",
         )
     sset = keyring.signing_set(loaded, app_name)

@@ -50,6 +50,7 @@ class Variant(_Data, frozen=True, kw_only=True):
     description: str
     identifiers: list[str] = field(default_factory=list)
     reply_urls: list[str] = field(default_factory=list)
+    legacy_identifiers: list[str] = field(default_factory=list)
     identifier_patterns: list[str] | None = None
     reply_url_patterns: list[str] | None = None
     sign_on_urls: list[str] | None = None

@@ -161,6 +161,18 @@ def _exact(
         for index, url in enumerate(getattr(app, field)):
             if url in expected:
                 continue
+            if field == "identifiers" and url in variant.legacy_identifiers:
+                yield ctx.finding(
+                    "gallery-endpoint",
+                    f"{url!r} is the legacy {template.display_name} {chosen} Identifier; it "
+                    f"stays valid for accounts set up with it (new ones use {expected[0]!r}).",
+                    "apps",
+                    name,
+                    field,
+                    index,
+                    severity=Severity.info,
+                )
+                continue
             other = next(
                 (v for v, var in template.variants.items() if url in getattr(var, field)), None
             )
