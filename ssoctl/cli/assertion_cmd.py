@@ -324,6 +324,21 @@ def verify_cmd(
         "--trust-embedded-cert",
         help="Use the certificate inside the message: proves integrity only, not who signed.",
     ),
+    issuer: str | None = typer.Option(None, "--issuer", help="Expected Issuer (the IdP)."),
+    audience: list[str] = typer.Option(
+        [], "--audience", help="Expected Audience (the SP's entity ID); repeatable."
+    ),
+    destination: list[str] = typer.Option(
+        [], "--destination", help="Expected Destination/Recipient (the ACS); repeatable."
+    ),
+    sp_metadata: Path | None = typer.Option(
+        None, "--sp-metadata", help="Take the expected Audience and ACS from the SP's metadata."
+    ),
+    ignore_cert_dates: bool = typer.Option(
+        False,
+        "--ignore-cert-dates",
+        help="Accept a signing certificate outside its validity dates (as most SP libraries do).",
+    ),
     at_text: str | None = typer.Option(None, "--at", help="Check at this instant (ISO time)."),
     skew: int = typer.Option(5, "--skew", min=0, max=60, help="Allowed clock skew, minutes."),
     expect_in_response_to: str | None = typer.Option(
@@ -331,7 +346,10 @@ def verify_cmd(
     ),
     fmt: VerifyFormat = typer.Option(VerifyFormat.text, "--format", "-f", help="text or json."),
 ) -> None:
-    """Run an SP's checks on a Response: a pass/fail line with a reason for each.
+    """Run an SP's checks on a Response from any IdP: a PASS/FAIL/SKIP line with a reason
+    for each. With --app the expected values come from the tenant file; with --cert give
+    them (--issuer, --audience, --destination or --sp-metadata). A check without its
+    expected value is reported as SKIP, naming the flag that would run it.
 
     Exit 0 valid, 1 invalid, 3 unreadable.
     """
@@ -353,17 +371,29 @@ def verify_cmd(
             "never replaces the certificates you trust.",
             hint="drop --trust-embedded-cert to check against the trusted certificates.",
         )
+    if app_name is not None and (issuer or audience or destination or sp_metadata):
+        raise UsageError(
+            "--app gives the expected Issuer, Audience and Destination; --issuer, --audience, "
+            "--destination and --sp-metadata go with --cert."
+        )
     decoded = bindings.decode(read_input(source, "response"), "the response")
     root = xml.parse(decoded.xml, "the response")
     at = parse_now(at_text)
     trusted = []
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {
+        "issuer": issuer,
+        "identifiers": list(audience),
+        "reply_urls": list(destination),
+    }
+    if sp_metadata is not None:
+        kwargs.update(_expected_from_sp_metadata(sp_metadata, kwargs))
     if cert_file is not None:
         trusted = [certs.load_certificate(cert_file)]
     if app_name is not None:
         from ssoctl import keyring
         from ssoctl.cli.app_cmd import require_app
         from ssoctl.endpoints import idp_endpoints
+        from ssoctl.urls import audience_for
 
         loaded = load_tenant()
         require_app(loaded, app_name)
@@ -375,8 +405,7 @@ def verify_cmd(
         kwargs = {
             "issuer": idp_endpoints(str(model.tenant.id), model.tenant.cloud).entity_id,
             "reply_urls": list(app_model.reply_urls),
-            "identifiers": list(app_model.identifiers)
-            + [f"spn:{i}" for i in app_model.identifiers if "://" not in i],
+            "identifiers": list(dict.fromkeys(audience_for(i) for i in app_model.identifiers)),
         }
     expect = Expectations(
         trusted=trusted,
@@ -384,6 +413,7 @@ def verify_cmd(
         skew=dt.timedelta(minutes=skew),
         in_response_to=expect_in_response_to,
         trust_embedded=trust_embedded,
+        ignore_cert_dates=ignore_cert_dates,
         **kwargs,
     )
     outcome = verify_response(root, expect)
@@ -392,20 +422,40 @@ def verify_cmd(
         raise typer.Exit(1)
 
 
+def _expected_from_sp_metadata(path: Path, given: dict[str, Any]) -> dict[str, Any]:
+    """The SP's entityID (the expected Audience) and its HTTP-POST ACS locations."""
+    from ssoctl.errors import UsageError
+    from ssoctl.saml import spmetadata
+
+    document = spmetadata.read(path, str(path))
+    sps = [e for e in document.entities if e.is_sp]
+    if len(sps) != 1:
+        raise UsageError(f"--sp-metadata {path} holds {len(sps)} SPs; give a file with one.")
+    sp = sps[0]
+    return {
+        "identifiers": given["identifiers"] or [sp.entity_id],
+        "reply_urls": given["reply_urls"] or [e.location for e in sp.post_acs_in_order()],
+    }
+
+
 def _report(outcome: Outcome, fmt: VerifyFormat) -> None:
     if fmt is VerifyFormat.json:
         emit_json(
             {
                 "valid": outcome.valid,
                 "checks": [
-                    {"check": c.name, "ok": c.ok, "reason": c.reason} for c in outcome.checks
+                    {"check": c.name, "ok": c.ok, "warning": c.warning, "reason": c.reason}
+                    for c in outcome.checks
                 ],
                 "summary": outcome.summary,
             }
         )
         return
     marks = {True: "PASS", False: "FAIL", None: "SKIP"}
-    lines = [f"{marks[c.ok]}  {c.name:<20} {c.reason}" for c in outcome.checks]
+    lines = [
+        f"{'WARN' if c.ok and c.warning else marks[c.ok]}  {c.name:<20} {c.reason}"
+        for c in outcome.checks
+    ]
     lines.append("valid" if outcome.valid else "INVALID")
     sys.stdout.write("\n".join(lines) + "\n")
 

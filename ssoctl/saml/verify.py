@@ -35,6 +35,7 @@ class Expectations:
     identifiers: list[str] = field(default_factory=list)
     in_response_to: str | None = None
     trust_embedded: bool = False
+    ignore_cert_dates: bool = False  # as most SP libraries: the key, not the dates, matters
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Check:
     name: str
     ok: bool | None  # None: not checked
     reason: str
+    warning: bool = False  # passed, with something the admin should know (SHA-1)
 
 
 @dataclass
@@ -53,8 +55,8 @@ class Outcome:
     def valid(self) -> bool:
         return all(c.ok is not False for c in self.checks) and bool(self.checks)
 
-    def add(self, name: str, ok: bool | None, reason: str) -> bool:
-        self.checks.append(Check(name, ok, reason))
+    def add(self, name: str, ok: bool | None, reason: str, *, warning: bool = False) -> bool:
+        self.checks.append(Check(name, ok, reason, warning))
         return ok is not False
 
 
@@ -111,8 +113,15 @@ def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
 
 
 def _structure(root: etree._Element, out: Outcome) -> etree._Element | None:
-    """Exactly one Assertion, a direct child of the Response, and no duplicate IDs."""
-    assertions = list(root.iter(tag("saml", "Assertion")))
+    """Exactly one Assertion, a direct child of the Response, and no duplicate IDs.
+    Assertions inside an Assertion's Advice are the IdP's evidence, not the statement
+    about the user: they are not counted, and never read as identity or claims."""
+    advice = tag("saml", "Advice")
+    assertions = [
+        a
+        for a in root.iter(tag("saml", "Assertion"))
+        if not any(p.tag == advice for p in a.iterancestors())
+    ]
     direct = root.findall(tag("saml", "Assertion"))
     if root.find(tag("saml", "EncryptedAssertion")) is not None:
         out.add("structure", False, "encrypted assertions are not supported by ssoctl")
@@ -165,8 +174,16 @@ def _signature(
         return None
     errors = []
     for cert in candidates:
+        # --ignore-cert-dates: check the certificate at an instant inside its validity;
+        # signxml uses the instant only for the certificate's dates.
+        at = expect.at
+        if expect.ignore_cert_dates:
+            at = (
+                cert.not_valid_before_utc
+                + (cert.not_valid_after_utc - cert.not_valid_before_utc) / 2
+            )
         try:
-            verified = signing.verify(etree.tostring(target), cert, at=expect.at)
+            verified = signing.verify(etree.tostring(target), cert, at=at)
         except signing.SignatureError as exc:
             errors.append(str(exc))
             continue
@@ -184,7 +201,17 @@ def _signature(
             if embedded_only
             else "a trusted certificate"
         )
-        out.add("signature", True, f"the {owner} signature verifies with {trust}")
+        out.add(
+            "signature",
+            True,
+            f"the {owner} signature verifies with {trust}"
+            + (
+                "; certificate dates NOT checked (--ignore-cert-dates)"
+                if expect.ignore_cert_dates
+                else ""
+            ),
+            warning=expect.ignore_cert_dates,
+        )
         out.add(
             "certificate",
             True if not embedded_only else None,
@@ -195,9 +222,11 @@ def _signature(
         out.add(
             "algorithm",
             True,
-            "SHA-1: weak; Entra's default is SHA-256"
+            f"{verified.signature_method.rsplit('#', 1)[-1]}: SHA-1 is weak; Entra's default "
+            "is SHA-256"
             if weak
             else f"{verified.signature_method.rsplit('#', 1)[-1]}",
+            warning=weak,
         )
         if response_sig is not None and assertion_sig is not None:
             _verify_inner(signed, cert, expect, out)
@@ -238,7 +267,7 @@ def _content_checks(
             f"{issuer}" if issuer == expect.issuer else f"{issuer!r}, expected {expect.issuer!r}",
         )
     else:
-        out.add("issuer", None, f"{issuer} (not checked: no app given)")
+        out.add("issuer", None, f"{issuer} (not checked: give --issuer, or --app)")
 
     subject = assertion.find(f"{{{saml}}}Subject")
     name_id = subject.find(f"{{{saml}}}NameID") if subject is not None else None
@@ -269,11 +298,16 @@ def _content_checks(
             good,
             f"Recipient {recipient}, Destination {destination}"
             if good
-            else f"Recipient {recipient!r} / Destination {destination!r} not among the Reply "
-            f"URLs {expect.reply_urls}; the SP refuses a Response meant for another ACS",
+            else f"Recipient {recipient!r} / Destination {destination!r} not among the "
+            f"expected ACS URLs {expect.reply_urls}; the SP refuses a Response meant for "
+            "another ACS",
         )
     else:
-        out.add("destination", None, f"Recipient {recipient} (not checked: no app given)")
+        out.add(
+            "destination",
+            None,
+            f"Recipient {recipient} (not checked: give --destination or --sp-metadata, or --app)",
+        )
 
     restrictions = audience_restrictions(assertion)
     audiences = [a for r in restrictions for a in r]
@@ -293,7 +327,11 @@ def _content_checks(
             f"{expect.identifiers} (every AudienceRestriction must)",
         )
     else:
-        out.add("audience", None, f"{audiences} (not checked: no app given)")
+        out.add(
+            "audience",
+            None,
+            f"{audiences} (not checked: give --audience or --sp-metadata, or --app)",
+        )
 
     conditions = assertion.find(f"{{{saml}}}Conditions")
     problems: list[str] = []
