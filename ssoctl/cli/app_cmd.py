@@ -323,8 +323,8 @@ def _print_view(v: dict[str, Any]) -> None:
         markup=False,
     )
     b = v["entra_basic_saml_configuration"]
-    row("Identifier (Entity ID)", b["identifier"])
-    row("Reply URL (ACS URL)", b["reply_url"])
+    row("Identifier (Entity ID)", b["identifier"] or f"(missing: {v['unknown'].get('identifier')})")
+    row("Reply URL (ACS URL)", b["reply_url"] or f"(missing: {v['unknown'].get('reply_url')})")
     row("Sign on URL", b["sign_on_url"])
     row("Relay State", b["relay_state"])
     row("Logout Url", b["logout_url"])

@@ -56,6 +56,13 @@ def export(
             hint="`ssoctl metadata export --app NAME --out idp-metadata.xml`.",
         )
     require_app(loaded, app_name)
+    app_entry = loaded.model.apps[app_name]
+    if not app_entry.identifiers or not app_entry.reply_urls:
+        note(
+            f"note: app {app_name!r} is incomplete (no Identifier or Reply URL yet); the IdP "
+            f"metadata does not need them, but sign-ins do: `ssoctl metadata import "
+            f"SP-METADATA --app {app_name}`."
+        )
     now = parse_now(now_text)
     keyring.check_keys(loaded)
     entries = keyring.metadata_certificates(loaded, app_name, now)

@@ -228,3 +228,32 @@ def test_the_protocol_schema_rejects_a_misplaced_signature(example: Path):
     signature = assertion.find("{http://www.w3.org/2000/09/xmldsig#}Signature")
     assertion.append(signature)  # after the AuthnStatement: not where SAML allows it
     assert not schema("saml-schema-protocol-2.0.xsd").validate(doc)
+
+
+DEFAULT_CLAIMS = [
+    f"http://schemas.xmlsoap.org/ws/2005/05/identity/claims/{n}"
+    for n in ("givenname", "surname", "emailaddress", "name")
+]
+
+
+def test_both_sp_libraries_read_every_default_claim(example: Path, tmp_path: Path):
+    """mitel-connect has no claims: in the example, so it gets Entra's defaults."""
+    from onelogin.saml2.response import OneLogin_Saml2_Response as Response
+
+    settings = python3_saml(MITEL_ID, MITEL_ACS, example.parent / "certs" / "contoso-2026.pem")
+    data = issue(example, "mitel-connect", "--force")
+    onelogin = Response(settings, base64.b64encode(data).decode())
+    assert onelogin.is_valid(request_data(MITEL_ACS), raise_exceptions=True)
+    got = onelogin.get_attributes()
+    assert [got[c] for c in DEFAULT_CLAIMS] == [
+        ["Britta"],
+        ["Simon"],
+        ["B.Simon@contoso.com"],
+        ["B.Simon@contoso.com"],
+    ]
+    client = pysaml2_sp(idp_metadata(example, tmp_path, "mitel-connect"), MITEL_ID, MITEL_ACS, True)
+    identity = post(client, data).get_identity()
+    # pysaml2's attribute maps give these friendly names.
+    assert identity["givenName"] == ["Britta"] and identity["surname"] == ["Simon"]
+    assert identity["emailAddress"] == ["B.Simon@contoso.com"]
+    assert ["B.Simon@contoso.com"] in identity.values()
