@@ -41,11 +41,8 @@ def export(
     expired ones left out, as Entra publishes them; the signing one first unless --first
     names another. Entra serves app certificates only per app, so --app is required.
     """
-    from ssoctl import keyring
     from ssoctl.cli.app_cmd import require_app
-    from ssoctl.endpoints import idp_endpoints
-    from ssoctl.errors import InvalidInputError, UsageError
-    from ssoctl.saml.metadata import IdpMetadataInput, signed_idp_metadata
+    from ssoctl.errors import UsageError
 
     loaded = load_tenant()
     if app_name is None:
@@ -63,30 +60,18 @@ def export(
             f"metadata does not need them, but sign-ins do: `ssoctl metadata import "
             f"SP-METADATA --app {app_name}`."
         )
-    now = parse_now(now_text)
-    keyring.check_keys(loaded)
-    entries = keyring.metadata_certificates(loaded, app_name, now)
-    if not entries:
-        raise InvalidInputError(
-            f"app {app_name!r} has no valid signing certificate at {now:%Y-%m-%dT%H:%M:%SZ} "
-            "(Entra: AADSTS50003).",
-            hint=f"create one with `ssoctl cert new --app {app_name} --activate`.",
-        )
-    signer = entries[0]
-    if first is not None:
-        chosen = next((e for e in entries if e.name == first), None)
-        if chosen is None:
-            raise UsageError(
-                f"--first {first!r} is not an unexpired certificate of {app_name!r}; "
-                f"choose one of: {', '.join(e.name for e in entries)}."
-            )
-        entries = [chosen, *(e for e in entries if e is not chosen)]
-    model = loaded.model
-    app_id = model.apps[app_name].app_id
-    endpoints = idp_endpoints(str(model.tenant.id), model.tenant.cloud, str(app_id or ""))
-    key = None if no_sign else keyring.private_key(loaded, signer.name, key_passphrase, app_name)
-    data = IdpMetadataInput(endpoints, [e.cert for e in entries], now, app_name)
-    xml_bytes = signed_idp_metadata(data, key, signer.cert)
+    from ssoctl.federation import app_metadata
+
+    made = app_metadata(
+        loaded,
+        app_name,
+        parse_now(now_text),
+        passphrase=key_passphrase,
+        first=first,
+        sign=not no_sign,
+    )
+    xml_bytes = made.xml
+    entries, signer = made.certificates, made.signer
     if out_path is None:
         sys.stdout.buffer.write(xml_bytes)
         sys.stdout.flush()
@@ -97,7 +82,7 @@ def export(
     note(
         f"wrote {out_path} ({len(entries)} signing certificate"
         f"{'s' if len(entries) > 1 else ''}, signed by {signer.name})"
-        if key
+        if signer is not None
         else f"wrote {out_path} (unsigned)"
     )
 
