@@ -78,3 +78,20 @@ class OperationError(SsoctlError):
     """ssoctl could not do its job: unreadable file, bad key, network, hostile XML."""
 
     exit_code = EXIT_FAILED
+
+
+class EntraRefusal(InvalidInputError):
+    """A refusal Entra would make, with its AADSTS code (exit 1). `entra_text` is Entra's
+    own wording where the facts file has it; the twin's error page shows it."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        entra_text: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {message}", hint=hint)
+        self.code = code
+        self.entra_text = entra_text

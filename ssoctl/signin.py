@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 
 from ssoctl import gallery
 from ssoctl.endpoints import idp_endpoints
-from ssoctl.errors import InvalidInputError, UsageError
+from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
 from ssoctl.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.saml.authnrequest import AuthnRequest, check_authn_context
 from ssoctl.saml.response import ResponseSpec
@@ -121,8 +121,9 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
     assigned = {u.upn.lower() for u in tenant.assigned_users(ask.app)}
     if user.upn.lower() not in assigned:
         if not ask.force:
-            raise InvalidInputError(
-                f"AADSTS50105: {user.upn} is not assigned to {ask.app!r} (directly or through "
+            raise EntraRefusal(
+                "AADSTS50105",
+                f"{user.upn} is not assigned to {ask.app!r} (directly or through "
                 "a group); Entra refuses the sign-in.",
                 hint=f"`ssoctl app assign {ask.app} {user.upn}`, or pass --force to issue anyway.",
             )
@@ -175,8 +176,9 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
     else:  # unspecified, emailAddress, Windows: the configured source
         name_id = user_value(user, app.name_id.source)
     if name_id is None:
-        raise InvalidInputError(
-            f"AADSTS501241: {user.upn} has no {app.name_id.source}, the app's NameID source.",
+        raise EntraRefusal(
+            "AADSTS501241",
+            f"{user.upn} has no {app.name_id.source}, the app's NameID source.",
             hint="fill that field of the user, or change the app's name_id.source.",
         )
 

@@ -216,15 +216,16 @@ def _signer(
     now: Any,
 ) -> Any:
     from ssoctl import keyring
-    from ssoctl.errors import InvalidInputError
+    from ssoctl.errors import EntraRefusal
     from ssoctl.saml.response import Signer
 
     if case is Case.unsigned:
         return None
     entry = keyring.usable_active(loaded, app_name, now)
     if entry is None:
-        raise InvalidInputError(
-            f"AADSTS50003: app {app_name!r} has no valid signing certificate at "
+        raise EntraRefusal(
+            "AADSTS50003",
+            f"app {app_name!r} has no valid signing certificate at "
             f"{now.isoformat()}; Entra refuses its sign-ins.",
             hint=f"`ssoctl cert new --activate --app {app_name}`.",
         )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from ssoctl.errors import InvalidInputError
+from ssoctl.errors import EntraRefusal, InvalidInputError
 from ssoctl.saml.xml import BINDING_POST, tag, text_of
 
 # NameIDPolicy formats Entra accepts; anything else is AADSTS75016.
@@ -65,39 +65,57 @@ def read(root: etree._Element) -> AuthnRequest:
     )
 
 
-def check(root: etree._Element, identifiers: list[str], reply_urls: list[str]) -> AuthnRequest:
+AADSTS50011 = (
+    "AADSTS50011: The redirect URI '{url}' specified in the request does not match the "
+    "redirect URIs configured for the application '{app_id}'. Make sure the redirect URI "
+    "sent in the request matches one added to your application in the Azure portal. "
+    "Navigate to https://aka.ms/redirectUriMismatchError to learn more about how to fix this."
+)  # Entra's exact text (shared/docs/entra-saml.md)
+
+
+def check(
+    root: etree._Element,
+    identifiers: list[str],
+    reply_urls: list[str],
+    app_id: str | None = None,
+) -> AuthnRequest:
     """Entra's checks, in the order it makes them; returns the request when it passes."""
     request = read(root)
     if not request.id:
         raise InvalidInputError("the AuthnRequest has no ID.")
     if request.id[0].isdigit():
-        raise InvalidInputError(
-            f"AADSTS7500529: the AuthnRequest ID {request.id!r} starts with a digit.",
+        raise EntraRefusal(
+            "AADSTS7500529",
+            f"the AuthnRequest ID {request.id!r} starts with a digit.",
             hint="the SP must start request IDs with a letter or underscore.",
         )
     if request.issuer not in identifiers:
-        raise InvalidInputError(
-            f"AADSTS700016: the AuthnRequest's Issuer {request.issuer!r} is not an Identifier "
+        raise EntraRefusal(
+            "AADSTS700016",
+            f"the AuthnRequest's Issuer {request.issuer!r} is not an Identifier "
             f"of this app ({', '.join(identifiers)}). Entra may also show this as AADSTS65005.",
             hint="make the app's Identifier equal the SP's entity ID.",
         )
     if request.has_subject:
         raise InvalidInputError("Entra rejects an AuthnRequest that carries a Subject element.")
     if request.has_scoping:
-        raise InvalidInputError(
-            "AADSTS900236: the AuthnRequest carries a Scoping element, which Entra does not "
-            "support.",
+        raise EntraRefusal(
+            "AADSTS900236",
+            "the AuthnRequest carries a Scoping element, which Entra does not support.",
             hint="turn off IdP proxying/Scoping in the SP's SAML settings.",
         )
     if request.acs_url is not None and request.acs_url not in reply_urls:
-        raise InvalidInputError(
-            f"AADSTS50011: the reply URL {request.acs_url!r} in the request does not match "
+        raise EntraRefusal(
+            "AADSTS50011",
+            f"the reply URL {request.acs_url!r} in the request does not match "
             f"the app's Reply URLs ({', '.join(reply_urls)}).",
+            entra_text=AADSTS50011.format(url=request.acs_url, app_id=app_id or "<Application ID>"),
             hint="add it to the app's reply_urls (exact, case-sensitive), or fix the SP.",
         )
     if request.protocol_binding not in (None, BINDING_POST):
-        raise InvalidInputError(
-            f"AADSTS75003: the request asks for the response binding "
+        raise EntraRefusal(
+            "AADSTS75003",
+            f"the request asks for the response binding "
             f"{request.protocol_binding}; Entra posts responses with HTTP-POST only.",
             hint="set the SP's ACS binding to HTTP-POST.",
         )
@@ -105,16 +123,16 @@ def check(root: etree._Element, identifiers: list[str], reply_urls: list[str]) -
         request.name_id_format is not None
         and request.name_id_format not in ACCEPTED_NAME_ID_FORMATS
     ):
-        raise InvalidInputError(
-            f"AADSTS75016: NameIDPolicy Format {request.name_id_format!r} is not one Entra "
-            "accepts.",
+        raise EntraRefusal(
+            "AADSTS75016",
+            f"NameIDPolicy Format {request.name_id_format!r} is not one Entra accepts.",
             hint="use emailAddress, persistent, transient, unspecified or "
             "WindowsDomainQualifiedName.",
         )
     if request.comparison not in (None, "exact"):
-        raise InvalidInputError(
-            f"RequestedAuthnContext Comparison {request.comparison!r}: Entra requires "
-            '"exact" (AADSTS75011 when the method does not match).',
+        raise EntraRefusal(
+            "AADSTS75011",
+            f'RequestedAuthnContext Comparison {request.comparison!r}: Entra accepts only "exact".',
         )
     return request
 
@@ -122,8 +140,9 @@ def check(root: etree._Element, identifiers: list[str], reply_urls: list[str]) -
 def check_authn_context(request: AuthnRequest, class_ref: str, method: str) -> None:
     """AADSTS75011 unless the way the user signed in is one of the requested classes."""
     if request.requested_contexts and class_ref not in request.requested_contexts:
-        raise InvalidInputError(
-            f"AADSTS75011: the request asks for {', '.join(request.requested_contexts)} "
+        raise EntraRefusal(
+            "AADSTS75011",
+            f"the request asks for {', '.join(request.requested_contexts)} "
             f"(Comparison exact), but the user signed in with {method} ({class_ref}).",
             hint="sign in with a method the SP asks for (--authn-method), or change the "
             "SP's RequestedAuthnContext.",
