@@ -17,9 +17,11 @@ from dataclasses import dataclass, replace
 from ssoctl import gallery
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
+from ssoctl.keyring import PassphraseSource
 from ssoctl.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.saml.authnrequest import AuthnRequest, check_authn_context
-from ssoctl.saml.response import ResponseSpec
+from ssoctl.saml.response import ResponseSpec, Signer
+from ssoctl.tenant import LoadedTenant
 from ssoctl.urls import audience_for
 from ssoctl.xmlchars import first_non_xml_char
 
@@ -269,3 +271,34 @@ def apply_case(spec: ResponseSpec, case: str | None) -> ResponseSpec:
     if case == "wrong-recipient":
         return replace(spec, destination=WRONG_URL, recipient=WRONG_URL)
     return spec
+
+
+def app_signer(
+    loaded: LoadedTenant,
+    app: str,
+    now: dt.datetime,
+    passphrase: PassphraseSource,
+    *,
+    mode: str | None = None,
+    algorithm: str | None = None,
+) -> Signer:
+    """How the app's Responses are signed now: the certificate it signs with and its key,
+    the set's mode and algorithm unless overridden. AADSTS50003 when nothing can sign."""
+    from ssoctl import keyring
+
+    entry = keyring.usable_active(loaded, app, now)
+    if entry is None:
+        raise EntraRefusal(
+            "AADSTS50003",
+            f"app {app!r} has no valid signing certificate at {now.isoformat()}; Entra "
+            "refuses its sign-ins.",
+            hint=f"`ssoctl cert new --activate --app {app}`.",
+        )
+    sset = keyring.signing_set(loaded, app)
+    key = keyring.private_key(loaded, entry.name, passphrase, app)
+    return Signer(
+        key=key,
+        cert=entry.cert,
+        algorithm=algorithm or (sset.algorithm if sset else "sha256"),
+        mode=mode or (sset.mode if sset else "assertion"),
+    )

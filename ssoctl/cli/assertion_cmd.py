@@ -215,29 +215,18 @@ def _signer(
     case: Case | None,
     now: Any,
 ) -> Any:
-    from ssoctl import keyring
-    from ssoctl.errors import EntraRefusal
-    from ssoctl.saml.response import Signer
+    from ssoctl.signin import app_signer
 
     if case is Case.unsigned:
         return None
-    entry = keyring.usable_active(loaded, app_name, now)
-    if entry is None:
-        raise EntraRefusal(
-            "AADSTS50003",
-            f"app {app_name!r} has no valid signing certificate at "
-            f"{now.isoformat()}; Entra refuses its sign-ins.",
-            hint=f"`ssoctl cert new --activate --app {app_name}`.",
-        )
-    sset = keyring.signing_set(loaded, app_name)
-    mode = sign.value if sign else (sset.mode if sset else "assertion")
-    alg = (
-        "sha1"
-        if case is Case.sha1
-        else (algorithm.value if algorithm else (sset.algorithm if sset else "sha256"))
+    return app_signer(
+        loaded,
+        app_name,
+        now,
+        key_passphrase,
+        mode=sign.value if sign else None,
+        algorithm="sha1" if case is Case.sha1 else (algorithm.value if algorithm else None),
     )
-    key = keyring.private_key(loaded, entry.name, key_passphrase, app_name)
-    return Signer(key=key, cert=entry.cert, algorithm=alg, mode=mode)
 
 
 def _one(spec: Any, signer: Any, case: Case | None, new_id: Any) -> tuple[bytes, str]:

@@ -21,6 +21,7 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "cert": ("ssoctl.cli.cert_cmd", "app"),
     "metadata": ("ssoctl.cli.metadata_cmd", "app"),
     "assertion": ("ssoctl.cli.assertion_cmd", "app"),
+    "idp": ("ssoctl.cli.idp_cmd", "app"),
 }
 
 

@@ -1,0 +1,587 @@
+"""The twin as a WSGI application, at Entra's own paths.
+
+    /{tid}/saml2                        SSO (HTTP-Redirect and HTTP-POST AuthnRequests),
+                                        SLO (HTTP-Redirect LogoutRequests)
+    /{tid}/federationmetadata/2007-06/federationmetadata.xml?appid=…
+                                        the app's signed App Federation Metadata
+    /                                   My Apps for the signed-in test user
+    /signin/{AppName}/{appId}?tenantId=…
+                                        the My Apps direct link
+    /_twin/pick, /_twin/signout, /_twin/launch/{app}
+                                        the twin's own pages (the user picker stands in
+                                        for Entra's sign-in: no passwords)
+
+Requests are checked by the same core as `assertion issue --request`; a refusal is an
+Entra-style error page with its AADSTS code (or, with error_mode "saml" and a registered
+ACS, a SAML error Response). Nothing malformed produces a 500 or a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+from urllib.parse import parse_qs, urlencode
+
+from ssoctl.apps import local_app_id
+from ssoctl.endpoints import idp_endpoints
+from ssoctl.errors import EntraRefusal, SsoctlError
+from ssoctl.idp import pages
+from ssoctl.idp.session import Session, SessionCodec
+from ssoctl.idp.state import TenantState
+from ssoctl.keyring import PassphraseSource
+from ssoctl.tenant import LoadedTenant
+
+MAX_QUERY = 64 * 1024
+MAX_BODY = 1024 * 1024
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
+    "form-action http: https:; base-uri 'none'; frame-ancestors 'none'"
+)
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+Headers = list[tuple[str, str]]
+
+
+@dataclass
+class Reply:
+    status: str
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    headers: Headers = field(default_factory=list)
+
+
+@dataclass
+class RequestLog:
+    """One JSON line of --log-json: what came in, each check, what was sent."""
+
+    method: str
+    path: str
+    request: dict[str, Any] | None = None
+    checks: list[dict[str, Any]] = field(default_factory=list)
+    sent: dict[str, Any] | None = None
+    error: str | None = None
+
+    def check(self, name: str, ok: bool, detail: str = "") -> None:
+        self.checks.append({"check": name, "ok": ok, "detail": detail})
+
+
+class Refused(Exception):
+    """A refusal to show as Entra's error page (or a SAML error Response)."""
+
+    def __init__(
+        self,
+        code: str | None,
+        text: str,
+        *,
+        status: str = "400 Bad Request",
+        acs: str | None = None,
+        request_id: str | None = None,
+        relay_state: str | None = None,
+    ) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+        self.status = status
+        self.acs = acs
+        self.request_id = request_id
+        self.relay_state = relay_state
+
+
+@dataclass
+class TwinOptions:
+    error_mode: str = "page"  # page | saml
+    secure_cookies: bool = False
+    passphrase: PassphraseSource = lambda _path: None
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
+    log: IO[str] | None = None
+
+
+class Twin:
+    """The WSGI callable."""
+
+    def __init__(self, state: TenantState, options: TwinOptions | None = None) -> None:
+        self.state = state
+        self.options = options or TwinOptions()
+        self.codec = SessionCodec()
+        self._log_lock = threading.Lock()
+
+    # -- WSGI ----------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        path = str(environ.get("PATH_INFO", "/"))
+        log = RequestLog(method, path)
+        try:
+            reply = self._dispatch(environ, method, path, log)
+        except Refused as refusal:
+            log.error = refusal.code or refusal.text[:200]
+            reply = self._refusal(refusal, log)
+        except SsoctlError as exc:  # malformed input, unreadable key...: never a 500
+            log.error = exc.message[:200]
+            reply = self._refusal(Refused(getattr(exc, "code", None), exc.message), log)
+        except Exception as exc:  # a bug: a plain page, never a traceback
+            log.error = f"internal error: {type(exc).__name__}"
+            reply = Reply(
+                "500 Internal Server Error",
+                self._html_message("Internal error", "The twin hit a bug; see its log."),
+            )
+        self._write_log(log, reply.status)
+        headers = [
+            ("Content-Type", reply.content_type),
+            ("Content-Length", str(len(reply.body))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            ("Content-Security-Policy", CSP),
+            ("Referrer-Policy", "no-referrer"),
+            *reply.headers,
+        ]
+        start_response(reply.status, headers)
+        return [reply.body] if method != "HEAD" else [b""]
+
+    def _dispatch(self, environ: dict[str, Any], method: str, path: str, log: RequestLog) -> Reply:
+        query = str(environ.get("QUERY_STRING", ""))
+        if len(query) > MAX_QUERY:
+            raise Refused(
+                None, "The request's query string is too long.", status="414 URI Too Long"
+            )
+        loaded = self.state.current()
+        tid = str(loaded.model.tenant.id)
+        session = self.codec.load(environ.get("HTTP_COOKIE"))
+        form = self._form(environ) if method == "POST" else {}
+        params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        if path == "/":
+            return self._my_apps(loaded, session)
+        if path == "/_twin/pick":
+            if method == "POST":
+                return self._picked(loaded, form, log)
+            return self._picker(loaded, {}, None)
+        if path == "/_twin/signout":
+            return self._redirect("/", Session())
+        if path.startswith("/_twin/launch/") and method in ("POST", "GET"):
+            return self._launch(loaded, session, path.removeprefix("/_twin/launch/"), log)
+        match = re.fullmatch(r"/signin/([^/]+)/([^/]+)", path)
+        if match:
+            return self._direct_link(loaded, session, match[1], match[2], log)
+        lowered = path.lower()
+        if lowered == f"/{tid}/saml2":
+            return self._saml2(loaded, session, method, query, form, log)
+        if lowered == f"/{tid}/federationmetadata/2007-06/federationmetadata.xml":
+            return self._metadata(loaded, params.get("appid"), log)
+        if re.fullmatch(r"/[0-9a-f-]{36}/(saml2|federationmetadata/.*)", lowered):
+            raise Refused(
+                "AADSTS90002",
+                f"AADSTS90002: Tenant '{path.split('/')[1]}' not found. This twin serves "
+                f"tenant {tid} only.",
+                status="404 Not Found",
+            )
+        return Reply("404 Not Found", self._html_message("Not found", f"No page at {path}."))
+
+    # -- sign-in -------------------------------------------------------------------------
+
+    def _saml2(
+        self,
+        loaded: LoadedTenant,
+        session: Session,
+        method: str,
+        query: str,
+        form: dict[str, str],
+        log: RequestLog,
+    ) -> Reply:
+        from ssoctl.saml import bindings, xml
+
+        if method == "GET":
+            raw = query
+        elif method == "POST":
+            raw = urlencode({k: v for k, v in form.items() if k in ("SAMLRequest", "RelayState")})
+        else:
+            raise Refused(
+                "AADSTS75003",
+                "AADSTS75003: The request was sent with a binding Entra does not accept here; "
+                "use HTTP-Redirect or HTTP-POST.",
+                status="405 Method Not Allowed",
+            )
+        if "SAMLRequest=" not in raw:
+            raise Refused(
+                "AADSTS750054",
+                "AADSTS750054: SAMLRequest or SAMLResponse must be present as query string "
+                "parameters in HTTP request for SAML Redirect binding.",
+            )
+        decoded = bindings.decode(raw, "the SAMLRequest")
+        root = xml.parse(decoded.xml, "the SAMLRequest")
+        local = etree_localname(root)
+        if local == "LogoutRequest":
+            return self._logout(loaded, session, root, decoded.relay_state, log)
+        return self._authn_request(loaded, session, root, raw, decoded.relay_state, log)
+
+    def _authn_request(
+        self,
+        loaded: LoadedTenant,
+        session: Session,
+        root: Any,
+        raw: str,
+        relay_state: str | None,
+        log: RequestLog,
+    ) -> Reply:
+        from ssoctl.saml import authnrequest
+
+        request = authnrequest.read(root)
+        log.request = {
+            "id": request.id,
+            "issuer": request.issuer,
+            "acs": request.acs_url,
+            "protocol_binding": request.protocol_binding,
+            "name_id_policy": request.name_id_format,
+            "requested_authn_context": list(request.requested_contexts),
+            "relay_state": relay_state,
+        }
+        app = self._app_for_issuer(loaded, request.issuer)
+        if app is None:
+            log.check("identifier", False, str(request.issuer))
+            raise Refused(
+                "AADSTS700016",
+                f"AADSTS700016: Application with identifier '{request.issuer}' was not found in "
+                f"the directory '{loaded.model.tenant.domain}'. This can happen if the "
+                "application has not been installed by the administrator of the tenant or "
+                "consented to by any user in the tenant. (Entra may show AADSTS65005 for the "
+                "same problem.)",
+            )
+        log.check("identifier", True, app)
+        entry = loaded.model.apps[app]
+        try:
+            checked = authnrequest.check(
+                root, list(entry.identifiers), list(entry.reply_urls), self._app_id(loaded, app)
+            )
+        except EntraRefusal as refusal:
+            log.check("request", False, refusal.code)
+            raise Refused(refusal.code, refusal.entra_text or refusal.message) from None
+        log.check("request", True, "as `ssoctl assertion issue --request` checks it")
+        if session.upn is None:
+            return self._picker(
+                loaded, {"SAMLRequest_query": raw, "RelayState": relay_state or ""}, app
+            )
+        return self._respond(loaded, session, app, checked, relay_state, log)
+
+    def _respond(
+        self,
+        loaded: LoadedTenant,
+        session: Session,
+        app: str,
+        request: Any,
+        relay_state: str | None,
+        log: RequestLog,
+    ) -> Reply:
+        """Issue the signed Response for the session's user and auto-post it to the ACS."""
+        from ssoctl.saml import bindings, response
+        from ssoctl.saml.html import post_form
+        from ssoctl.signin import SignInRequest, app_signer, resolve
+
+        assert session.upn is not None
+        now = self.options.clock()
+        acs = (request.acs_url if request is not None else None) or (
+            loaded.model.apps[app].reply_urls[0] if loaded.model.apps[app].reply_urls else None
+        )
+        try:
+            resolved = resolve(
+                loaded.model,
+                SignInRequest(
+                    app=app,
+                    upn=session.upn,
+                    now=now,
+                    request=request,
+                    request_relay_state=relay_state,
+                ),
+            )
+            signer = app_signer(loaded, app, now, self.options.passphrase)
+        except EntraRefusal as refusal:
+            log.check("sign-in", False, refusal.code)
+            raise Refused(
+                refusal.code,
+                refusal.entra_text or refusal.message,
+                acs=acs,
+                request_id=request.id if request is not None else None,
+                relay_state=relay_state,
+            ) from None
+        log.check("sign-in", True, session.upn)
+        root, response_id, assertion_id = response.build(resolved.spec, lambda: f"_{uuid.uuid4()}")
+        signed = response.sign_response(root, response_id, assertion_id, signer)
+        data = response.to_bytes(signed)
+        log.sent = {
+            "response_id": response_id,
+            "acs": resolved.spec.destination,
+            "user": session.upn,
+            "name_id": resolved.spec.name_id,
+            "relay_state": resolved.relay_state,
+            "in_response_to": resolved.spec.in_response_to,
+        }
+        html = post_form(
+            resolved.spec.destination, bindings.encode_post(data), resolved.relay_state
+        )
+        signed_in = Session(session.upn, sorted({*session.apps, app}))
+        return Reply("200 OK", html.encode(), headers=[self._cookie(signed_in)])
+
+    # -- My Apps, the picker, launching --------------------------------------------------
+
+    def _my_apps(self, loaded: LoadedTenant, session: Session) -> Reply:
+        if session.upn is None or loaded.model.user(session.upn) is None:
+            return self._picker(loaded, {}, None)
+        from ssoctl import gallery
+
+        model = loaded.model
+        assigned = [
+            name
+            for name in model.apps
+            if session.upn.lower() in {u.upn.lower() for u in model.assigned_users(name)}
+        ]
+        tiles = []
+        for name in assigned:
+            entry = model.apps[name]
+            template = gallery.templates().get(entry.template)
+            tiles.append(
+                pages.Tile(
+                    app=name,
+                    display_name=template.display_name if template else name,
+                    launch=f"/_twin/launch/{name}",
+                    kind="SP-initiated: opens the app"
+                    if entry.sign_on_url
+                    else "IdP-initiated: signs you in",
+                )
+            )
+        body = pages.my_apps(
+            session.upn, tiles, tenant=self._tenant(loaded), banner=self.state.error
+        )
+        return Reply("200 OK", body.encode())
+
+    def _picker(self, loaded: LoadedTenant, hidden: dict[str, str], app: str | None) -> Reply:
+        from ssoctl.directory import apps_assigning
+
+        model = loaded.model
+        users = [
+            pages.UserChoice(u.upn, u.display_name or u.upn, apps_assigning(model, u.upn))
+            for u in model.users
+        ]
+        body = pages.picker(
+            users, hidden, tenant=self._tenant(loaded), banner=self.state.error, app=app
+        )
+        return Reply("200 OK", body.encode())
+
+    def _picked(self, loaded: LoadedTenant, form: dict[str, str], log: RequestLog) -> Reply:
+        upn = form.get("upn", "")
+        user = loaded.model.user(upn)
+        if user is None:
+            raise Refused(
+                "AADSTS50034",
+                f"AADSTS50034: The user account {upn} does not exist in the "
+                f"{loaded.model.tenant.domain} directory.",
+            )
+        session = Session(user.upn, [])
+        log.check("pick", True, user.upn)
+        if form.get("SAMLRequest_query"):
+            from ssoctl.saml import bindings, xml
+
+            raw = form["SAMLRequest_query"]
+            if len(raw) > MAX_QUERY:
+                raise Refused(None, "The pending request is too long.")
+            decoded = bindings.decode(raw, "the SAMLRequest")
+            root = xml.parse(decoded.xml, "the SAMLRequest")
+            return self._authn_request(loaded, session, root, raw, decoded.relay_state, log)
+        if form.get("launch"):
+            return self._launch(loaded, session, form["launch"], log)
+        return self._redirect("/", session)
+
+    def _launch(self, loaded: LoadedTenant, session: Session, app: str, log: RequestLog) -> Reply:
+        """A My Apps tile or "Test this application": an app with a Sign-on URL is opened
+        there (the SP starts an SP-initiated sign-in); otherwise an IdP-initiated Response
+        is posted, with the app's Relay State."""
+        entry = loaded.model.apps.get(app)
+        if entry is None:
+            return Reply("404 Not Found", self._html_message("Not found", f"No app {app!r}."))
+        if session.upn is None:
+            return self._picker(loaded, {"launch": app}, app)
+        log.request = {"launch": app, "sign_on_url": entry.sign_on_url}
+        if entry.sign_on_url:
+            log.sent = {"redirect": entry.sign_on_url}
+            return self._redirect(entry.sign_on_url, session)
+        return self._respond(loaded, session, app, None, None, log)
+
+    def _direct_link(
+        self, loaded: LoadedTenant, session: Session, name: str, app_id: str, log: RequestLog
+    ) -> Reply:
+        app = next(
+            (
+                a
+                for a in loaded.model.apps
+                if self._app_id(loaded, a) == app_id.lower() or a == name
+            ),
+            None,
+        )
+        if app is None:
+            return Reply("404 Not Found", self._html_message("Not found", "No such app."))
+        return self._launch(loaded, session, app, log)
+
+    # -- metadata and logout -------------------------------------------------------------
+
+    def _metadata(self, loaded: LoadedTenant, app_id: str | None, log: RequestLog) -> Reply:
+        from ssoctl.federation import app_metadata
+
+        app = next(
+            (a for a in loaded.model.apps if app_id and self._app_id(loaded, a) == app_id.lower()),
+            None,
+        )
+        log.request = {"metadata_appid": app_id}
+        if app is None:
+            known = ", ".join(f"{a} ({self._app_id(loaded, a)})" for a in loaded.model.apps)
+            raise Refused(
+                None,
+                "The twin serves App Federation Metadata per app (?appid=APPLICATION-ID); "
+                "Entra never publishes an app's certificates in the tenant-wide metadata. "
+                f"Apps: {known}.",
+                status="404 Not Found",
+            )
+        made = app_metadata(loaded, app, self.options.clock(), passphrase=self.options.passphrase)
+        log.sent = {"metadata": app, "certificates": [e.name for e in made.certificates]}
+        return Reply("200 OK", made.xml, content_type="application/samlmetadata+xml")
+
+    def _logout(
+        self,
+        loaded: LoadedTenant,
+        session: Session,
+        root: Any,
+        relay_state: str | None,
+        log: RequestLog,
+    ) -> Reply:
+        from ssoctl.idp import logout
+
+        request = logout.read(root)
+        log.request = {"logout": request.id, "issuer": request.issuer, "name_id": request.name_id}
+        app = self._app_for_issuer(loaded, request.issuer)
+        if app is None:
+            raise Refused(
+                "AADSTS700016",
+                f"AADSTS700016: Application with identifier '{request.issuer}' was not found "
+                f"in the directory '{loaded.model.tenant.domain}'.",
+            )
+        ended = Session()  # the twin's session for this browser ends
+        entry = loaded.model.apps[app]
+        if not entry.logout_url:
+            log.sent = {"logout": "session ended; the app has no Logout URL"}
+            body = self._html_message(
+                "Signed out",
+                f"You signed out of the twin. {app} has no Logout URL, so no LogoutResponse "
+                f"was sent (`ssoctl app set {app} --logout-url URL`).",
+            )
+            return Reply("200 OK", body, headers=[self._cookie(ended)])
+        now = self.options.clock()
+        issuer = idp_endpoints(str(loaded.model.tenant.id), loaded.model.tenant.cloud).entity_id
+        xml_bytes = logout.response_xml(request, issuer, entry.logout_url, now, f"_{uuid.uuid4()}")
+        from ssoctl.signin import app_signer
+
+        signer = app_signer(loaded, app, now, self.options.passphrase)
+        url = logout.signed_redirect(entry.logout_url, xml_bytes, relay_state, signer.key)
+        log.sent = {"logout_response": entry.logout_url, "in_response_to": request.id}
+        return self._redirect(url, ended)
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def _app_id(self, loaded: LoadedTenant, app: str) -> str:
+        """Entra's Application ID when recorded, else the twin's local one (uuid5)."""
+        entry = loaded.model.apps[app]
+        return str(entry.app_id) if entry.app_id else local_app_id(str(loaded.model.tenant.id), app)
+
+    def _app_for_issuer(self, loaded: LoadedTenant, issuer: str | None) -> str | None:
+        for name, entry in loaded.model.apps.items():
+            if issuer is not None and issuer in entry.identifiers:
+                return name
+        return None
+
+    def _form(self, environ: dict[str, Any]) -> dict[str, str]:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > MAX_BODY:
+            raise Refused(None, "The request body is too large.", status="413 Content Too Large")
+        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        text = body.decode("utf-8", "replace")
+        return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
+
+    def _cookie(self, session: Session) -> tuple[str, str]:
+        return ("Set-Cookie", self.codec.set_cookie(session, self.options.secure_cookies))
+
+    def _redirect(self, location: str, session: Session | None = None) -> Reply:
+        headers: Headers = [("Location", location)]
+        if session is not None:
+            headers.append(self._cookie(session))
+        return Reply("303 See Other", b"", headers=headers)
+
+    def _tenant(self, loaded: LoadedTenant) -> str:
+        return f"{loaded.model.tenant.domain} ({loaded.model.tenant.id})"
+
+    def _html_message(self, title: str, text: str) -> bytes:
+        loaded = self.state.current()
+        return pages.message(
+            title, text, tenant=self._tenant(loaded), banner=self.state.error
+        ).encode()
+
+    def _refusal(self, refusal: Refused, log: RequestLog) -> Reply:
+        if self.options.error_mode == "saml" and refusal.acs and refusal.code:
+            return self._saml_error(refusal, log)
+        now = self.options.clock()
+        details = pages.ErrorDetails(
+            code=refusal.code,
+            text=refusal.text,
+            request_id=str(uuid.uuid4()),
+            correlation_id=str(uuid.uuid4()),
+            timestamp=now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        )
+        loaded = self.state.current()
+        body = pages.error(details, tenant=self._tenant(loaded), banner=self.state.error)
+        return Reply(refusal.status, body.encode())
+
+    def _saml_error(self, refusal: Refused, log: RequestLog) -> Reply:
+        """A SAML Response carrying the refusal (Requester status), posted to the ACS the
+        request named, which the app registers (checked before any such refusal)."""
+        from ssoctl.saml import bindings
+        from ssoctl.saml.error_response import error_response
+        from ssoctl.saml.html import post_form
+
+        loaded = self.state.current()
+        issuer = idp_endpoints(str(loaded.model.tenant.id), loaded.model.tenant.cloud).entity_id
+        assert refusal.acs is not None
+        xml_bytes = error_response(
+            issuer, refusal.acs, refusal.request_id, refusal.text, self.options.clock(),
+            f"_{uuid.uuid4()}",
+        )  # fmt: skip
+        log.sent = {"saml_error": refusal.code, "acs": refusal.acs}
+        html = post_form(refusal.acs, bindings.encode_post(xml_bytes), refusal.relay_state)
+        return Reply("200 OK", html.encode())
+
+    def _write_log(self, log: RequestLog, status: str) -> None:
+        if self.options.log is None:
+            return
+        line = json.dumps(
+            {
+                "time": self.options.clock().isoformat(),
+                "method": log.method,
+                "path": log.path,
+                "status": int(status.split()[0]),
+                "request": log.request,
+                "checks": log.checks,
+                "sent": log.sent,
+                "error": log.error,
+            },
+            ensure_ascii=False,
+        )
+        with self._log_lock:
+            self.options.log.write(line + "\n")
+            self.options.log.flush()
+
+
+def etree_localname(root: Any) -> str:
+    from lxml import etree
+
+    return str(etree.QName(root).localname)

@@ -1,0 +1,72 @@
+"""The twin's session: which test user is signed in, kept in a cookie signed with a key
+made for this run (HMAC-SHA256 from the standard library). A forged or altered cookie is
+simply no session."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass, field
+
+COOKIE = "ssoctl_twin"
+MAX_COOKIE = 4096
+
+
+@dataclass
+class Session:
+    upn: str | None = None
+    apps: list[str] = field(default_factory=list)  # apps signed in to, for single logout
+
+
+class SessionCodec:
+    def __init__(self, key: bytes | None = None) -> None:
+        self._key = key or secrets.token_bytes(32)
+
+    def _mac(self, payload: bytes) -> str:
+        return base64.urlsafe_b64encode(
+            hmac.new(self._key, payload, hashlib.sha256).digest()
+        ).decode()
+
+    def dump(self, session: Session) -> str:
+        payload = json.dumps({"upn": session.upn, "apps": session.apps}, separators=(",", ":"))
+        encoded = base64.urlsafe_b64encode(payload.encode()).decode()
+        return f"{encoded}.{self._mac(payload.encode())}"
+
+    def load(self, cookie_header: str | None) -> Session:
+        value = _cookie(cookie_header, COOKIE)
+        if not value or len(value) > MAX_COOKIE or "." not in value:
+            return Session()
+        encoded, mac = value.rsplit(".", 1)
+        try:
+            payload = base64.urlsafe_b64decode(encoded.encode())
+        except (ValueError, TypeError):
+            return Session()
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            return Session()
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            return Session()
+        upn = data.get("upn") if isinstance(data, dict) else None
+        apps = data.get("apps") if isinstance(data, dict) else None
+        return Session(
+            upn if isinstance(upn, str) else None,
+            [a for a in apps if isinstance(a, str)] if isinstance(apps, list) else [],
+        )
+
+    def set_cookie(self, session: Session, secure: bool) -> str:
+        attributes = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
+        if session.upn is None:
+            return f"{COOKIE}=; Max-Age=0; {attributes}"
+        return f"{COOKIE}={self.dump(session)}; {attributes}"
+
+
+def _cookie(header: str | None, name: str) -> str | None:
+    for part in (header or "").split(";"):
+        key, sep, value = part.strip().partition("=")
+        if sep and key == name:
+            return value
+    return None
