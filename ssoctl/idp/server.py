@@ -82,7 +82,7 @@ def self_signed(now: dt.datetime) -> tuple[Path, Path]:
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    hosts = sorted({c["login_host"] for c in CLOUDS.values()}) + ["localhost"]
+    hosts = [*sorted({c["login_host"] for c in CLOUDS.values()}), "localhost"]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ssoctl twin (local testing only)")])
     cert = (
