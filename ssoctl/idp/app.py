@@ -37,7 +37,7 @@ from ssoctl.idp.state import TenantState
 from ssoctl.keyring import PassphraseSource
 from ssoctl.tenant import LoadedTenant
 
-MAX_QUERY = 64 * 1024
+MAX_QUERY = 32 * 1024  # a deflated AuthnRequest is a few KB
 MAX_BODY = 1024 * 1024
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
