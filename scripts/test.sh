@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
-# Debian packages: xmlsec1 (the interop judge) and the headers python-xmlsec builds with.
+# Debian packages: xmlsec1 (the interop judge) and the headers python-xmlsec builds with;
+# for the twin's end-to-end tests, Chromium with its WebDriver, and Apache httpd with
+# mod_auth_mellon (the SP not written in Python).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 need=()
 command -v xmlsec1 >/dev/null 2>&1 || need+=(xmlsec1)
-for pkg in libxmlsec1-dev pkg-config; do
+for pkg in libxmlsec1-dev pkg-config chromium chromium-driver apache2 libapache2-mod-auth-mellon; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -36,10 +36,19 @@ class AuthnMethod:
 
     class_ref: str
     references: tuple[str, ...]
+    # Other classes a request may ask for that this sign-in meets; the Response then names
+    # the requested one. UNCONFIRMED from a source, kept as data: Entra accepts the
+    # PasswordProtectedTransport that most SP libraries request by default (python3-saml,
+    # Shibboleth) for a password sign-in; refusing it would fail SPs that Entra passes.
+    also: tuple[str, ...] = ()
 
 
 AUTHN_METHODS: dict[str, AuthnMethod] = {
-    "password": AuthnMethod("urn:oasis:names:tc:SAML:2.0:ac:classes:Password", (PASSWORD_METHOD,)),
+    "password": AuthnMethod(
+        "urn:oasis:names:tc:SAML:2.0:ac:classes:Password",
+        (PASSWORD_METHOD,),
+        ("urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",),
+    ),
     "x509": AuthnMethod("urn:oasis:names:tc:SAML:2.0:ac:classes:X509", (f"{AMR}x509",)),
     "windows": AuthnMethod(
         "urn:federation:authentication:windows", ("urn:federation:authentication:windows",)
@@ -164,8 +173,11 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
             f"--authn-method {ask.authn_method!r}: choose one of {', '.join(AUTHN_METHODS)}."
         )
     method = AUTHN_METHODS[ask.authn_method]
+    class_ref = method.class_ref
     if ask.request is not None:
-        check_authn_context(ask.request, method.class_ref, ask.authn_method)
+        class_ref = check_authn_context(
+            ask.request, (method.class_ref, *method.also), ask.authn_method
+        )
 
     fmt = ask.name_id_format or app.name_id.format
     if ask.request is not None and ask.request.name_id_format and ask.name_id_format is None:
@@ -238,7 +250,7 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
         in_response_to=in_response_to,
         lifetime=dt.timedelta(minutes=ask.lifetime_minutes),
         authn_instant=ask.authn_instant,
-        authn_context=method.class_ref,
+        authn_context=class_ref,
         name_id_sp_name_qualifier=(
             ask.request.sp_name_qualifier if ask.request is not None else None
         ),

@@ -344,7 +344,9 @@ class Twin:
             tiles.append(
                 pages.Tile(
                     app=name,
-                    display_name=template.display_name if template else name,
+                    display_name=template.display_name
+                    if template is not None and template.name != "custom"
+                    else name,
                     launch=f"/_twin/launch/{name}",
                     kind="SP-initiated: opens the app"
                     if entry.sign_on_url

@@ -137,13 +137,18 @@ def check(
     return request
 
 
-def check_authn_context(request: AuthnRequest, class_ref: str, method: str) -> None:
-    """AADSTS75011 unless the way the user signed in is one of the requested classes."""
-    if request.requested_contexts and class_ref not in request.requested_contexts:
-        raise EntraRefusal(
-            "AADSTS75011",
-            f"the request asks for {', '.join(request.requested_contexts)} "
-            f"(Comparison exact), but the user signed in with {method} ({class_ref}).",
-            hint="sign in with a method the SP asks for (--authn-method), or change the "
-            "SP's RequestedAuthnContext.",
-        )
+def check_authn_context(request: AuthnRequest, met: tuple[str, ...], method: str) -> str:
+    """The AuthnContextClassRef to write: the sign-in's own class (`met[0]`), or the
+    requested class it meets. AADSTS75011 when the request asks (exact) for none of them."""
+    if not request.requested_contexts:
+        return met[0]
+    for requested in request.requested_contexts:
+        if requested in met:
+            return requested
+    raise EntraRefusal(
+        "AADSTS75011",
+        f"the request asks for {', '.join(request.requested_contexts)} (Comparison exact), "
+        f"but the user signed in with {method} ({met[0]}).",
+        hint="sign in with a method the SP asks for (--authn-method), or change the "
+        "SP's RequestedAuthnContext.",
+    )
