@@ -9,9 +9,11 @@ An expired active certificate is skipped in favour of a valid one, as Entra does
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 from cryptography import x509
@@ -75,20 +77,37 @@ class KeyringEntry:
 
 
 def entries(loaded: LoadedTenant) -> dict[str, KeyringEntry]:
-    """Every certificate of the keyring, loaded. Unreadable files are errors (exit 3)."""
+    """Every certificate of the keyring, loaded. Unreadable files are errors (exit 3).
+    Loaded once per LoadedTenant (the twin asks on every sign-in)."""
+    memo: dict[str, KeyringEntry] | None = loaded.memo.get("keyring")
+    if memo is not None:
+        return memo
+    found = _load_entries(loaded)
+    loaded.memo["keyring"] = found
+    return found
+
+
+def _load_entries(loaded: LoadedTenant) -> dict[str, KeyringEntry]:
     found = {}
-    for item in loaded.model.certificates:
-        index = loaded.model.certificates.index(item)
+    for index, item in enumerate(loaded.model.certificates):
         path = loaded.resolve(item.cert)
-        if not path.exists():
+        stamp = _stamp(path)
+        if stamp is None:
             raise OperationError(
                 f"certificate file {item.cert} of {item.name!r} does not exist.",
                 location=loaded.locate("certificates", index, "cert"),
                 hint="restore the file, or `ssoctl cert remove` the entry.",
             )
-        cert = certs.load_certificate(path)
-        found[item.name] = KeyringEntry(item.name, cert, item.cert, item.key)
+        found[item.name] = _entry(item.name, str(path), stamp, item.cert, item.key)
     return found
+
+
+@functools.lru_cache(maxsize=256)
+def _entry(
+    name: str, path: str, _stamp: object, cert_rel: str, key_rel: str | None
+) -> KeyringEntry:
+    """One loaded certificate per file version: the twin reads the keyring per sign-in."""
+    return KeyringEntry(name, certs.load_certificate(Path(path)), cert_rel, key_rel)
 
 
 def private_key(
@@ -120,8 +139,9 @@ def private_key(
             + " (Entra keeps signing with its own certificate; the twin's is for tests).",
         )
     path = loaded.resolve(entry.key)
-    pw = passphrase(str(path)) if certs.is_encrypted_pem(path) else None
-    key = certs.load_private_key(path, pw)
+    stamp = _stamp(path)
+    pw = passphrase(str(path)) if _is_encrypted(str(path), stamp) else None
+    key = _load_key(str(path), stamp, pw)
     cert = entries(loaded)[name].cert
     if not certs.key_matches(cert, key):
         index = loaded.model.certificates.index(entry)
@@ -131,6 +151,26 @@ def private_key(
             hint="point `key:` at the key this certificate was made from.",
         )
     return key
+
+
+def _stamp(path: Path) -> tuple[int, int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_size, info.st_ino
+
+
+@functools.lru_cache(maxsize=64)
+def _is_encrypted(path: str, _stamp: object) -> bool:
+    return certs.is_encrypted_pem(Path(path))
+
+
+@functools.lru_cache(maxsize=64)
+def _load_key(path: str, _stamp: object, passphrase: bytes | None) -> rsa.RSAPrivateKey:
+    """Loading an RSA key checks it (about 30 ms): the twin signs many Responses with one
+    key, so a key is loaded once per file version (the stamp is part of the cache key)."""
+    return certs.load_private_key(Path(path), passphrase)
 
 
 def check_keys(loaded: LoadedTenant) -> None:

@@ -13,6 +13,7 @@ tenant file and the files staged beside it are as they were.
 
 from __future__ import annotations
 
+import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -61,6 +62,9 @@ class LoadedTenant:
     model: Tenant
     positions: Positions
     files: Staged = field(default_factory=Staged)  # files to write with this edit
+    # Values computed from this version of the file (the loaded keyring), reused while
+    # the object lives: one command, or the twin until the file changes.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def folder(self) -> Path:
@@ -68,11 +72,19 @@ class LoadedTenant:
 
     def resolve(self, relative: str) -> Path:
         """A path written in the tenant file is relative to the file's folder."""
-        return (self.folder / relative).resolve()
+        return _resolved(str(self.folder), relative)
 
     def locate(self, *path: str | int) -> Location:
         line, col = self.positions.position(path)
         return Location(str(self.path), line, col, dotted(path))
+
+
+@functools.lru_cache(maxsize=1024)
+def _resolved(folder: str, relative: str) -> Path:
+    """Resolving walks every component with lstat; the twin asks the same few paths per
+    sign-in. A symlink retargeted while a process runs keeps its old resolution, which is
+    harmless for one command and documented for the twin (restart it)."""
+    return (Path(folder) / relative).resolve()
 
 
 def _yaml() -> Any:

@@ -18,7 +18,7 @@ import ssl
 import tempfile
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from ssoctl.endpoints import CLOUDS
 
@@ -26,8 +26,55 @@ CONNECTION_TIMEOUT = 30.0
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
+class _KeepAliveServerHandler(ServerHandler):
+    """HTTP/1.1 responses (every reply has a Content-Length), so a browser keeps its
+    connection: wsgiref alone answers HTTP/1.0 and closes after each request.
+
+    The process environment is not copied into each request's WSGI environ (wsgiref's
+    default): it costs a dict copy per request, and it would put variables such as
+    SSOCTL_KEY_PASSPHRASE in reach of the application. Status line, headers and body go
+    out in one write."""
+
+    http_version = "1.1"
+    os_environ: dict[str, str] = {}  # noqa: RUF012 - replaces wsgiref's class attribute
+
+    def _write(self, data: bytes) -> None:
+        self._pending = [*getattr(self, "_pending", []), data]
+
+    def _flush(self) -> None:
+        pending = getattr(self, "_pending", [])
+        if pending:
+            self.stdout.write(b"".join(pending))
+            self._pending = []
+        self.stdout.flush()
+
+
 class _QuietHandler(WSGIRequestHandler):
     timeout = CONNECTION_TIMEOUT
+    protocol_version = "HTTP/1.1"
+    MAX_REQUESTS = 1000  # per connection, then it is closed
+
+    def handle(self) -> None:
+        """wsgiref's handler runs one request per connection; this one serves requests on
+        the connection until the client closes it, asks to, or times out."""
+        for _ in range(self.MAX_REQUESTS):
+            self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline or len(self.raw_requestline) > 65536:
+                return
+            if not self.parse_request():
+                return
+            handler = _KeepAliveServerHandler(
+                self.rfile,
+                self.wfile,  # type: ignore[arg-type]  # a socket file: IO[bytes] in practice
+                self.get_stderr(),
+                self.get_environ(),
+                multithread=True,
+            )
+            handler.request_handler = self  # type: ignore[attr-defined]
+            handler.run(self.server.get_app())  # type: ignore[attr-defined]
+            if self.close_connection:
+                return
+        self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # requests go to --log-json; stderr stays for what the person must see
@@ -40,6 +87,9 @@ class TwinServer(socketserver.ThreadingMixIn, WSGIServer):
 
     def get_request(self) -> tuple[socket.socket, Any]:
         conn, address = super().get_request()
+        # Headers and body may go out in separate writes; without TCP_NODELAY, Nagle's
+        # algorithm and the client's delayed ACK stall each kept-alive reply by ~40 ms.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.tls is not None:
             conn = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
         conn.settimeout(CONNECTION_TIMEOUT)

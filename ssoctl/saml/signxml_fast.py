@@ -151,18 +151,32 @@ class _ResolveByCompiledXPath:
         raise InvalidInput(f"Unable to resolve reference URI: {uri}")
 
 
+DS_NAMESPACE = "http://www.w3.org/2000/09/xmldsig#"
+
+
 @functools.lru_cache(maxsize=64)
 def _ds_qname(local: str) -> etree.QName:
     return ds_tag(local)  # type: ignore[no-untyped-call, no-any-return]
+
+
+@functools.cache
+def _default_ns_qname(local: str) -> etree.QName:
+    """What signxml builds when ds is the default namespace: QName(None, tag)."""
+    return etree.QName(None, local)
 
 
 class FastSigner(_CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XMLSigner):
     """XMLSigner with exact copies by deepcopy and the ds: QNames built once."""
 
     def _ds_tag(self, tag: str) -> Any:
-        # signxml makes a new QName per element (11 per signature); with no default
-        # namespace mapped to ds, the QName depends on the tag alone.
-        if not ENABLED or None in self.namespaces:
+        # signxml makes a new QName per element (11 per signature); it depends on the tag
+        # alone, both with ds as the default namespace (Entra's shape) and with a prefix.
+        if not ENABLED:
+            return super()._ds_tag(tag)  # type: ignore[no-untyped-call]
+        default = self.namespaces.get(None)  # type: ignore[call-overload]
+        if default == DS_NAMESPACE:
+            return _default_ns_qname(tag)
+        if default is not None:
             return super()._ds_tag(tag)  # type: ignore[no-untyped-call]
         return _ds_qname(tag)
 
