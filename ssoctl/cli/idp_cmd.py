@@ -84,14 +84,16 @@ def serve(
     scheme = "https" if tls else "http"
     bound = httpd.server_address[1]
     tid = state.current().model.tenant.id
-    note(f"ssoctl twin of tenant {tid} on {scheme}://{host}:{bound}/ (Ctrl-C stops it)")
-    note(f"  My Apps: {scheme}://{host}:{bound}/   SSO/SLO: {scheme}://{host}:{bound}/{tid}/saml2")
-    if tls:
+    try:  # Ctrl-C at any moment from here stops cleanly
+        note(f"ssoctl twin of tenant {tid} on {scheme}://{host}:{bound}/ (Ctrl-C stops it)")
         note(
-            '  browser: --host-resolver-rules="MAP login.microsoftonline.com:443 '
-            f'127.0.0.1:{bound}" --ignore-certificate-errors'
+            f"  My Apps: {scheme}://{host}:{bound}/   SSO/SLO: {scheme}://{host}:{bound}/{tid}/saml2"
         )
-    try:
+        if tls:
+            note(
+                '  browser: --host-resolver-rules="MAP login.microsoftonline.com:443 '
+                f'127.0.0.1:{bound}" --ignore-certificate-errors'
+            )
         httpd.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         note("stopping the twin")
