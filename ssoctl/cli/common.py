@@ -65,8 +65,15 @@ def emit_json(data: Any) -> None:
 def out() -> Console:
     from rich.console import Console
 
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich exits 1 here; a reader that went away (`| head`) is not an error:
+            # ErrorBoundary ends the command quietly with exit 0.
+            self.quiet = True
+            raise BrokenPipeError
+
     # Piped output is not cut to 80 columns: thumbprints and URLs must stay whole.
-    return Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+    return _Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
 
 
 def err() -> Console:
@@ -100,6 +107,12 @@ class ErrorBoundary(TyperGroup):
             raise
         except KeyboardInterrupt:
             raise typer.Exit(130) from None
+        except BrokenPipeError:
+            # The reader went away (`ssoctl ... | head`): end quietly, as other CLIs do,
+            # and keep Python from reporting the failed flush of stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except Exception as exc:
             if STATE.debug:
                 traceback.print_exc()
