@@ -227,3 +227,14 @@ def test_quickstart_in_a_fresh_repository_stages_no_key(tmp_path: Path) -> None:
     assert "tenant.yaml" in staged and ".gitignore" in staged
     assert not [s for s in staged if s.endswith((".key", ".pfx", ".lock"))], staged
     assert not list(tmp_path.glob(".*.lock"))
+
+
+def test_ringcentral_region_is_never_defaulted(tmp_path: Path) -> None:
+    path = tmp_path / "tenant.yaml"
+    run_cli("init", "--tenant-id", TENANT_ID, "--domain", "contoso.com", "--no-cert", tenant=path)
+    before = path.read_bytes()
+    out = run_cli("app", "add", "ringcentral", tenant=path)
+    assert out.exit_code == 2 and "--region is required" in out.stderr
+    assert "euro: " in out.stderr and "UK and EU accounts" in out.stderr
+    assert "(AU) accounts" in out.stderr.split("euro:")[0]  # AU goes to us (KB 9461)
+    assert path.read_bytes() == before

@@ -51,6 +51,7 @@ class Variant(_Data, frozen=True, kw_only=True):
     identifiers: list[str] = field(default_factory=list)
     reply_urls: list[str] = field(default_factory=list)
     legacy_identifiers: list[str] = field(default_factory=list)
+    who: str | None = None  # which accounts belong here, in the admin's terms
     identifier_patterns: list[str] | None = None
     reply_url_patterns: list[str] | None = None
     sign_on_urls: list[str] | None = None
@@ -87,14 +88,19 @@ class Template(_Data, frozen=True, kw_only=True):
             if name:
                 raise UsageError(f"template {self.name!r} has no regions or platforms.")
             return None, None
-        chosen = name or self.default_variant
+        # Regions are never defaulted: a European admin silently given the US endpoints
+        # gets sign-ins that fail. Platforms may have a default (Mitel's shared portal).
+        chosen = name or (self.default_variant if self.variant_kind == "platform" else None)
         if chosen is None or chosen not in self.variants:
-            valid = ", ".join(self.variants)
             flag = f"--{self.variant_kind}"
             what = f"unknown {self.variant_kind} {chosen!r}" if chosen else f"{flag} is required"
+            listed = "; ".join(
+                f"{n}: {v.description}" + (f" ({v.who})" if v.who else "")
+                for n, v in self.variants.items()
+            )
             raise UsageError(
-                f"{what} for {self.display_name}; valid {self.variant_kind}s: {valid}.",
-                hint=f"pass {flag} with one of: {valid}.",
+                f"{what} for {self.display_name}. {self.variant_kind.capitalize()}s: {listed}.",
+                hint=f"pass {flag} with one of: {', '.join(self.variants)}.",
             )
         return chosen, self.variants[chosen]
 
