@@ -100,6 +100,14 @@ class CertificateEntry(Strict, frozen=True, kw_only=True):
     name: Annotated[Name, _doc("Name used by signing sets and commands.")]
     cert: Annotated[str, _doc("Path to the PEM certificate, relative to the tenant file.")]
     key: Annotated[str | None, _doc("Path to the PEM private key (mode 0600).")] = None
+    public_demo_key: Annotated[
+        bool,
+        _doc(
+            "The key is published on purpose (a demo such as examples/contoso): validate "
+            "reports it as committed with an info note instead of an error. Never set it "
+            "for a real tenant."
+        ),
+    ] = False
 
 
 class SigningSet(Strict, frozen=True, kw_only=True):

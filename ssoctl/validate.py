@@ -103,3 +103,16 @@ def validate(
     registry = rules_pkg.load_all()
     files = [validate_file(path, display, now, rule_ids) for path, display in paths]
     return Result(files=files, rules=[registry[r].info() for r in rule_ids], strict=strict)
+
+
+def error_count(loaded: LoadedTenant, now: dt.datetime) -> int:
+    """Error-level findings of every rule on an already loaded tenant (the file parsed and
+    matched the schema, or it would not have loaded)."""
+    ctx = rules_pkg.Context(loaded, now, str(loaded.path))
+    registry = rules_pkg.load_all()
+    count = 0
+    for rule in registry.values():
+        if rule.check is None:
+            continue
+        count += sum(1 for f in rule.check(ctx) if f.severity is Severity.error)
+    return count

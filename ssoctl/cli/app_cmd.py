@@ -16,6 +16,7 @@ from ssoctl.cli.common import (
     note,
     out,
     parse_now,
+    warn_if_invalid,
 )
 
 if TYPE_CHECKING:
@@ -296,6 +297,7 @@ def show(
     loaded = load_tenant()
     require_app(loaded, name)
     check_keys(loaded)  # a key that does not match its certificate is an error
+    warn_if_invalid(loaded)
     view = portal_view(loaded.model, name, set_summaries(loaded, name, parse_now(None)))
     if fmt is DataFormat.json:
         emit_json(view)

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ssoctl.cli.common import emit_json, key_passphrase, load_tenant, new_typer, note, parse_now
+from ssoctl.cli.common import (
+    emit_json,
+    key_passphrase,
+    load_tenant,
+    new_typer,
+    note,
+    parse_now,
+    warn_if_invalid,
+)
 
 if TYPE_CHECKING:
     from ssoctl.saml.verify import Outcome
@@ -135,6 +143,7 @@ def issue(
     from ssoctl.cli.app_cmd import require_app
 
     require_app(loaded, app_name)
+    warn_if_invalid(loaded)
     extra = []
     for item in attr:
         name, sep, value = item.partition("=")

@@ -57,6 +57,20 @@ def edit_tenant(change: Any) -> Any:
     return tenant.edit(tenant_path(), change, notify=note)
 
 
+def warn_if_invalid(loaded: LoadedTenant) -> None:
+    """Commands that print from the file say when it has validation errors, in one line."""
+    import datetime as dt
+
+    from ssoctl.validate import error_count
+
+    count = error_count(loaded, dt.datetime.now(dt.timezone.utc))
+    if count:
+        note(
+            f"{loaded.path.name} has {count} validation error{'s' if count != 1 else ''}; "
+            f"run `ssoctl validate {loaded.path}`"
+        )
+
+
 def emit_json(data: Any) -> None:
     """One JSON document on stdout, nothing else."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

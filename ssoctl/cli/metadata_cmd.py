@@ -17,6 +17,7 @@ from ssoctl.cli.common import (
     new_typer,
     note,
     parse_now,
+    warn_if_invalid,
 )
 
 app = new_typer("IdP metadata for the SP; the SP's metadata into the tenant file.")
@@ -53,6 +54,7 @@ def export(
             hint="`ssoctl metadata export --app NAME --out idp-metadata.xml`.",
         )
     require_app(loaded, app_name)
+    warn_if_invalid(loaded)
     app_entry = loaded.model.apps[app_name]
     if not app_entry.identifiers or not app_entry.reply_urls:
         note(

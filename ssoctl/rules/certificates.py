@@ -271,15 +271,26 @@ def key_file(ctx: Context) -> Iterator[Finding]:
     is an error: whoever can read the repository can sign as Entra. Fix: `git rm --cached`
     it, add it to `.gitignore`, and replace the certificate. A key that git would commit
     (untracked, not ignored) or that group or others can read is a warning. Fix: add it to
-    `.gitignore`; `chmod 600`. ssoctl answers these questions by reading the repository's
-    index and ignore files; it never runs git.
+    `.gitignore`; `chmod 600`. A key marked `public_demo_key: true` (published on
+    purpose, as the bundled example's) is an info note instead. ssoctl answers these
+    questions by reading the repository's index and ignore files; it never runs git.
     """
     for index, entry in enumerate(ctx.model.certificates):
         if not entry.key:
             continue
         path = ctx.loaded.resolve(entry.key)
         git = gitstate.state(path, ctx.loaded.folder)
-        if git is not None and git.tracked:
+        if git is not None and git.tracked and entry.public_demo_key:
+            yield ctx.finding(
+                "key-file",
+                f"key {entry.key} is committed to git and marked public_demo_key: anyone "
+                "can sign as this IdP. Fine for a demo; never for a real tenant.",
+                "certificates",
+                index,
+                "key",
+                severity=Severity.info,
+            )
+        elif git is not None and git.tracked:
             yield ctx.finding(
                 "key-file",
                 f"key {entry.key} is committed to git ({git.relative} in {git.work_tree}); "
@@ -294,7 +305,7 @@ def key_file(ctx: Context) -> Iterator[Finding]:
         if not path.exists():
             continue
         mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
+        if mode & 0o077 and not entry.public_demo_key:  # a published key has no secret
             yield ctx.finding(
                 "key-file",
                 f"key {entry.key} has mode {mode:o}; run `chmod 600 {entry.key}`.",

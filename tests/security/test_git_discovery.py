@@ -35,6 +35,9 @@ def make_repo(root: Path) -> Path:
     repo = root / "upstream"
     shutil.copytree(EXAMPLE, repo)
     (repo / "certs" / "contoso-2026.key").chmod(0o600)
+    tenant = repo / "tenant.yaml"  # a real tenant: its key is not a published demo key
+    lines = tenant.read_text().splitlines(keepends=True)
+    tenant.write_text("".join(line for line in lines if "public_demo_key" not in line))
     assert git(repo, "init", "-q").returncode == 0
     return repo
 
@@ -176,3 +179,13 @@ def test_truncated_key_is_an_error(tmp_path: Path) -> None:
     assert [f["rule"] for f in errors] == ["cert-strength"], errors
     assert "cannot be used" in str(errors[0]["message"])
     assert code == 1
+
+
+def test_a_published_demo_key_is_an_info_note(tmp_path: Path) -> None:
+    repo = tmp_path / "demo"
+    shutil.copytree(EXAMPLE, repo)  # examples/contoso marks its key public_demo_key
+    assert git(repo, "init", "-q").returncode == 0
+    assert git(repo, "add", "-A").returncode == 0
+    code, findings = validate(repo / "tenant.yaml")
+    assert [(f["rule"], f["severity"]) for f in key_findings(findings)] == [("key-file", "info")]
+    assert code == 0
