@@ -10,7 +10,6 @@ import hashlib
 import itertools
 import json
 import os
-import zlib
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +20,7 @@ from ssoctl import tenant as tenant_module
 from ssoctl.saml import response
 from ssoctl.signin import SignInRequest, persistent_id, resolve
 from tests.conftest import DATA, GOLDEN, NOW, TENANT_ID, run_cli
+from tests.saml_messages import redirect_value
 
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
@@ -72,8 +72,7 @@ def request(
 
 
 def redirect_url(xml: str, relay: str | None) -> str:
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
-    value = base64.b64encode(deflater.compress(xml.encode()) + deflater.flush()).decode()
+    value = redirect_value(xml)
     url = f"https://login.microsoftonline.com/{TENANT_ID}/saml2?SAMLRequest={quote(value, safe='')}"
     return url + (f"&RelayState={quote(relay, safe='')}" if relay else "")
 

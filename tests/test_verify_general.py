@@ -22,17 +22,12 @@ from signxml import (  # type: ignore[attr-defined]
 from ssoctl import certs
 from ssoctl.saml import response, signing
 from tests.conftest import DATA, run_cli
+from tests.security.names import DS, SAML, q
 
 ENTRA = DATA / "entra-response-2022.xml"
 AT = "2022-02-23T17:50:00Z"
 SP = "https://devpg.tercen.com/_service/sso/auth/saml"
 IDP = "https://sts.windows.net/5b5c94c6-14cf-42da-85bc-4e08722b253b/"
-SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
-DS = "http://www.w3.org/2000/09/xmldsig#"
-
-
-def q(ns: str, local: str) -> str:
-    return f"{{{ns}}}{local}"
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from lxml import etree
 
 from ssoctl.errors import InvalidInputError
 from ssoctl.saml import bindings
-from ssoctl.saml.response import instant
-from ssoctl.saml.xml import NS, tag, text_of
+from ssoctl.saml.error_response import status_message
+from ssoctl.saml.xml import tag, text_of
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
 SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
@@ -48,14 +48,9 @@ def read(root: etree._Element) -> LogoutRequest:
 def response_xml(
     request: LogoutRequest, issuer: str, destination: str, now: dt.datetime, response_id: str
 ) -> bytes:
-    root = etree.Element(tag("samlp", "LogoutResponse"), nsmap={"samlp": NS["samlp"]})
-    root.set("ID", response_id)
-    root.set("Version", "2.0")
-    root.set("IssueInstant", instant(now))
-    root.set("Destination", destination)
-    root.set("InResponseTo", request.id)
-    etree.SubElement(root, tag("saml", "Issuer"), nsmap={"saml": NS["saml"]}).text = issuer
-    status = etree.SubElement(root, tag("samlp", "Status"))
+    root, status = status_message(
+        "LogoutResponse", issuer, destination, request.id, now, response_id
+    )
     etree.SubElement(status, tag("samlp", "StatusCode"), Value=SUCCESS)
     return etree.tostring(root)
 

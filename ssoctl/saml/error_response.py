@@ -15,6 +15,27 @@ REQUESTER = "urn:oasis:names:tc:SAML:2.0:status:Requester"
 REQUEST_DENIED = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
 
 
+def status_message(
+    local: str,
+    issuer: str,
+    destination: str,
+    in_response_to: str | None,
+    now: dt.datetime,
+    message_id: str,
+) -> tuple[etree._Element, etree._Element]:
+    """A samlp status-response element (Response, LogoutResponse) with its Issuer, and
+    its empty samlp:Status for the caller to fill: (root, status)."""
+    root = etree.Element(tag("samlp", local), nsmap={"samlp": NS["samlp"]})
+    root.set("ID", message_id)
+    root.set("Version", "2.0")
+    root.set("IssueInstant", instant(now))
+    root.set("Destination", destination)
+    if in_response_to:
+        root.set("InResponseTo", in_response_to)
+    etree.SubElement(root, tag("saml", "Issuer"), nsmap={"saml": NS["saml"]}).text = issuer
+    return root, etree.SubElement(root, tag("samlp", "Status"))
+
+
 def error_response(
     issuer: str,
     destination: str,
@@ -23,15 +44,7 @@ def error_response(
     now: dt.datetime,
     response_id: str,
 ) -> bytes:
-    root = etree.Element(tag("samlp", "Response"), nsmap={"samlp": NS["samlp"]})
-    root.set("ID", response_id)
-    root.set("Version", "2.0")
-    root.set("IssueInstant", instant(now))
-    root.set("Destination", destination)
-    if in_response_to:
-        root.set("InResponseTo", in_response_to)
-    etree.SubElement(root, tag("saml", "Issuer"), nsmap={"saml": NS["saml"]}).text = issuer
-    status = etree.SubElement(root, tag("samlp", "Status"))
+    root, status = status_message("Response", issuer, destination, in_response_to, now, response_id)
     code = etree.SubElement(status, tag("samlp", "StatusCode"), Value=REQUESTER)
     etree.SubElement(code, tag("samlp", "StatusCode"), Value=REQUEST_DENIED)
     etree.SubElement(status, tag("samlp", "StatusMessage")).text = text

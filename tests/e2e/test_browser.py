@@ -10,13 +10,11 @@ Screenshots of My Apps, the user picker and an error page go to $SSOCTL_ARTIFACT
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import os
 import shutil
 import socket
 import threading
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ import pytest
 
 from tests.conftest import ROOT, TENANT_ID, run_cli
 from tests.e2e import mellon_sp
+from tests.saml_messages import redirect_value
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
@@ -203,8 +202,7 @@ def redirect_request(issuer: str, acs: str, ident: str = "_e2e") -> str:
         f'IssueInstant="2026-11-23T10:00:00Z" AssertionConsumerServiceURL="{acs}">'
         f"<saml:Issuer>{issuer}</saml:Issuer></samlp:AuthnRequest>"
     )
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
-    value = base64.b64encode(deflater.compress(xml.encode()) + deflater.flush()).decode()
+    value = redirect_value(xml)
     return f"{LOGIN}/{TENANT_ID}/saml2?SAMLRequest={quote(value, safe='')}"
 
 

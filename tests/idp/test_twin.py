@@ -24,6 +24,7 @@ from ssoctl.idp.state import TenantState
 from ssoctl.saml import xml as samlxml
 from ssoctl.saml.verify import Expectations, verify_response
 from tests.conftest import TENANT_ID, run_cli
+from tests.saml_messages import redirect_value
 
 MITEL_ID = "https://authentication.api.mitel.io/2017-09-01/saml2/contoso-0001"
 MITEL_ACS = MITEL_ID + "/acs"
@@ -60,8 +61,7 @@ def authn_request(
 
 
 def redirect_query(xml: str, relay: str | None = None, param: str = "SAMLRequest") -> str:
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
-    value = base64.b64encode(deflater.compress(xml.encode()) + deflater.flush()).decode()
+    value = redirect_value(xml)
     return f"{param}={quote(value, safe='')}" + (
         f"&RelayState={quote(relay, safe='')}" if relay else ""
     )
