@@ -272,10 +272,7 @@ def portal_view(tenant: Tenant, name: str, certificates: list[dict[str, Any]]) -
         placeholder = idp_endpoints(tid, tenant.tenant.cloud, APP_ID_PLACEHOLDER).app_metadata_url
         unknown["app_federation_metadata_url"] = APP_ID_STEP.format(app=name)
         unknown["app_id"] = APP_ID_STEP.format(app=name)
-    missing = [
-        k for k, v in (("identifier", app.identifiers), ("reply_url", app.reply_urls)) if not v
-    ]
-    for key in missing:
+    for key in (field.removesuffix("s") for field in app.missing_fields()):
         unknown[key] = (
             f"not set yet: `ssoctl metadata import SP-METADATA --app {name}` or "
             f"`ssoctl app set {name} --{key.replace('_', '-')} URL` (copy it from the SP's portal)"

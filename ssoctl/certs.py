@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import os
 import re
 import secrets
 from dataclasses import dataclass
@@ -134,26 +133,6 @@ def key_pem(key: rsa.RSAPrivateKey, passphrase: bytes | None) -> bytes:
 
 def cert_pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
-
-
-def write_new_file(path: Path, data: bytes, mode: int) -> None:
-    """Create `path` with `mode` from the first byte; never overwrite (O_EXCL)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    except FileExistsError:
-        raise UsageError(
-            f"{path} already exists; ssoctl never overwrites a key or certificate.",
-            hint="choose another --name, or move the old file away.",
-        ) from None
-    except OSError as exc:
-        raise OperationError(f"cannot create {path}: {exc.strerror}.") from None
-    try:
-        os.fchmod(fd, mode)  # the umask must not widen or narrow what was asked
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def load_certificate(path: Path) -> x509.Certificate:

@@ -201,12 +201,6 @@ def usable_active(loaded: LoadedTenant, app: str | None, now: dt.datetime) -> Ke
     return max(valid, key=lambda e: e.validity.not_after) if valid else None
 
 
-def active_certificate(
-    loaded: LoadedTenant, app: str | None, now: dt.datetime | None = None
-) -> KeyringEntry | None:
-    return usable_active(loaded, app, now or dt.datetime.now(dt.timezone.utc))
-
-
 def metadata_certificates(
     loaded: LoadedTenant, app: str | None, now: dt.datetime
 ) -> list[KeyringEntry]:

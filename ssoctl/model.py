@@ -191,6 +191,10 @@ class App(Strict, frozen=True, kw_only=True):
         str | None, _doc("SP signing certificate (PEM path), for signed AuthnRequests.")
     ] = None
 
+    def missing_fields(self) -> list[str]:
+        """ "identifiers" and/or "reply_urls" when still empty (an incomplete app)."""
+        return [k for k in ("identifiers", "reply_urls") if not getattr(self, k)]
+
     def effective_claims(self) -> dict[str, str]:
         """The claims Entra sends for this app: the written list, else Entra's defaults."""
         return dict(self.claims) if self.claims is not None else dict(ENTRA_DEFAULT_CLAIMS)

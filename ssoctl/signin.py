@@ -146,9 +146,7 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
         )
 
     idp = idp_endpoints(str(tenant.tenant.id), tenant.tenant.cloud)
-    missing = [
-        k for k, v in (("identifiers", app.identifiers), ("reply_urls", app.reply_urls)) if not v
-    ]
+    missing = app.missing_fields()
     if missing:
         raise InvalidInputError(
             f"app {ask.app!r} is incomplete: no {' and no '.join(missing)} yet.",

@@ -56,7 +56,7 @@ def export(
     require_app(loaded, app_name)
     warn_if_invalid(loaded)
     app_entry = loaded.model.apps[app_name]
-    if not app_entry.identifiers or not app_entry.reply_urls:
+    if app_entry.missing_fields():
         note(
             f"note: app {app_name!r} is incomplete (no Identifier or Reply URL yet); the IdP "
             f"metadata does not need them, but sign-ins do: `ssoctl metadata import "

@@ -355,11 +355,7 @@ def app_incomplete(ctx: Context) -> Iterator[Finding]:
     --identifier URL --reply-url URL`.
     """
     for name, app in ctx.model.apps.items():
-        missing = [
-            k
-            for k, v in (("identifiers", app.identifiers), ("reply_urls", app.reply_urls))
-            if not v
-        ]
+        missing = app.missing_fields()
         if missing:
             yield ctx.finding(
                 "app-incomplete",
