@@ -175,6 +175,9 @@ class Staged:
         """Create or replace `path` (the old content comes back on a rollback)."""
         self.changes.append(_Change(path, data, mode, replace=True))
 
+    def paths(self) -> list[Path]:
+        return [change.path for change in self.changes]
+
     def commit(self) -> None:
         """Write every staged file; on any failure undo what was done and re-raise."""
         try:

@@ -13,16 +13,21 @@ tenant file and the files staged beside it are as they were.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ssoctl.errors import InvalidInputError, Location, OperationError
 from ssoctl.files import Staged, real_target, write_atomic
 from ssoctl.model import Tenant, validate
+
+if TYPE_CHECKING:
+    from ssoctl.filestyle import FileStyle, Indent
+    from ssoctl.findings import Finding
 
 MAX_TENANT_BYTES = 5 * 1024 * 1024
 
@@ -62,6 +67,7 @@ class LoadedTenant:
     model: Tenant
     positions: Positions
     files: Staged = field(default_factory=Staged)  # files to write with this edit
+    style: FileStyle | None = None  # the file's own style, for an edit (see filestyle.py)
     # Values computed from this version of the file (the loaded keyring), reused while
     # the object lives: one command, or the twin until the file changes.
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -87,14 +93,17 @@ def _resolved(folder: str, relative: str) -> Path:
     return (Path(folder) / relative).resolve()
 
 
-def _yaml() -> Any:
+def _yaml(indent: Indent | None = None) -> Any:
     from ruamel.yaml import YAML  # only edits need the round-trip loader (start-up)
 
+    from ssoctl.filestyle import Indent
+
+    indent = indent or Indent()
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.allow_duplicate_keys = False
     yaml.width = 4096  # never re-wrap long URLs
-    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.indent(mapping=indent.mapping, sequence=indent.sequence, offset=indent.offset)
     return yaml
 
 
@@ -222,13 +231,26 @@ def load_text(text: str, path: Path) -> LoadedTenant:
 
 
 def load_roundtrip(text: str, path: Path) -> LoadedTenant:
-    """Load for an edit: the document keeps comments, order and quoting. The fast loader
-    judges the text first (depth, alias expansion), so ruamel.yaml never sees a bomb."""
+    """Load for an edit: the document keeps comments, order, quoting and the file's style,
+    and each comment is owned by the entry it describes (see comments.py). The fast
+    loader judges the text first (depth, alias expansion), so ruamel.yaml never sees a
+    bomb; its data also confirms that reading tabs as spaces changed no value."""
+    from ssoctl import filestyle
+    from ssoctl.comments import own_comments
     from ssoctl.yamlfast import compose
 
-    compose(text, str(path))
-    doc = parse_yaml(text, str(path))
-    return _validated(text, path, doc, to_plain(doc), RoundTripPositions(doc))
+    data, _ = compose(text, str(path))
+    source, style = filestyle.split(text)
+    doc = parse_yaml(source, str(path))
+    if style.tabs and to_plain(doc) != data:  # a tab inside a quoted value
+        source, style = filestyle.split(text, tabs=False)
+        doc = parse_yaml(source, str(path))
+    style = filestyle.completed(style, doc, source, "")
+    own_comments(doc, source, lambda d: _ruamel_text(d, style.indent))
+    style = filestyle.completed(style, doc, source, _ruamel_text(doc, style.indent))
+    loaded = _validated(text, path, doc, to_plain(doc), RoundTripPositions(doc))
+    loaded.style = style
+    return loaded
 
 
 def _not_a_mapping(filename: str) -> InvalidInputError:
@@ -253,9 +275,35 @@ def _validated(text: str, path: Path, doc: Any, data: Any, positions: Positions)
     return LoadedTenant(path=path, text=text, doc=doc, model=model, positions=positions)
 
 
-def dump(doc: Any) -> str:
+def dump(doc: Any, style: FileStyle | None = None) -> str:
+    """The document as text, in the file's own style when one is given. Lines kept from
+    the file must read as the same data as the document; if they ever do not, the text
+    is ruamel.yaml's own (with the file's line endings)."""
+    from ssoctl.comments import prune
+
+    prune(doc)
+    text = _ruamel_text(doc, style.indent if style else None)
+    if style is None:
+        return text
+    styled = style.apply(text)
+    if styled != style.apply(text, keep_lines=False) and not _same_data(styled, doc):
+        return style.apply(text, keep_lines=False)
+    return styled
+
+
+def _same_data(text: str, doc: Any) -> bool:
+    from ssoctl.yamlfast import compose
+
+    try:
+        data, _ = compose(text, "(edited)")
+    except InvalidInputError:
+        return False
+    return bool(data == to_plain(doc))
+
+
+def _ruamel_text(doc: Any, indent: Indent | None) -> str:
     out = io.StringIO()
-    _yaml().dump(doc, out)
+    _yaml(indent).dump(doc, out)
     return out.getvalue()
 
 
@@ -263,15 +311,24 @@ Edit = Callable[[LoadedTenant], Any]
 Notify = Callable[[str], None]
 
 
-def edit(path: Path, change: Edit, notify: Notify | None = None) -> Any:
+def edit(
+    path: Path,
+    change: Edit,
+    notify: Notify | None = None,
+    *,
+    force: bool = False,
+    now: dt.datetime | None = None,
+) -> Any:
     """Apply `change` to the tenant document under a lock, validate, and save atomically.
 
     `change` mutates `loaded.doc` in place (round-trip nodes), may stage files beside the
     tenant file in `loaded.files`, and may return a value, which `edit` returns. Nothing
     is written if `change` raises or the result is invalid; if writing the tenant file
-    fails, the staged files are rolled back.
+    fails, the staged files are rolled back. An edit that adds an error-level finding is
+    refused unless `force`; a warning it adds is told to `notify`. The rules judge at
+    `now` (the command's --now), or the clock.
     """
-    return edit_reviewed(path, change, notify=notify).value
+    return edit_reviewed(path, change, notify=notify, force=force, now=now).value
 
 
 @dataclass(frozen=True)
@@ -289,31 +346,79 @@ def edit_reviewed(
     write: bool = True,
     review: Callable[[LoadedTenant, str], None] | None = None,
     notify: Notify | None = None,
+    force: bool = False,
+    now: dt.datetime | None = None,
 ) -> EditOutcome:
     """`edit`, with a look at the result first: `review(new_loaded, new_text)` may raise
     to refuse it; `write=False` computes everything and writes nothing (a dry run).
-    `notify` hears why the edit is waiting (another process holds the lock)."""
+    `notify` hears why the edit is waiting (another process holds the lock) and the
+    warnings the edit adds."""
     from ssoctl import lock
 
     read_text(path)  # a missing or oversized file is reported as such, before locking
     with lock.exclusive(real_target(path), notify):
         loaded = load_roundtrip(read_text(path), path)
         value = change(loaded)
-        new_text = dump(loaded.doc)
+        new_text = dump(loaded.doc, loaded.style)
         changed = new_text != loaded.text
-        if changed or loaded.files.changes:
-            result = load_text(new_text, path)  # the edit must leave a valid file
-            if review is not None:
-                review(result, new_text)
-        if write:
-            loaded.files.commit()
-            try:
-                if changed:
-                    write_atomic(path, new_text.encode("utf-8"))
-            except BaseException:
-                loaded.files.rollback()
-                raise
+        if not (changed or loaded.files.changes):
+            return EditOutcome(value, loaded.text, new_text, False)
+        result = load_text(new_text, path)  # the edit must leave a valid file
+        if review is not None:
+            review(result, new_text)
+        if not write:  # a dry run: the staged files are not there for the rules to read
+            _judge(loaded, result, force, notify, now, unwritten=loaded.files.paths())
+            return EditOutcome(value, loaded.text, new_text, False)
+        # The rules judge the files beside the tenant file too, so they are written first
+        # and taken back if the edit is refused or saving fails.
+        loaded.files.commit()
+        try:
+            _judge(loaded, result, force, notify, now)
+            if changed:
+                write_atomic(path, new_text.encode("utf-8"))
+        except BaseException:
+            loaded.files.rollback()
+            raise
         return EditOutcome(value, loaded.text, new_text, write and changed)
+
+
+def _judge(
+    before: LoadedTenant,
+    after: LoadedTenant,
+    force: bool,
+    notify: Notify | None,
+    now: dt.datetime | None,
+    unwritten: Sequence[Path] = (),
+) -> None:
+    """Refuse an edit that adds an error-level finding (unless forced); tell the warnings
+    it adds. What the file already had is not this edit's doing and is not repeated.
+    Findings about `unwritten` files (a dry run's) are not known yet and are left out."""
+    from ssoctl.findings import Severity
+    from ssoctl.validate import introduced, rule_findings
+
+    now = now or dt.datetime.now(dt.timezone.utc)
+    new = introduced(rule_findings(before, now), rule_findings(after, now))
+    names = [path.name for path in unwritten]
+    new = [f for f in new if not any(name in f.message for name in names)]
+
+    def where(finding: Finding) -> str:
+        located = f"{after.path}:{finding.line}:{finding.col}"
+        return f"{located}: {finding.severity.value}[{finding.rule}] {finding.message}"
+
+    errors = [where(f) for f in new if f.severity is Severity.error]
+    if errors and not force:
+        raise InvalidInputError(
+            f"this edit would add {len(errors)} validation error"
+            f"{'s' if len(errors) != 1 else ''}; nothing was written.",
+            problems=errors,
+            hint="change the values, or pass --force to save it anyway.",
+        )
+    if notify is not None:
+        for finding in new:
+            if finding.severity is Severity.error:
+                notify(f"saved with --force: {where(finding)}")
+            elif finding.severity is Severity.warning:
+                notify(f"warning: {where(finding)}")
 
 
 def create(path: Path, text: str) -> None:

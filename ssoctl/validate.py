@@ -105,14 +105,32 @@ def validate(
     return Result(files=files, rules=[registry[r].info() for r in rule_ids], strict=strict)
 
 
-def error_count(loaded: LoadedTenant, now: dt.datetime) -> int:
-    """Error-level findings of every rule on an already loaded tenant (the file parsed and
+def rule_findings(loaded: LoadedTenant, now: dt.datetime) -> list[Finding]:
+    """The findings of every rule on an already loaded tenant (the file parsed and
     matched the schema, or it would not have loaded)."""
     ctx = rules_pkg.Context(loaded, now, str(loaded.path))
-    registry = rules_pkg.load_all()
-    count = 0
-    for rule in registry.values():
-        if rule.check is None:
-            continue
-        count += sum(1 for f in rule.check(ctx) if f.severity is Severity.error)
-    return count
+    found: list[Finding] = []
+    for rule in rules_pkg.load_all().values():
+        if rule.check is not None:
+            found.extend(rule.check(ctx))
+    return sorted(found, key=lambda f: (f.line, f.col, f.rule))
+
+
+def error_count(loaded: LoadedTenant, now: dt.datetime) -> int:
+    return sum(1 for f in rule_findings(loaded, now) if f.severity is Severity.error)
+
+
+def introduced(before: list[Finding], after: list[Finding]) -> list[Finding]:
+    """Findings of `after` that `before` did not have. A finding is the same when its
+    rule, severity and message are: its line moves with every edit above it."""
+    from collections import Counter
+
+    seen = Counter((f.rule, f.severity, f.message) for f in before)
+    new = []
+    for finding in after:
+        key = (finding.rule, finding.severity, finding.message)
+        if seen[key]:
+            seen[key] -= 1
+        else:
+            new.append(finding)
+    return new

@@ -123,13 +123,18 @@ def test_portal_style_user_has_no_mail_and_gets_no_email_claim(example: Path) ->
         out.exit_code == 0
         and "mail:" not in example.read_text().split("Alex@contoso.com")[1].split("- upn")[0]
     )
-    assigned = run_cli("app", "assign", "ringcentral", "Alex@contoso.com", tenant=example)
-    assert "warning:" in assigned.stderr and "RingCentral requires it" in assigned.stderr
+    before = example.read_bytes()
+    refused = run_cli("app", "assign", "ringcentral", "Alex@contoso.com", tenant=example)
+    assert refused.exit_code == 1 and "error[claim-source-missing]" in refused.stderr
+    assert "RingCentral requires it" in refused.stderr and example.read_bytes() == before
+    forced = ("app", "assign", "ringcentral", "Alex@contoso.com", "--force")
+    assigned = run_cli(*forced, tenant=example)
+    assert assigned.exit_code == 0 and "saved with --force" in assigned.stderr
     findings = json.loads(run_cli("validate", str(example), "-f", "json", "--now", NOW).stdout)
     errors = [f for f in findings["files"][0]["findings"] if f["rule"] == "claim-source-missing"]
     assert errors and errors[0]["severity"] == "error"
     # Mitel gets the sign-in without the email claim, as Entra leaves an empty claim out.
-    run_cli("app", "assign", "mitel-connect", "Alex@contoso.com", tenant=example)
+    run_cli("app", "assign", "mitel-connect", "Alex@contoso.com", "--force", tenant=example)
     names = attributes(issue(example, "mitel-connect", "Alex@contoso.com").stdout_bytes)
     assert f"{CLAIMS}emailaddress" not in names and f"{CLAIMS}name" in names
     # RingCentral requires it: refused, naming the consequence.
@@ -143,7 +148,9 @@ def test_portal_style_user_has_no_mail_and_gets_no_email_claim(example: Path) ->
         == 0
     )
     assert issue(example, "ringcentral", "Alex@contoso.com").exit_code == 0
-    assert run_cli("user", "set", "Alex@contoso.com", "--mail", "", tenant=example).exit_code == 0
+    clear = ("user", "set", "Alex@contoso.com", "--mail", "")
+    assert run_cli(*clear, tenant=example).exit_code == 1  # RingCentral would lose its email
+    assert run_cli(*clear, "--force", tenant=example).exit_code == 0
     assert issue(example, "ringcentral", "Alex@contoso.com").exit_code == 1
 
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ssoctl.cli.common import (
+    FORCE_EDIT_OPTION,
     FORMAT_OPTION,
     DataFormat,
     edit_tenant,
@@ -63,6 +64,7 @@ def claim_set(
         ..., help="Claim: givenname, surname, emailaddress, name, or a URI."
     ),
     source: str = typer.Argument(..., help="Source attribute, e.g. user.mail."),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add a claim or change its source (Entra: Attributes & Claims > Edit)."""
     from ssoctl.claims import set_claim
@@ -71,7 +73,7 @@ def claim_set(
         require_app(loaded, name)
         return set_claim(loaded.model, name, loaded.doc["apps"][name], claim, source)
 
-    changed = edit_tenant(change)
+    changed = edit_tenant(change, force=force)
     note(f"{name}: {claim} = {source}" if changed else "nothing changed")
 
 
@@ -81,6 +83,7 @@ def claim_remove(
     claim: str = typer.Argument(
         ..., help="Claim: givenname, surname, emailaddress, name, or a URI."
     ),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove a claim (claims the template requires cannot be removed)."""
     from ssoctl.claims import remove_claim
@@ -89,7 +92,7 @@ def claim_remove(
         require_app(loaded, name)
         remove_claim(loaded.model, name, loaded.doc["apps"][name], claim)
 
-    edit_tenant(change)
+    edit_tenant(change, force=force)
     note(f"{name}: removed {claim}")
 
 
@@ -117,6 +120,7 @@ def add(
     no_certificate: bool = typer.Option(
         False, "--no-certificate", help="No certificate yet (you will import Entra's own)."
     ),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add an app from the gallery; Identifier and Reply URL come from it where known.
 
@@ -183,7 +187,7 @@ def add(
             result["thumbprint"] = certs.thumbprint_sha1(cert)
         return result
 
-    added = edit_tenant(change)
+    added = edit_tenant(change, force=force)
     name = added["app"]
     for warning in added["warnings"]:
         note(f"warning: {warning}")
@@ -222,6 +226,7 @@ def set_cmd(
     sign_on_url: str | None = typer.Option(None, "--sign-on-url", help='Sign-on URL ("" clears).'),
     relay_state: str | None = typer.Option(None, "--relay-state", help='Relay State ("" clears).'),
     logout_url: str | None = typer.Option(None, "--logout-url", help='Logout URL ("" clears).'),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Change an app's Basic SAML Configuration or record the Application ID Entra gave
     it; each value is checked as `app add` checks it."""
@@ -240,7 +245,7 @@ def set_cmd(
         require_app(loaded, name)
         return set_fields(loaded.doc["apps"][name], loaded.model, name, changes)
 
-    changed, warnings = edit_tenant(change)
+    changed, warnings = edit_tenant(change, force=force)
     for warning in warnings:
         note(f"warning: {warning}")
     note(f"updated {name!r}: {', '.join(changed)}" if changed else "nothing changed")
@@ -387,14 +392,17 @@ def require_app(loaded: LoadedTenant, name: str) -> None:
 
 
 @app.command("remove")
-def remove(name: str = typer.Argument(..., help="App name.")) -> None:
+def remove(
+    name: str = typer.Argument(..., help="App name."),
+    force: bool = FORCE_EDIT_OPTION,
+) -> None:
     """Remove an app from the tenant file."""
 
     def change(loaded: LoadedTenant) -> None:
         require_app(loaded, name)
         del loaded.doc["apps"][name]
 
-    edit_tenant(change)
+    edit_tenant(change, force=force)
     note(f"removed app {name!r}")
 
 
@@ -402,6 +410,7 @@ def remove(name: str = typer.Argument(..., help="App name.")) -> None:
 def assign(
     name: str = typer.Argument(..., help="App name."),
     principals: list[str] = typer.Argument(..., help="UPN or group:NAME; several allowed."),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Assign users or groups to an app (gallery apps require assignment: AADSTS50105)."""
     from ssoctl.directory import check_principal
@@ -421,18 +430,15 @@ def assign(
                 added.append(canonical)
         return added
 
-    added = edit_tenant(change)
+    added = edit_tenant(change, force=force)
     note(f"assigned {', '.join(added)} to {name!r}" if added else "nothing new to assign")
-    from ssoctl.rules.directory import claim_source_problems
-
-    for problem in claim_source_problems(load_tenant().model, name):
-        note(f"warning: {problem.message}")
 
 
 @app.command("unassign")
 def unassign(
     name: str = typer.Argument(..., help="App name."),
     principals: list[str] = typer.Argument(..., help="UPN or group:NAME; several allowed."),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove assignments from an app."""
     from ssoctl.docedit import remove_from_list
@@ -445,5 +451,5 @@ def unassign(
             if not remove_from_list(current, principal, casefold=True):
                 raise UsageError(f"{principal!r} is not assigned to {name!r}.")
 
-    edit_tenant(change)
+    edit_tenant(change, force=force)
     note(f"unassigned {', '.join(principals)} from {name!r}")

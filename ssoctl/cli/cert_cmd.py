@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ssoctl.cli.common import (
+    FORCE_EDIT_OPTION,
     FORMAT_OPTION,
     KEY_PASSPHRASE_ENV,
     PFX_PASSWORD_ENV,
@@ -65,6 +66,7 @@ def new(
         help=f"Encrypt the key (passphrase from ${KEY_PASSPHRASE_ENV} or a prompt).",
     ),
     now_text: str | None = typer.Option(None, "--now", help="Start of validity (ISO time)."),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Generate a key and a self-signed certificate with Entra's profile, and register it.
 
@@ -88,7 +90,14 @@ def new(
         )
     key, cert = certs.generate(now=now, subject=subject, key_size=key_size, not_after=not_after)
     result = register_certificate(
-        key, cert, name=name, app_name=app_name, activate=activate, passphrase=passphrase, now=now
+        key,
+        cert,
+        name=name,
+        app_name=app_name,
+        activate=activate,
+        passphrase=passphrase,
+        now=now,
+        force=force,
     )
     note(
         f"created certificate {result['name']} ({result['status']}), "
@@ -120,6 +129,7 @@ def register_certificate(
     activate: bool,
     passphrase: bytes | None,
     now: dt.datetime,
+    force: bool = False,
 ) -> dict[str, Any]:
     """Write the key (0600, never overwritten) and certificate, and add them to a set.
 
@@ -165,7 +175,7 @@ def register_certificate(
             "app": app_name,
         }
 
-    result: dict[str, Any] = edit_tenant(change)
+    result: dict[str, Any] = edit_tenant(change, force=force, now=now)
     return result
 
 
@@ -256,6 +266,7 @@ def activate_cmd(
     name: str = typer.Argument(..., help="Certificate name."),
     app_name: str | None = APP_OPTION,
     now_text: str | None = typer.Option(None, "--now", help="Instant (ISO time)."),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Make a certificate the active one of its set; the previous one becomes inactive."""
     from ssoctl.keyring import activate
@@ -270,7 +281,7 @@ def activate_cmd(
         )
         return activate(loaded, app_name, name, now), inherited
 
-    switch, inherited = edit_tenant(change)
+    switch, inherited = edit_tenant(change, force=force, now=now)
     if switch is None:
         note(
             f"{app_name} now has its own signing set (a copy of the tenant default set); it "
@@ -285,11 +296,14 @@ def activate_cmd(
 
 
 @app.command("remove")
-def remove(name: str = typer.Argument(..., help="Certificate name.")) -> None:
+def remove(
+    name: str = typer.Argument(..., help="Certificate name."),
+    force: bool = FORCE_EDIT_OPTION,
+) -> None:
     """Remove a certificate from the keyring; refuses while it is active anywhere."""
     from ssoctl.keyring import remove_certificate
 
-    entry = edit_tenant(lambda loaded: remove_certificate(loaded, name))
+    entry = edit_tenant(lambda loaded: remove_certificate(loaded, name), force=force)
     note(f"removed {name} from the tenant file; its files stay on disk: {entry}")
 
 
@@ -343,6 +357,7 @@ def import_cmd(
     name: str | None = typer.Option(None, "--name", help="Certificate name."),
     app_name: str | None = APP_OPTION,
     activate: bool = typer.Option(False, "--activate", help="Make it the active certificate."),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Bring in a certificate: Entra's own (--cert alone: public only, Entra keeps the
     key), or one with its key (--cert and --key, or --pfx: Entra's "Import certificate").
@@ -379,7 +394,14 @@ def import_cmd(
     passphrase = os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None
     now = parse_now(None)
     result = register_certificate(
-        key, cert, name=name, app_name=app_name, activate=activate, passphrase=passphrase, now=now
+        key,
+        cert,
+        name=name,
+        app_name=app_name,
+        activate=activate,
+        passphrase=passphrase,
+        now=now,
+        force=force,
     )
     note(
         f"imported {result['name']} ({result['status']}), thumbprint {certs.thumbprint_sha1(cert)}"

@@ -50,11 +50,18 @@ def load_tenant() -> LoadedTenant:
     return tenant.load(tenant_path())
 
 
-def edit_tenant(change: Any) -> Any:
-    """Run a tenant-file edit (see tenant.edit), telling the person if it has to wait."""
+FORCE_EDIT_OPTION = typer.Option(
+    False, "--force", help="Save even if the edit adds a validation error (it is printed)."
+)
+
+
+def edit_tenant(change: Any, *, force: bool = False, now: Any = None) -> Any:
+    """Run a tenant-file edit (see tenant.edit), telling the person if it has to wait and
+    what warnings it adds; an edit that adds an error (judged at `now`, the command's
+    --now, or the clock) is refused unless `force`."""
     from ssoctl import tenant
 
-    return tenant.edit(tenant_path(), change, notify=note)
+    return tenant.edit(tenant_path(), change, notify=note, force=force, now=now)
 
 
 def warn_if_invalid(loaded: LoadedTenant) -> None:

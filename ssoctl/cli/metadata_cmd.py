@@ -254,7 +254,9 @@ def import_cmd(
         for problem in problems:
             note(f"warning (--force): {problem}")
 
-    outcome = tenant.edit_reviewed(path, change, write=not dry_run, review=review, notify=note)
+    outcome = tenant.edit_reviewed(
+        path, change, write=not dry_run, review=review, notify=note, force=force
+    )
     import difflib
 
     diff = difflib.unified_diff(

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from ssoctl.cli.common import (
+    FORCE_EDIT_OPTION,
     FORMAT_OPTION,
     DataFormat,
     edit_tenant,
@@ -33,6 +34,7 @@ def user_add(
     mail: str | None = typer.Option(
         None, "--mail", help="Mail (default: none, like a user created in the portal)."
     ),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add a test user; its object_id is generated once and stays stable.
 
@@ -55,7 +57,7 @@ def user_add(
         )
         section(loaded.doc, "users", CommentedSeq).append(entry)
 
-    edit_tenant(change)
+    edit_tenant(change, force=force)
     note(f"added user {upn}" + ("" if mail else " (no mail: give --mail if the user has one)"))
 
 
@@ -66,6 +68,7 @@ def user_set(
     given_name: str | None = typer.Option(None, "--given-name", help='"" clears it.'),
     surname: str | None = typer.Option(None, "--surname", help='"" clears it.'),
     mail: str | None = typer.Option(None, "--mail", help='"" clears it.'),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Change a user's display name, given name, surname or mail."""
     from ssoctl.directory import set_user_fields
@@ -88,7 +91,7 @@ def user_set(
             },
         )
 
-    changed = edit_tenant(change)
+    changed = edit_tenant(change, force=force)
     note(f"updated {upn}: {', '.join(changed)}" if changed else "nothing changed")
 
 
@@ -124,7 +127,11 @@ def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
 @user_app.command("remove")
 def user_remove(
     upn: str = typer.Argument(..., help="User principal name."),
-    force: bool = typer.Option(False, "--force", help="Also remove its assignments."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Also remove its assignments; save even if the edit adds a validation error.",
+    ),
 ) -> None:
     """Remove a user; refuses while assigned unless --force."""
     from ssoctl.directory import apps_assigning
@@ -149,7 +156,7 @@ def user_remove(
         index = next(i for i, u in enumerate(users) if str(u["upn"]).lower() == upn.lower())
         del users[index]
 
-    edit_tenant(change)
+    edit_tenant(change, force=force)
     note(f"removed user {upn}")
 
 
@@ -157,6 +164,7 @@ def user_remove(
 def group_add(
     name: str = typer.Argument(..., help="Group name."),
     member: list[str] = typer.Option([], "--member", help="Member UPN; repeatable."),
+    force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add a group of test users."""
     from ruamel.yaml.comments import CommentedSeq
@@ -167,7 +175,7 @@ def group_add(
     def change(loaded: LoadedTenant) -> None:
         section(loaded.doc, "groups", CommentedSeq).append(new_group(loaded.model, name, member))
 
-    edit_tenant(change)
+    edit_tenant(change, force=force)
     note(f"added group {name}")
 
 
@@ -199,7 +207,11 @@ def group_list(fmt: DataFormat = FORMAT_OPTION) -> None:
 @group_app.command("remove")
 def group_remove(
     name: str = typer.Argument(..., help="Group name."),
-    force: bool = typer.Option(False, "--force", help="Also remove its assignments."),
+    force: bool = typer.Option(
+        False,
+        "--force",
+        help="Also remove its assignments; save even if the edit adds a validation error.",
+    ),
 ) -> None:
     """Remove a group; refuses while assigned unless --force."""
     from ssoctl.directory import apps_assigning
@@ -222,5 +234,5 @@ def group_remove(
         groups = loaded.doc["groups"]
         del groups[next(i for i, g in enumerate(groups) if g["name"] == name)]
 
-    edit_tenant(change)
+    edit_tenant(change, force=force)
     note(f"removed group {name}")

@@ -87,10 +87,10 @@ def user_matching(ctx: Context) -> Iterator[Finding]:
         for user in ctx.model.assigned_users(name):
             if (user.mail or "").lower() != user.upn.lower():
                 index = ctx.model.users.index(user)
+                has = f"mail {user.mail!r}" if user.mail else "no mail"
                 yield ctx.finding(
                     "user-matching",
-                    f"{user.upn} has mail {user.mail!r}; "
-                    f"{template.display_name} matches accounts by email, which "
+                    f"{user.upn} has {has}; {template.display_name} matches accounts by email, which "
                     "must equal the UPN.",
                     "users",
                     index,
