@@ -35,13 +35,17 @@ def check_url(kind: str, url: str, patterns: list[str] | None = None) -> str | N
     warning when it is outside the template's pattern (patterns are hints: no source
     confirms Mitel's, so they never refuse a value)."""
     problem = https_problem(url)
-    problems = [problem] if problem else []
-    if kind == "reply URL":
-        problems += format_problems(url)
-    if problems:
+    if problem:
+        raise UsageError(f"the {kind} is refused: {problem}.", hint=f"give an https {kind}.")
+    found = format_problems(url) if kind == "reply URL" else []
+    refused = [p for p in found if not p.discouraged]
+    if refused:
         raise UsageError(
-            f"the {kind} is refused: {'; '.join(problems)}.", hint=f"give an https {kind}."
+            f"the {kind} is refused: {'; '.join(p.text for p in refused)}.",
+            hint="; ".join(p.fix for p in refused) + ".",
         )
+    # A discouraged value (a wildcard) is accepted, as Entra and validate accept it; the
+    # edit prints validate's warning for it (tenant._judge).
     if patterns and not gallery.matches(url, patterns):
         return (
             f"the {kind} {url!r} does not match the pattern seen for this app "
@@ -158,6 +162,40 @@ class AppChanges:
     sign_on_url: str | None = None
     relay_state: str | None = None
     logout_url: str | None = None
+    region: str | None = None
+    platform: str | None = None
+
+
+def _follow_variant(
+    entry: Any, template: gallery.Template, old: Any, new: Any, changes: AppChanges
+) -> dict[str, Any]:
+    """The gallery values that move with a new region or platform: each list or Sign-on
+    URL that is empty or was the old variant's gallery value becomes the new one's.
+    A value the admin set by hand (or imported) stays; the edit's checks then say if it
+    no longer fits."""
+    moved: dict[str, Any] = {}
+    if new is None:
+        return moved
+
+    def was_gallery(key: str, old_values: list[str]) -> bool:
+        current = [str(v) for v in entry.get(key) or []]
+        return not current or (bool(old_values) and set(current) <= set(old_values))
+
+    old_ids = (old.identifiers + old.legacy_identifiers) if old else []
+    if new.identifiers and not changes.identifiers and was_gallery("identifiers", old_ids):
+        moved["identifiers"] = flow_list(list(new.identifiers))
+    old_replies = old.reply_urls if old else []
+    if new.reply_urls and not changes.reply_urls and was_gallery("reply_urls", old_replies):
+        moved["reply_urls"] = flow_list(list(new.reply_urls))
+    old_sign_on = template.sign_on_urls_for(old) if old else []
+    new_sign_on = template.sign_on_urls_for(new)
+    current = entry.get("sign_on_url")
+    follows = not current or current in old_sign_on
+    needed = bool(current) or template.sso_mode == "sp-initiated"
+    kept = changes.sign_on_url is not None or current in new_sign_on
+    if new_sign_on and follows and needed and not kept:
+        moved["sign_on_url"] = new_sign_on[0]
+    return moved
 
 
 def set_fields(
@@ -172,6 +210,18 @@ def set_fields(
     template = gallery.get(app.template)
     variant = template.variant(app.region or app.platform)
     updates: dict[str, Any] = {}
+    wanted = changes.region or changes.platform
+    if changes.region and changes.platform:
+        raise UsageError("give --region or --platform, not both.")
+    if wanted is not None:
+        kind = "region" if changes.region else "platform"
+        if template.variant_kind is not None and template.variant_kind != kind:
+            other = template.variant_kind
+            raise UsageError(f"{template.display_name} has {other}s, not {kind}s; use --{other}.")
+        variant_name, new_variant = template.require_variant(wanted)
+        updates[kind] = variant_name
+        updates.update(_follow_variant(entry, template, variant, new_variant, changes))
+        variant = new_variant
     if changes.app_id is not None:
         if not is_guid(changes.app_id):
             raise UsageError(

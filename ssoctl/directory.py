@@ -45,6 +45,36 @@ def new_group(tenant: Tenant, name: str, members: list[str]) -> Any:
     return mapping({"name": name, "object_id": str(uuid.uuid4()), "members": flow_list(canonical)})
 
 
+def change_members(tenant: Tenant, doc: Any, name: str, upns: list[str], *, add: bool) -> list[str]:
+    """Add or remove members of group `name` in the round-trip document; returns the UPNs
+    that changed (as written in the file). Unknown users and groups are usage errors;
+    removing someone who is not a member is one too."""
+    from ssoctl.docedit import remove_from_list
+
+    group = tenant.group(name)
+    if group is None:
+        known = ", ".join(g.name for g in tenant.groups) or "none"
+        raise UsageError(f"no group {name!r}; groups: {known}.")
+    entry = next(g for g in doc["groups"] if str(g["name"]) == name)
+    members = entry.get("members")
+    if members is None:
+        members = entry["members"] = flow_list([])
+    current = {str(m).lower() for m in members}
+    changed = []
+    for upn in upns:
+        if add:
+            canonical = check_principal(tenant, upn, allow_groups=False)
+            if canonical.lower() not in current:
+                members.append(canonical)
+                current.add(canonical.lower())
+                changed.append(canonical)
+        elif remove_from_list(members, upn, casefold=True):
+            changed.append(upn)
+        else:
+            raise UsageError(f"{upn!r} is not a member of group {name!r}.")
+    return changed
+
+
 def check_principal(tenant: Tenant, principal: str, *, allow_groups: bool = True) -> str:
     """The principal as written in the file (UPN case kept); a usage error if unknown."""
     if principal.startswith(GROUP_PREFIX):
@@ -89,10 +119,6 @@ def set_user_fields(tenant: Tenant, entry: Any, changes: dict[str, str | None]) 
                 del entry[key]
                 changed.append(key)
             continue
-        if key == "mail" and ("@" not in value or any(c.isspace() for c in value)):
-            raise UsageError(
-                f"--mail {value!r} is not an email address such as b.simon@{tenant.tenant.domain}."
-            )
         if entry.get(key) == value:
             continue
         if key in entry:

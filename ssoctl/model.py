@@ -73,10 +73,21 @@ ClaimSource = Literal[
 # A short machine name: used as a YAML key and on the command line.
 # `(?!\n)$`, not `$`: Python's `$` also matches before a trailing newline ("x\n").
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}(?!\n)$"
+UPN_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+(?!\n)$"
+DOMAIN_PATTERN = r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?!\n)$"
+PRINCIPAL_PATTERN = r"^(group:[A-Za-z0-9][A-Za-z0-9._-]*|[^@\s]+@[^@\s]+)(?!\n)$"
 Name = Annotated[str, Meta(pattern=NAME_PATTERN)]
-Upn = Annotated[str, Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+(?!\n)$", max_length=113)]
+Upn = Annotated[str, Meta(pattern=UPN_PATTERN, max_length=113)]
 Url = Annotated[str, Meta(min_length=1, max_length=2048)]
-Domain = Annotated[str, Meta(pattern=r"^[A-Za-z0-9.-]+\.[A-Za-z]{2,}(?!\n)$")]
+Domain = Annotated[str, Meta(pattern=DOMAIN_PATTERN)]
+# What each pattern means, for messages: a person should not have to read a regex.
+PATTERN_WORDS = {
+    NAME_PATTERN: "a name of 1 to 64 letters, digits, '.', '_' or '-' that starts with a "
+    "letter or digit (no spaces)",
+    UPN_PATTERN: "an address such as B.Simon@contoso.com",
+    DOMAIN_PATTERN: "a domain such as contoso.com",
+    PRINCIPAL_PATTERN: "a UPN such as B.Simon@contoso.com, or group:NAME",
+}
 Guid = uuid.UUID
 
 GROUP_PREFIX = "group:"
@@ -149,7 +160,7 @@ class Group(Strict, frozen=True, kw_only=True):
 Principal = Annotated[
     str,
     Meta(
-        pattern=r"^(group:[A-Za-z0-9][A-Za-z0-9._-]*|[^@\s]+@[^@\s]+)(?!\n)$",
+        pattern=PRINCIPAL_PATTERN,
         description="A UPN, or group:NAME.",
     ),
 ]
@@ -461,6 +472,9 @@ def _leaf(
             )
     except msgspec.ValidationError as exc:
         message = _clean(str(exc))
+        choices = literal_values(tp)
+        if choices and message.startswith("invalid enum value"):
+            message = f"expected one of: {', '.join(map(str, choices))}"
         if isinstance(node, (str, int, float, bool)) or node is None:
             out.append(Problem(path, f"{what} {node!r} is not valid: {message}"))
         else:
@@ -470,7 +484,31 @@ def _leaf(
 def _clean(message: str) -> str:
     text = re.sub(r" - at `\$[^`]*`$", "", message)
     text = text.replace("Expected `", "expected ").replace("`", "")
+    for pattern, words in PATTERN_WORDS.items():
+        for shown in (pattern, pattern.replace("\\", "\\\\")):
+            text = text.replace(f"expected str matching regex '{shown}'", f"expected {words}")
     return text[0].lower() + text[1:] if text else text
+
+
+def literal_values(tp: Any) -> tuple[Any, ...]:
+    """The values of a Literal type (through Annotated and Optional), else ()."""
+    origin = typing.get_origin(tp)
+    if origin is Annotated:
+        return literal_values(typing.get_args(tp)[0])
+    if origin is Literal:
+        return typing.get_args(tp)
+    if origin in (Union, types.UnionType):
+        return tuple(v for arg in typing.get_args(tp) for v in literal_values(arg))
+    return ()
+
+
+def value_problem(value: Any, tp: Any) -> str | None:
+    """Why `value` is not a valid `tp` (a field type of this module), in the words the
+    tenant file's own errors use; None when it is valid. The command line checks its
+    options with this, so a value is judged by the same rule wherever it is written."""
+    found: list[Problem] = []
+    _leaf(value, tp, (), found)
+    return found[0].message if found else None
 
 
 def _kind(node: Any) -> str:

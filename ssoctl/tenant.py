@@ -16,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ssoctl.errors import InvalidInputError, Location, OperationError
+from ssoctl.errors import InvalidInputError, Location, OperationError, UsageError
 from ssoctl.files import Staged, real_target, write_atomic
 from ssoctl.model import Tenant, validate
 
@@ -363,7 +364,15 @@ def edit_reviewed(
         changed = new_text != loaded.text
         if not (changed or loaded.files.changes):
             return EditOutcome(value, loaded.text, new_text, False)
-        result = load_text(new_text, path)  # the edit must leave a valid file
+        try:
+            result = load_text(new_text, path)  # the edit must leave a valid file
+        except InvalidInputError as exc:
+            raise UsageError(
+                f"the values given would make {path.name} invalid; nothing was written.",
+                # the key path, not a line of a file that was never written
+                problems=[re.sub(r"^.*?:\d+:\d+: ", "", p) for p in exc.problems],
+                hint="correct the values named above.",
+            ) from None
         if review is not None:
             review(result, new_text)
         if not write:  # a dry run: the staged files are not there for the rules to read

@@ -8,6 +8,7 @@ https only (http only for localhost), case-sensitive, at most 256 characters, no
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 MAX_REPLY_URL_LENGTH = 256
@@ -53,25 +54,59 @@ def https_problem(url: str) -> str | None:
     return f"{url!r} is not an absolute https URL"
 
 
-def format_problems(url: str) -> list[str]:
-    """Entra's Reply URL format rules, beyond the scheme."""
+@dataclass(frozen=True)
+class UrlProblem:
+    """One way a Reply URL breaks Entra's rules, with the fix for that cause."""
+
+    text: str
+    fix: str
+    discouraged: bool = False  # Entra accepts it but advises against it: a warning
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def format_problems(url: str) -> list[UrlProblem]:
+    """Entra's Reply URL format rules, beyond the scheme. `app add`, `app set`, `metadata
+    import` and the url-format rule all judge with this one function."""
     found = []
     if url != url.strip():
-        found.append(f"{url!r} has surrounding whitespace")
+        found.append(UrlProblem(f"{url!r} has surrounding whitespace", "remove the spaces"))
     if len(url) > MAX_REPLY_URL_LENGTH:
-        found.append(f"{url[:40]!r}... is {len(url)} characters; the limit is 256")
+        found.append(
+            UrlProblem(
+                f"{url[:40]!r}... is {len(url)} characters; the limit is 256",
+                "use the SP's shorter ACS URL",
+            )
+        )
     bad = sorted({c for c in url if c in FORBIDDEN_CHARACTERS})
     if bad:
-        found.append(f"{url!r} contains {' '.join(bad)}, which Entra does not allow")
+        found.append(
+            UrlProblem(
+                f"{url!r} contains {' '.join(bad)}, which Entra does not allow",
+                "percent-encode or remove those characters",
+            )
+        )
     try:
         parts = urlsplit(url.strip())
         port = parts.port
     except ValueError:
-        return [*found, f"{url!r} is not a URL"]
+        return [*found, UrlProblem(f"{url!r} is not a URL", "give the SP's full https ACS URL")]
     if parts.fragment or url.endswith("#"):
-        found.append(f"{url!r} has a fragment (#...), which a Reply URL cannot carry")
+        found.append(
+            UrlProblem(
+                f"{url!r} has a fragment (#...), which a Reply URL cannot carry",
+                "remove the '#' and what follows it",
+            )
+        )
     if "*" in url:
-        found.append(f"{url!r} contains a wildcard; Entra discourages wildcards in Reply URLs")
+        found.append(
+            UrlProblem(
+                f"{url!r} contains a wildcard; Entra discourages wildcards in Reply URLs",
+                "give the exact Reply URL the SP posts to",
+                discouraged=True,
+            )
+        )
     if parts.scheme == "https" and port == 443:
-        found.append(f"{url!r} names port 443 explicitly; drop ':443'")
+        found.append(UrlProblem(f"{url!r} names port 443 explicitly", "drop ':443'"))
     return found

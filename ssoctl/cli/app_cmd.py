@@ -10,6 +10,7 @@ from ssoctl.cli.common import (
     FORCE_EDIT_OPTION,
     FORMAT_OPTION,
     DataFormat,
+    checked,
     edit_tenant,
     emit_json,
     load_tenant,
@@ -101,7 +102,9 @@ def add(
     template: str = typer.Argument(
         ..., help="Gallery template: ringcentral, mitel-connect, custom."
     ),
-    name: str | None = typer.Option(None, "--name", help="App name in the tenant file."),
+    name: str | None = typer.Option(
+        None, "--name", help="App name in the tenant file.", callback=checked("name")
+    ),
     region: str | None = typer.Option(None, "--region", help="Region (RingCentral: us, euro)."),
     platform: str | None = typer.Option(
         None, "--platform", help="Platform (Mitel Connect: micloud, cloudlink)."
@@ -203,11 +206,6 @@ def add(
             f"added app {name!r} with no signing certificate yet; import Entra's: "
             f"`ssoctl cert import --cert FILE --app {name} --activate`"
         )
-    if app_id is None:
-        note(
-            f"Application ID not recorded; once Entra shows it: "
-            f"`ssoctl app set {name} --app-id GUID`"
-        )
     note(f"next: `ssoctl app assign {name} UPN` and `ssoctl app show {name}`")
 
 
@@ -226,10 +224,21 @@ def set_cmd(
     sign_on_url: str | None = typer.Option(None, "--sign-on-url", help='Sign-on URL ("" clears).'),
     relay_state: str | None = typer.Option(None, "--relay-state", help='Relay State ("" clears).'),
     logout_url: str | None = typer.Option(None, "--logout-url", help='Logout URL ("" clears).'),
+    region: str | None = typer.Option(
+        None,
+        "--region",
+        help="Region (RingCentral: us, euro); the gallery's Identifier and Reply URL follow.",
+    ),
+    platform: str | None = typer.Option(
+        None, "--platform", help="Platform (Mitel Connect: micloud, cloudlink)."
+    ),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
-    """Change an app's Basic SAML Configuration or record the Application ID Entra gave
-    it; each value is checked as `app add` checks it."""
+    """Change an app's Basic SAML Configuration, region or platform, or record the
+    Application ID Entra gave it; each value is checked as `app add` checks it.
+
+    With --region or --platform, the gallery's Identifier, Reply URL and Sign-on URL
+    for it replace the old region's; values set by hand stay (and are checked)."""
     from ssoctl.apps import AppChanges, set_fields
 
     changes = AppChanges(
@@ -239,6 +248,8 @@ def set_cmd(
         sign_on_url=sign_on_url,
         relay_state=relay_state,
         logout_url=logout_url,
+        region=region,
+        platform=platform,
     )
 
     def change(loaded: LoadedTenant) -> tuple[list[str], list[str]]:

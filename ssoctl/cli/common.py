@@ -38,6 +38,30 @@ class DataFormat(str, Enum):
 FORMAT_OPTION = typer.Option(DataFormat.text, "--format", "-f", help="Output format.")
 
 
+def checked(kind: str) -> Any:
+    """A Typer callback judging an option's value (or each of a list) by the tenant file's
+    own rule for it, so a bad value is a usage error naming the option (exit 2) rather
+    than a schema error at a line of a file the person never wrote. `kind`: name, upn,
+    domain or principal. "" passes (it clears a field)."""
+
+    def callback(value: Any) -> Any:
+        from ssoctl import model
+
+        types = {
+            "name": model.Name,
+            "upn": model.Upn,
+            "domain": model.Domain,
+            "principal": model.Principal,
+        }
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            problem = model.value_problem(item, types[kind]) if item else None
+            if problem:
+                raise typer.BadParameter(problem.removeprefix("value "))
+        return value
+
+    return callback
+
+
 def tenant_path() -> Path:
     if STATE.tenant is not None:
         return STATE.tenant

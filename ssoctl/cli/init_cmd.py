@@ -6,7 +6,7 @@ from enum import Enum
 
 import typer
 
-from ssoctl.cli.common import note, tenant_path
+from ssoctl.cli.common import checked, note, tenant_path
 
 
 class Cloud(str, Enum):
@@ -20,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 def init(
     tenant_id: str = typer.Option(..., "--tenant-id", help="Directory (tenant) ID, a GUID."),
-    domain: str = typer.Option(..., "--domain", help="Primary domain, e.g. contoso.com."),
+    domain: str = typer.Option(
+        ..., "--domain", help="Primary domain, e.g. contoso.com.", callback=checked("domain")
+    ),
     cloud: Cloud = typer.Option(Cloud.public, "--cloud", help="Entra cloud instance."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing tenant file."),
     no_cert: bool = typer.Option(False, "--no-cert", help="Do not create a signing certificate."),

@@ -10,6 +10,7 @@ from ssoctl.cli.common import (
     FORCE_EDIT_OPTION,
     FORMAT_OPTION,
     DataFormat,
+    checked,
     edit_tenant,
     emit_json,
     load_tenant,
@@ -27,12 +28,17 @@ group_app = new_typer("Manage groups.")
 
 @user_app.command("add")
 def user_add(
-    upn: str = typer.Argument(..., help="User principal name, e.g. B.Simon@contoso.com."),
+    upn: str = typer.Argument(
+        ..., help="User principal name, e.g. B.Simon@contoso.com.", callback=checked("upn")
+    ),
     display_name: str | None = typer.Option(None, "--display-name"),
     given_name: str | None = typer.Option(None, "--given-name"),
     surname: str | None = typer.Option(None, "--surname"),
     mail: str | None = typer.Option(
-        None, "--mail", help="Mail (default: none, like a user created in the portal)."
+        None,
+        "--mail",
+        help="Mail (default: none, like a user created in the portal).",
+        callback=checked("upn"),
     ),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
@@ -67,7 +73,12 @@ def user_set(
     display_name: str | None = typer.Option(None, "--display-name", help='"" clears it.'),
     given_name: str | None = typer.Option(None, "--given-name", help='"" clears it.'),
     surname: str | None = typer.Option(None, "--surname", help='"" clears it.'),
-    mail: str | None = typer.Option(None, "--mail", help='"" clears it.'),
+    mail: str | None = typer.Option(
+        None,
+        "--mail",
+        help='Mail, e.g. B.Simon@contoso.com; "" clears it.',
+        callback=checked("upn"),
+    ),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Change a user's display name, given name, surname or mail."""
@@ -162,8 +173,10 @@ def user_remove(
 
 @group_app.command("add")
 def group_add(
-    name: str = typer.Argument(..., help="Group name."),
-    member: list[str] = typer.Option([], "--member", help="Member UPN; repeatable."),
+    name: str = typer.Argument(..., help="Group name.", callback=checked("name")),
+    member: list[str] = typer.Option(
+        [], "--member", help="Member UPN; repeatable.", callback=checked("upn")
+    ),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add a group of test users."""
@@ -177,6 +190,38 @@ def group_add(
 
     edit_tenant(change, force=force)
     note(f"added group {name}")
+
+
+@group_app.command("add-member")
+def group_add_member(
+    name: str = typer.Argument(..., help="Group name."),
+    upns: list[str] = typer.Argument(..., help="UPNs of test users; several allowed."),
+    force: bool = FORCE_EDIT_OPTION,
+) -> None:
+    """Add test users to a group (apps assigned to the group then admit them)."""
+    from ssoctl.directory import change_members
+
+    def change(loaded: LoadedTenant) -> list[str]:
+        return change_members(loaded.model, loaded.doc, name, upns, add=True)
+
+    added = edit_tenant(change, force=force)
+    note(f"added {', '.join(added)} to group {name}" if added else "nothing new to add")
+
+
+@group_app.command("remove-member")
+def group_remove_member(
+    name: str = typer.Argument(..., help="Group name."),
+    upns: list[str] = typer.Argument(..., help="UPNs of members; several allowed."),
+    force: bool = FORCE_EDIT_OPTION,
+) -> None:
+    """Remove members from a group."""
+    from ssoctl.directory import change_members
+
+    def change(loaded: LoadedTenant) -> list[str]:
+        return change_members(loaded.model, loaded.doc, name, upns, add=False)
+
+    removed = edit_tenant(change, force=force)
+    note(f"removed {', '.join(removed)} from group {name}")
 
 
 @group_app.command("list")

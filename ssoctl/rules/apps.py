@@ -68,10 +68,10 @@ def url_format(ctx: Context) -> Iterator[Finding]:
             )
         for index, url in enumerate(app.reply_urls):
             for problem in format_problems(url):
-                severity = Severity.warning if "wildcard" in problem else None
+                severity = Severity.warning if problem.discouraged else None
                 yield ctx.finding(
                     "url-format",
-                    f"Reply URL {problem}.",
+                    f"Reply URL {problem.text}; {problem.fix}.",
                     "apps",
                     name,
                     "reply_urls",

@@ -90,8 +90,8 @@ def user_matching(ctx: Context) -> Iterator[Finding]:
                 has = f"mail {user.mail!r}" if user.mail else "no mail"
                 yield ctx.finding(
                     "user-matching",
-                    f"{user.upn} has {has}; {template.display_name} matches accounts by email, which "
-                    "must equal the UPN.",
+                    f"{user.upn} has {has}; {template.display_name} matches accounts by "
+                    "email, which must equal the UPN.",
                     "users",
                     index,
                     "mail" if user.mail else "upn",
