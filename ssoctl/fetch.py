@@ -13,7 +13,7 @@ import time
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urljoin, urlsplit
 
 import httpcore
@@ -156,7 +156,9 @@ class _CappedBody:
     """Collects a body, decoding at most one Content-Encoding layer, and stops as soon as
     the decoded bytes pass the cap: a 2 KB body that inflates to 1 GB stops at the cap."""
 
-    def __init__(self, url: str, encoding_header: str | None, max_bytes: int) -> None:
+    def __init__(
+        self, url: str, encoding_header: str | None, max_bytes: int, sink: IO[bytes] | None = None
+    ) -> None:
         layers = [e.strip().lower() for e in (encoding_header or "").split(",") if e.strip()]
         layers = [e for e in layers if e != "identity"]
         if len(layers) > 1 or (layers and layers[0] not in _DECODERS):
@@ -170,12 +172,19 @@ class _CappedBody:
         self._inflater = zlib.decompressobj(_DECODERS[self._layer]) if self._layer else None
         self._chunks: list[bytes] = []
         self._size = 0
+        self._sink = sink  # decoded bytes go here instead of memory (a streamed import)
+        self.head = b""  # the first bytes, to tell XML from a web page
 
     def _keep(self, data: bytes) -> None:
         self._size += len(data)
         if self._size > self._max:
             raise FetchError(f"{self._url} sent more than {self._max:,} bytes; stopped.")
-        self._chunks.append(data)
+        if not self.head.strip():  # up to the first byte that is not white space
+            self.head += data[:4096]
+        if self._sink is not None:
+            self._sink.write(data)
+        else:
+            self._chunks.append(data)
 
     def feed(self, raw: bytes) -> None:
         if self._inflater is None:
@@ -201,9 +210,12 @@ def fetch(
     max_bytes: int = MAX_BYTES,
     transport: httpx.BaseTransport | None = None,
     total_timeout: float = TOTAL_TIMEOUT,
+    sink: IO[bytes] | None = None,
 ) -> Fetched:
     """GET `url`; follows up to three redirects itself so each hop is checked. One
-    deadline bounds everything: connecting, the status line, headers, body, redirects."""
+    deadline bounds everything: connecting, the status line, headers, body, redirects.
+    With `sink`, the decoded body is written there (and `content` is empty), so a large
+    aggregate never sits in memory."""
     check_url(url, allow_http)
     deadline = time.monotonic() + total_timeout
     timeout = httpx.Timeout(total_timeout, connect=CONNECT_TIMEOUT)
@@ -223,7 +235,7 @@ def fetch(
                     if response.is_redirect:
                         current = _next_hop(current, response, allow_http)
                         continue
-                    return _body(current, response, max_bytes, deadline, total_timeout)
+                    return _body(current, response, max_bytes, deadline, total_timeout, sink)
             except httpx.ConnectTimeout:
                 raise FetchError(_timeout_message(current, deadline, total_timeout)) from None
             except httpx.TimeoutException:
@@ -256,7 +268,12 @@ def _next_hop(current: str, response: httpx.Response, allow_http: bool) -> str:
 
 
 def _body(
-    current: str, response: httpx.Response, max_bytes: int, deadline: float, total: float
+    current: str,
+    response: httpx.Response,
+    max_bytes: int,
+    deadline: float,
+    total: float,
+    sink: IO[bytes] | None,
 ) -> Fetched:
     if response.status_code != 200:
         raise FetchError(
@@ -266,13 +283,13 @@ def _body(
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
         raise FetchError(f"{current} is {int(declared):,} bytes; the limit is {max_bytes:,}.")
-    body = _CappedBody(current, response.headers.get("content-encoding"), max_bytes)
+    body = _CappedBody(current, response.headers.get("content-encoding"), max_bytes, sink)
     for chunk in response.iter_raw():
         body.feed(chunk)
         if time.monotonic() > deadline:
             raise FetchError(_timeout_message(current, deadline, total))
     content = body.content()
-    if not content.lstrip().lstrip(b"\xef\xbb\xbf").lstrip()[:1] == b"<":
+    if not body.head.lstrip().lstrip(b"\xef\xbb\xbf").lstrip()[:1] == b"<":
         raise FetchError(
             f"{current} did not return XML (Content-Type {response.headers.get('content-type')}).",
             hint="use the metadata URL, not a web page.",

@@ -229,3 +229,44 @@ class Staged:
             with contextlib.suppress(OSError):
                 folder.rmdir()
         self.folders = []
+
+
+class StreamedFile:
+    """A file written line by line that appears whole: the lines go to a temp file in
+    the target's folder, which replaces the target on `close` (the lines so far) or is
+    removed on `discard`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        target = real_target(path)
+        try:
+            handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        except OSError as exc:
+            raise _write_error(target, exc) from None
+        os.fchmod(handle, 0o644)
+        self._target = target
+        self._temp = Path(temp)
+        self._file = os.fdopen(handle, "wb")
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._file.write(data)
+        except OSError as exc:
+            self.discard()
+            raise _write_error(self._target, exc) from None
+
+    def close(self) -> None:
+        try:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+            self._file.close()
+            os.replace(self._temp, self._target)
+        except OSError as exc:
+            self.discard()
+            raise _write_error(self._target, exc) from None
+
+    def discard(self) -> None:
+        with contextlib.suppress(OSError):
+            self._file.close()
+        with contextlib.suppress(OSError):
+            self._temp.unlink()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from ssoctl import rules as rules_pkg
@@ -98,10 +98,19 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
 
 
 def validate(
-    paths: list[tuple[Path, str]], now: dt.datetime, rule_ids: list[str], strict: bool = False
+    paths: list[tuple[Path, str]],
+    now: dt.datetime,
+    rule_ids: list[str],
+    strict: bool = False,
+    on_file: Callable[[], None] | None = None,
 ) -> Result:
+    """Validate each file; `on_file` hears when one is done (a progress bar)."""
     registry = rules_pkg.load_all()
-    files = [validate_file(path, display, now, rule_ids) for path, display in paths]
+    files = []
+    for path, display in paths:
+        files.append(validate_file(path, display, now, rule_ids))
+        if on_file is not None:
+            on_file()
     return Result(files=files, rules=[registry[r].info() for r in rule_ids], strict=strict)
 
 

@@ -9,6 +9,7 @@ import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -344,3 +345,55 @@ def test_round_trip_export_import_issue(example: Path, tmp_path: Path):
     assert doc["summary"]["audiences"] == [
         "https://authentication.api.mitel.io/2017-09-01/saml2/acme-0042"
     ]
+
+
+def big_aggregate(folder: Path) -> Path:
+    """A 50 MB federation aggregate (what a real one weighs): thousands of SPs, with
+    aggregate.xml's entities (RingCentral Europe among them) at the end."""
+    text = (MD / "aggregate.xml").read_text()
+    head, _, rest = text.partition("\n<EntityDescriptor")
+    filler = (
+        '<EntityDescriptor entityID="https://sp-{n}.example.org/shibboleth">'
+        '<SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
+        '<AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '
+        'Location="https://sp-{n}.example.org/Shibboleth.sso/SAML2/POST" index="1"/>'
+        "<!-- {pad} -->"
+        "</SPSSODescriptor></EntityDescriptor>\n"
+    )
+    pad = "x" * 700
+    path = folder / "federation.xml"
+    with path.open("w") as out:
+        out.write(head + "\n")
+        for n in range(55_000):
+            out.write(filler.format(n=n, pad=pad))
+        out.write("<EntityDescriptor" + rest)
+    assert path.stat().st_size > 50 * 1024 * 1024
+    return path
+
+
+def test_import_one_sp_from_a_50mb_aggregate_streams(example: Path, tmp_path: Path) -> None:
+    served = tmp_path / "www"
+    served.mkdir()
+    aggregate = big_aggregate(served)
+    whole = imported(example, str(aggregate), app="ringcentral")
+    assert whole.exit_code == 3 and "the limit is" in whole.stderr  # read whole: 10 MB cap
+    one = ("--entity-id", "https://ssoeuro.ringcentral.com")
+    out = imported(example, str(aggregate), *one, app="ringcentral")
+    assert out.exit_code == 0, out.stderr
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, directory=str(served), **kwargs)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/federation.xml"
+        fetched = imported(example, url, "--allow-http", *one, app="ringcentral")
+        assert fetched.exit_code == 0, fetched.stderr
+    finally:
+        server.shutdown()
+        server.server_close()

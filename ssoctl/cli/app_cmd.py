@@ -11,6 +11,7 @@ from ssoctl.cli.common import (
     FORMAT_OPTION,
     DataFormat,
     checked,
+    complete_variants,
     edit_tenant,
     emit_json,
     load_tenant,
@@ -105,9 +106,17 @@ def add(
     name: str | None = typer.Option(
         None, "--name", help="App name in the tenant file.", callback=checked("name")
     ),
-    region: str | None = typer.Option(None, "--region", help="Region (RingCentral: us, euro)."),
+    region: str | None = typer.Option(
+        None,
+        "--region",
+        autocompletion=complete_variants("region"),
+        help="Region (RingCentral: us, euro).",
+    ),
     platform: str | None = typer.Option(
-        None, "--platform", help="Platform (Mitel Connect: micloud, cloudlink)."
+        None,
+        "--platform",
+        autocompletion=complete_variants("platform"),
+        help="Platform (Mitel Connect: micloud, cloudlink).",
     ),
     identifier: str | None = typer.Option(None, "--identifier", help="Identifier (Entity ID)."),
     reply_url: list[str] = typer.Option([], "--reply-url", help="Reply URL (ACS); repeatable."),
@@ -227,15 +236,20 @@ def set_cmd(
     region: str | None = typer.Option(
         None,
         "--region",
+        autocompletion=complete_variants("region"),
         help="Region (RingCentral: us, euro); the gallery's Identifier and Reply URL follow.",
     ),
     platform: str | None = typer.Option(
-        None, "--platform", help="Platform (Mitel Connect: micloud, cloudlink)."
+        None,
+        "--platform",
+        autocompletion=complete_variants("platform"),
+        help="Platform (Mitel Connect: micloud, cloudlink).",
     ),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
-    """Change an app's Basic SAML Configuration, region or platform, or record the
-    Application ID Entra gave it; each value is checked as `app add` checks it.
+    """Change an app's Basic SAML Configuration, region, platform or Application ID.
+
+    Each value is checked as `app add` checks it.
 
     With --region or --platform, the gallery's Identifier, Reply URL and Sign-on URL
     for it replace the old region's; values set by hand stay (and are checked)."""

@@ -127,9 +127,20 @@ def issue(
     attr: list[str] = typer.Option([], "--attr", help="Extra attribute NAME=VALUE; repeatable."),
     now_text: str | None = typer.Option(None, "--now", help="Issue instant (ISO time)."),
     lifetime: int = typer.Option(60, "--lifetime", min=1, max=1440, help="Minutes (Entra: 60)."),
-    fmt: IssueFormat = typer.Option(IssueFormat.xml, "--format", "-f", help="Output format."),
+    fmt: IssueFormat | None = typer.Option(
+        None,
+        "--format",
+        "-f",
+        help="xml (default), base64, html or json; with --count: base64 (default) or json.",
+    ),
     out_path: Path | None = typer.Option(None, "--out", "-o", help="Write to this file."),
-    count: int = typer.Option(1, "--count", min=1, max=100000, help="N responses as JSON lines."),
+    count: int = typer.Option(
+        1,
+        "--count",
+        min=1,
+        max=1_000_000,
+        help="Issue N responses, one JSON line each, written as they are made.",
+    ),
     case: Case | None = typer.Option(None, "--case", help="A negative case for testing an SP."),
     force: bool = typer.Option(False, "--force", help="Issue despite an Entra refusal."),
 ) -> None:
@@ -138,6 +149,12 @@ def issue(
 
     from ssoctl.errors import UsageError
     from ssoctl.signin import SignInRequest, apply_case, resolve
+
+    if count > 1 and fmt in (IssueFormat.xml, IssueFormat.html):
+        raise UsageError(
+            f"--format {fmt.value} writes one response; --count {count} writes JSON lines.",
+            hint="use --format base64 (id, acs, SAMLResponse) or json (with a summary).",
+        )
 
     loaded = load_tenant()
     from ssoctl.cli.app_cmd import require_app
@@ -186,8 +203,76 @@ def issue(
     def new_id() -> str:
         return f"_{uuid.uuid4()}"
 
-    results = [_one(spec, signer, case, new_id) for _ in range(count)]
-    _emit(results, spec.destination, resolved.relay_state, fmt, out_path, count)
+    if count > 1:
+        lines = (
+            _json_line(*_one(spec, signer, case, new_id), spec.destination,
+                       resolved.relay_state, summary=fmt is IssueFormat.json)
+            for _ in range(count)
+        )  # fmt: skip
+        _stream(lines, count, out_path)
+        return
+    xml_bytes, _ = _one(spec, signer, case, new_id)
+    _emit(xml_bytes, spec.destination, resolved.relay_state, fmt or IssueFormat.xml, out_path)
+
+
+def _json_line(
+    xml_bytes: bytes, response_id: str, acs: str, relay_state: str | None, *, summary: bool
+) -> bytes:
+    from ssoctl.saml import bindings
+
+    document: dict[str, Any] = {"id": response_id, "acs": acs}
+    document["SAMLResponse"] = bindings.encode_post(xml_bytes)
+    if relay_state:
+        document["RelayState"] = relay_state
+    if summary:
+        document["summary"] = _summary(xml_bytes)
+    return (json.dumps(document) + "\n").encode()
+
+
+def _stream(lines: Any, count: int, out_path: Path | None) -> None:
+    """Write each line as it is made (constant memory), with progress on a terminal.
+    Ctrl-C keeps what was written, says how many, and exits 130. To a file, the lines go
+    to a temp file beside it that replaces the file at the end (or at Ctrl-C), so a
+    reader never sees a half-written line."""
+    from ssoctl.cli.progress import progress
+    from ssoctl.files import StreamedFile
+
+    written = 0
+    sink = StreamedFile(out_path) if out_path is not None else None
+    try:
+        with progress("issuing responses", total=count) as advance:
+            for line in lines:
+                if sink is not None:
+                    sink.write(line)
+                else:
+                    sys.stdout.buffer.write(line)
+                    sys.stdout.buffer.flush()
+                written += 1
+                advance(1)
+    except KeyboardInterrupt:
+        where = _finish(sink)
+        note(f"interrupted: kept the {written} of {count} responses already written{where}")
+        raise typer.Exit(130) from None
+    except BaseException:
+        if sink is not None:
+            sink.discard()
+        raise
+    note(f"wrote {written} responses{_finish(sink)}")
+
+
+def _finish(sink: Any) -> str:
+    if sink is None:
+        return ""
+    sink.close()
+    return f" to {sink.path}"
+
+
+def _summary(xml_bytes: bytes) -> dict[str, Any]:
+    from ssoctl.saml import verify, xml
+
+    root = xml.parse(xml_bytes)
+    assertion = root.find(xml.tag("saml", "Assertion"))
+    return verify.summarize(assertion, root) if assertion is not None else {}
 
 
 def _duration(text: str, option: str) -> Any:
@@ -253,30 +338,14 @@ def _one(spec: Any, signer: Any, case: Case | None, new_id: Any) -> tuple[bytes,
 
 
 def _emit(
-    results: list[tuple[bytes, str]],
+    xml_bytes: bytes,
     acs: str,
     relay_state: str | None,
     fmt: IssueFormat,
     out_path: Path | None,
-    count: int,
 ) -> None:
     from ssoctl.saml import bindings
 
-    if count > 1:
-        lines = [
-            json.dumps(
-                {
-                    "id": rid,
-                    "acs": acs,
-                    "SAMLResponse": bindings.encode_post(xml),
-                    **({"RelayState": relay_state} if relay_state else {}),
-                }
-            )
-            for xml, rid in results
-        ]
-        _write(("\n".join(lines) + "\n").encode(), out_path)
-        return
-    xml_bytes = results[0][0]
     encoded = bindings.encode_post(xml_bytes)
     if fmt is IssueFormat.xml:
         payload = xml_bytes + b"\n"
@@ -287,16 +356,11 @@ def _emit(
 
         payload = post_form(acs, encoded, relay_state).encode("utf-8")
     else:
-        from ssoctl.saml import verify, xml
-
-        root = xml.parse(xml_bytes)
-        assertion = root.find(xml.tag("saml", "Assertion"))
-        summary = verify.summarize(assertion, root) if assertion is not None else {}
         document = {
             "acs": acs,
             "relay_state": relay_state,
             "SAMLResponse": encoded,
-            "summary": summary,
+            "summary": _summary(xml_bytes),
         }
         payload = (json.dumps(document, indent=2) + "\n").encode()
     _write(payload, out_path)

@@ -359,8 +359,10 @@ def import_cmd(
     activate: bool = typer.Option(False, "--activate", help="Make it the active certificate."),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
-    """Bring in a certificate: Entra's own (--cert alone: public only, Entra keeps the
-    key), or one with its key (--cert and --key, or --pfx: Entra's "Import certificate").
+    """Bring in a certificate: Entra's own, or one with its key.
+
+    --cert alone: Entra's certificate, public only (Entra keeps the key). --cert with
+    --key, or --pfx: a certificate with its key, as Entra's "Import certificate".
 
     Passwords come from $SSOCTL_PFX_PASSWORD / $SSOCTL_KEY_PASSPHRASE or a prompt.
     """

@@ -62,6 +62,34 @@ def checked(kind: str) -> Any:
     return callback
 
 
+def complete_variants(kind: str) -> Any:
+    """Shell completion for --region / --platform: the gallery's values."""
+
+    def complete(incomplete: str) -> list[str]:
+        from ssoctl import gallery
+
+        names = {
+            name
+            for template in gallery.templates().values()
+            if template.variant_kind == kind
+            for name in template.variants
+        }
+        return sorted(n for n in names if n.startswith(incomplete))
+
+    return complete
+
+
+def color_wanted() -> bool:
+    """Colour on stdout: never with NO_COLOR (or --no-color, which sets it), always with
+    FORCE_COLOR, else when stdout is a terminal. rich, which prints the rest, reads the
+    same two variables."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
 def tenant_path() -> Path:
     if STATE.tenant is not None:
         return STATE.tenant
@@ -118,7 +146,12 @@ def out() -> Console:
             raise BrokenPipeError
 
     # Piped output is not cut to 80 columns: thumbprints and URLs must stay whole.
-    return _Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 200)
+    return _Console(
+        highlight=False,
+        soft_wrap=True,
+        width=None if sys.stdout.isatty() else 200,
+        force_terminal=color_wanted(),  # explicit, so --no-color beats FORCE_COLOR
+    )
 
 
 def err() -> Console:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,17 @@ class RootGroup(ErrorBoundary):
         return sorted([*super().list_commands(ctx), *LAZY_GROUPS])
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        from ssoctl.cli.examples import attach
+
         if cmd_name not in LAZY_GROUPS:
-            return super().get_command(ctx, cmd_name)
-        module_name, attribute = LAZY_GROUPS[cmd_name]
-        sub = getattr(importlib.import_module(module_name), attribute)
-        command = typer.main.get_command(sub)
-        command.name = cmd_name
+            command = super().get_command(ctx, cmd_name)
+        else:
+            module_name, attribute = LAZY_GROUPS[cmd_name]
+            sub = getattr(importlib.import_module(module_name), attribute)
+            command = typer.main.get_command(sub)
+            command.name = cmd_name
+        if command is not None:
+            attach(command, cmd_name)
         return command
 
 
@@ -51,10 +57,14 @@ app = typer.Typer(
     help="SAML single sign-on between Microsoft Entra ID and SaaS apps, as configuration as code.",
     epilog=EPILOG,
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion / --show-completion: bash, zsh, fish, PowerShell. Completion
+    # asks RootGroup for the lazy groups, so they complete like the others.
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,
+    # A wide terminal shows whole summaries (click stops at 80 columns by default).
+    context_settings={"max_content_width": 160},
 )
 
 
@@ -72,12 +82,21 @@ def main(
         None, "--tenant", "-t", help="Tenant file (default: $SSOCTL_TENANT or ./tenant.yaml)."
     ),
     debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+    no_color: bool = typer.Option(
+        False,
+        "--no-color",
+        help="No colour in any output (as NO_COLOR=1; FORCE_COLOR=1 forces it).",
+    ),
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version."
     ),
 ) -> None:
     STATE.tenant = tenant
     STATE.debug = debug
+    if no_color:
+        # rich and the text report both follow NO_COLOR (https://no-color.org)
+        os.environ["NO_COLOR"] = "1"
+        os.environ.pop("FORCE_COLOR", None)
 
 
 init_cmd.register(app)
@@ -85,12 +104,26 @@ validate_cmd.register(app)
 
 
 @app.command()
-def schema() -> None:
+def schema(
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Write it to this file (refresh an offline copy) instead."
+    ),
+) -> None:
     """Print the tenant file's JSON Schema (draft 2020-12), for editor completion."""
-    from ssoctl.cli.common import emit_json
+    import json
+
+    from ssoctl.cli.common import emit_json, note
     from ssoctl.model import json_schema
 
-    emit_json(json_schema())
+    if out is None:
+        emit_json(json_schema())
+        return
+    from ssoctl.files import write_atomic
+
+    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(out, text.encode("utf-8"), mode=0o644)
+    note(f"wrote {out}")
 
 
 def run() -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +113,29 @@ def _obtain(source: str, allow_http: bool, max_bytes: int) -> tuple[bytes | Path
     return path, source
 
 
+@contextmanager
+def _streamed(source: str, allow_http: bool) -> Iterator[tuple[Path, str]]:
+    """A local file as it is, or a URL fetched into a temporary file (never into memory),
+    for spmetadata's streaming reader."""
+    from ssoctl.saml import spmetadata
+
+    if "://" not in source:
+        obtained, name = _obtain(source, allow_http, spmetadata.MAX_FILE_BYTES)
+        assert isinstance(obtained, Path)
+        yield obtained, name
+        return
+    import tempfile
+
+    from ssoctl.fetch import fetch
+
+    with tempfile.NamedTemporaryFile(prefix="ssoctl-metadata-", suffix=".xml") as sink:
+        fetched = fetch(
+            source, allow_http=allow_http, max_bytes=spmetadata.MAX_FILE_BYTES, sink=sink
+        )
+        sink.flush()
+        yield Path(sink.name), fetched.url
+
+
 def _verify(
     source: bytes | Path, name: str, cert_file: Path, now: Any, entity_id: str | None
 ) -> Any:
@@ -141,7 +166,12 @@ def inspect(
     obtained, name = _obtain(
         source, allow_http, MAX_BYTES if "://" in source else spmetadata.MAX_FILE_BYTES
     )
-    document = spmetadata.read(obtained, name, entity_id=entity_id)
+    from ssoctl.cli.progress import progress
+
+    with progress("reading entities") as advance:
+        document = spmetadata.read(
+            obtained, name, entity_id=entity_id, on_entity=lambda: advance(1)
+        )
     if cert_file is not None:
         verdict = _verify(obtained, name, cert_file, parse_now(None), entity_id)
         # Verified: show what the signature covers. Invalid: show what the file says,
@@ -226,8 +256,17 @@ def import_cmd(
     now = parse_now(now_text)
     path = tenant_path()
     require_app(load_tenant(), app_name)
-    obtained, name = _obtain(source, allow_http, MAX_BYTES)
-    if cert_file is not None:
+    if entity_id is not None and cert_file is None:
+        # One SP out of a federation aggregate: streamed, so a 50 MB aggregate works;
+        # the 10 MB cap stays for documents read whole (a signature covers the whole).
+        from ssoctl.cli.progress import progress
+
+        with _streamed(source, allow_http) as (streamed, name), progress("reading") as advance:
+            document = spmetadata.read(
+                streamed, name, entity_id=entity_id, on_entity=lambda: advance(1)
+            )
+    elif cert_file is not None:
+        obtained, name = _obtain(source, allow_http, MAX_BYTES)
         # Only what the signature covers is imported; --force never overrides this.
         verdict = _verify(obtained, name, cert_file, now, entity_id)
         if verdict.document is None:
@@ -237,6 +276,7 @@ def import_cmd(
             )
         document = verdict.document
     else:
+        obtained, name = _obtain(source, allow_http, MAX_BYTES)
         document = spmetadata.read(obtained, name, entity_id=entity_id)
     sp = pick_sp(document, name, entity_id, now)
 

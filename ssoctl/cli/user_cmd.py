@@ -31,9 +31,11 @@ def user_add(
     upn: str = typer.Argument(
         ..., help="User principal name, e.g. B.Simon@contoso.com.", callback=checked("upn")
     ),
-    display_name: str | None = typer.Option(None, "--display-name"),
-    given_name: str | None = typer.Option(None, "--given-name"),
-    surname: str | None = typer.Option(None, "--surname"),
+    display_name: str | None = typer.Option(
+        None, "--display-name", help="Display name (default: the UPN's part before @)."
+    ),
+    given_name: str | None = typer.Option(None, "--given-name", help="Given name (first name)."),
+    surname: str | None = typer.Option(None, "--surname", help="Surname (last name)."),
     mail: str | None = typer.Option(
         None,
         "--mail",

@@ -67,14 +67,25 @@ def validate(
 
     rule_ids = selected_rules(_split(select), _split(ignore))
     targets = list(files) if files else [tenant_path()]
-    result = run([(p, str(p)) for p in targets], parse_now(now_text), rule_ids, strict)
+    from ssoctl.cli.progress import progress
+
+    total = len(targets) if len(targets) > 1 else 0
+    with progress("validating", total=total) as advance:
+        result = run(
+            [(p, str(p)) for p in targets],
+            parse_now(now_text),
+            rule_ids,
+            strict,
+            on_file=lambda: advance(1),
+        )
     chosen = fmt.value
     if chosen == "auto":
         chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if chosen == "text":
+        from ssoctl.cli.common import color_wanted
         from ssoctl.report import text
 
-        color = output is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        color = output is None and color_wanted()
         report = text.render(result, color=color)
     else:
         report = reporters()[chosen](result)

@@ -8,6 +8,7 @@ libxml2's depth limit; each EntityDescriptor is summarized and freed as soon as 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -131,16 +132,25 @@ def open_source(source: bytes | Path) -> BinaryIO:
         raise OperationError(f"cannot read {source}: {exc.strerror}.") from None
 
 
-def read(source: bytes | Path, name: str, *, entity_id: str | None = None) -> Document:
-    """Stream the document; keep the entities (all, or the one named `entity_id`)."""
+def read(
+    source: bytes | Path,
+    name: str,
+    *,
+    entity_id: str | None = None,
+    on_entity: Callable[[], None] | None = None,
+) -> Document:
+    """Stream the document; keep the entities (all, or the one named `entity_id`).
+    `on_entity` hears each entity read (a progress counter for a large aggregate)."""
     stream = open_source(source)
     try:
-        return _stream(stream, name, entity_id)
+        return _stream(stream, name, entity_id, on_entity)
     finally:
         stream.close()
 
 
-def _stream(stream: BinaryIO, name: str, entity_id: str | None) -> Document:
+def _stream(
+    stream: BinaryIO, name: str, entity_id: str | None, on_entity: Callable[[], None] | None
+) -> Document:
     wanted = [tag("md", "EntityDescriptor"), tag("md", "EntitiesDescriptor")]
     events = xml.iterparse(stream, name, wanted)
     root: etree._Element | None = None
@@ -159,6 +169,8 @@ def _stream(stream: BinaryIO, name: str, entity_id: str | None) -> Document:
             if signed is None:
                 signed = root.find(tag("ds", "Signature")) is not None
             total += 1
+            if on_entity is not None:
+                on_entity()
             if entity_id is None or element.get("entityID") == entity_id:
                 entities.append(summarize(element))
             if element is not root:
