@@ -47,9 +47,14 @@ def real_target(path: Path) -> Path:
     return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
+def on_windows() -> bool:
+    """The one place that asks (tests simulate Windows by replacing it)."""
+    return os.name == "nt"
+
+
 def _fsync_folder(folder: Path) -> None:
     """Make a rename durable. Some systems (Windows) cannot open a folder: skip there."""
-    if os.name == "nt":
+    if on_windows():
         return
     try:
         dir_fd = os.open(folder, os.O_RDONLY)
@@ -243,7 +248,7 @@ class StreamedFile:
             handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         except OSError as exc:
             raise _write_error(target, exc) from None
-        os.fchmod(handle, 0o644)
+        os.chmod(temp, 0o644)  # not fchmod: Windows has no fchmod before Python 3.13
         self._target = target
         self._temp = Path(temp)
         self._file = os.fdopen(handle, "wb")

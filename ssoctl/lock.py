@@ -8,6 +8,12 @@ the path's: if another process saved in between, the lock is taken again on the 
 Waiting is bounded and never silent: after `NOTICE_AFTER` seconds the holder is named
 (from /proc/locks where the system has it), after `GIVE_UP_AFTER` the command fails with
 exit 3 and changes nothing.
+
+Windows has no flock, and a file held open there cannot be replaced by rename, so the
+lock cannot sit on the file. There it is a named kernel mutex whose name is derived from
+the file's real path: no file on disk either, released by Windows if the process dies
+(WAIT_ABANDONED is then a normal acquisition), and the same bounded waiting.
+tests/cli/test_windows_lock.py runs that path by simulation (no fcntl, os.name "nt").
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ import stat
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from ssoctl.errors import OperationError
 
@@ -36,8 +43,9 @@ def exclusive(
     """Hold an exclusive lock on `path` (a regular file that exists) for an edit."""
     try:
         import fcntl
-    except ImportError:  # Windows: no advisory flock; edits still write atomically
-        yield
+    except ImportError:
+        with _windows_exclusive(path, notify, give_up_after):
+            yield
         return
     started = time.monotonic()
     noticed = False
@@ -69,6 +77,61 @@ def exclusive(
             fcntl.flock(fd, fcntl.LOCK_UN)  # saved meanwhile: lock the new file
         finally:
             os.close(fd)
+
+
+WAIT_OBJECT_0 = 0x0
+WAIT_ABANDONED = 0x80  # the last holder died holding it: ours now, the file is intact
+WAIT_TIMEOUT = 0x102
+
+
+def _kernel32() -> Any:
+    import ctypes
+
+    return ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+
+
+def mutex_name(path: Path) -> str:
+    """One name per file, however the path is written (case, symlinks, relative)."""
+    import hashlib
+
+    real = os.path.normcase(os.path.realpath(path))
+    return "Local\\ssoctl-edit-" + hashlib.sha256(real.encode("utf-8")).hexdigest()
+
+
+@contextlib.contextmanager
+def _windows_exclusive(
+    path: Path, notify: Callable[[str], None] | None, give_up_after: float
+) -> Iterator[None]:
+    from ssoctl.files import on_windows
+
+    if not on_windows():  # neither flock nor Windows: say so rather than not lock
+        raise OperationError("this system offers no file lock ssoctl can use; nothing changed.")
+    os.close(_open(path))  # the same "missing / not a regular file" errors as on POSIX
+    kernel32 = _kernel32()
+    handle = kernel32.CreateMutexW(None, False, mutex_name(path))
+    if not handle:
+        raise OperationError(f"cannot create the edit lock for {path}; nothing was changed.")
+    try:
+        started = time.monotonic()
+        noticed = False
+        while kernel32.WaitForSingleObject(handle, 0) not in (WAIT_OBJECT_0, WAIT_ABANDONED):
+            waited = time.monotonic() - started
+            if waited >= give_up_after:
+                raise OperationError(
+                    f"{path} is being edited by another ssoctl process and was not released "
+                    f"within {give_up_after:.0f} s; nothing was changed.",
+                    hint="wait for that command to finish, or stop it, then retry.",
+                )
+            if not noticed and waited >= NOTICE_AFTER and notify is not None:
+                notify(f"waiting for {path}: another ssoctl process is editing it...")
+                noticed = True
+            time.sleep(POLL)
+        try:
+            yield
+        finally:
+            kernel32.ReleaseMutex(handle)
+    finally:
+        kernel32.CloseHandle(handle)
 
 
 def _open(path: Path) -> int:
