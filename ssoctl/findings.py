@@ -31,6 +31,10 @@ class FileResult:
     findings: list[Finding] = field(default_factory=list)
     unreadable: str | None = None  # why the file could not be read at all
     source_lines: list[str] = field(default_factory=list)
+    # Why the rules past syntax and schema did not run on this file (it could not be
+    # parsed, or failed its schema); None when they ran. JUnit reports them as skipped.
+    not_checked: str | None = None
+    path: str | None = None  # the file's absolute path, for SARIF's repository-relative URIs
 
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity is severity)
@@ -49,6 +53,8 @@ class Result:
     files: list[FileResult]
     rules: list[RuleInfo]  # the rules that ran, for SARIF and JUnit
     strict: bool = False
+    root: str | None = None  # SARIF's %SRCROOT%: the repository root, or --sarif-root
+    docs_url: str | None = None  # a published docs site, for SARIF helpUri; None: none
 
     @property
     def findings(self) -> list[Finding]:

@@ -30,11 +30,14 @@ def selected_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> li
 
 
 def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str]) -> FileResult:
-    result = FileResult(file=display)
+    import os
+
+    result = FileResult(file=display, path=os.path.abspath(path))
     try:
         text = read_text(path)
     except (OperationError, InvalidInputError) as exc:
         result.unreadable = exc.message
+        result.not_checked = "the file could not be read"
         return result
     result.source_lines = text.splitlines()
 
@@ -57,6 +60,7 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
                 (loc.col if loc and loc.col else 1),
             )
         )
+        result.not_checked = "the file is not valid YAML"
         return result
     if not isinstance(data, dict):
         keep(
@@ -69,6 +73,7 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
                 1,
             )
         )
+        result.not_checked = "the file is not a YAML mapping"
         return result
     model, problems = schema_problems(data, positions)
     for problem in problems:
@@ -85,6 +90,7 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
         )
     if model is None:
         result.findings.sort(key=lambda f: (f.line, f.col, f.rule))
+        result.not_checked = "the file does not match the tenant schema"
         return result
     ctx = rules_pkg.Context(LoadedTenant(path, text, data, model, positions), now, display)
     registry = rules_pkg.load_all()

@@ -29,6 +29,12 @@ def register(app: typer.Typer) -> None:
     app.command("validate")(validate)
 
 
+def _repository_root() -> Path:
+    from ssoctl.gitstate import work_tree
+
+    return work_tree(Path.cwd()) or Path.cwd()
+
+
 def validate(
     files: list[Path] = typer.Argument(None, help="Tenant files (default: --tenant)."),
     fmt: ReportFormat = typer.Option(
@@ -41,6 +47,12 @@ def validate(
     now_text: str | None = typer.Option(None, "--now", help="Check expiry at this instant."),
     list_rules: bool = typer.Option(False, "--list-rules", help="List the rules and exit."),
     explain: str | None = typer.Option(None, "--explain", help="Explain one rule and exit."),
+    sarif_root: Path | None = typer.Option(
+        None,
+        "--sarif-root",
+        help="SARIF URIs are relative to this folder (default: the git repository's top "
+        "level, else the current folder).",
+    ),
 ) -> None:
     """Check tenant files: every finding with rule, severity, file:line:col and the fix.
 
@@ -78,6 +90,8 @@ def validate(
             strict,
             on_file=lambda: advance(1),
         )
+    result.root = str((sarif_root or _repository_root()).resolve())
+    result.docs_url = os.environ.get("SSOCTL_DOCS_URL") or None
     chosen = fmt.value
     if chosen == "auto":
         chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"

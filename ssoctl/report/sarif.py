@@ -2,42 +2,62 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-from pathlib import PurePosixPath
+from pathlib import Path, PurePath
+from urllib.parse import quote
 
 from ssoctl import __version__
-from ssoctl.findings import Result, Severity
+from ssoctl.findings import Finding, Result, Severity
 
 SCHEMA = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
 LEVEL = {Severity.error: "error", Severity.warning: "warning", Severity.info: "note"}
+SRCROOT = "%SRCROOT%"
 
 
-def relative_uri(file: str) -> str:
-    """A relative, forward-slash URI: relative to the current folder when inside it."""
-    path = os.path.relpath(file) if os.path.isabs(file) else file
-    if path.startswith(".."):
-        path = file
-    return PurePosixPath(*path.split(os.sep)).as_posix().lstrip("/")
+def artifact_location(path: str | None, display: str, root: str | None) -> dict[str, str]:
+    """Where a file is, as SARIF consumers resolve it: a percent-encoded URI relative to
+    the repository root (`uriBaseId` %SRCROOT%) when the file is inside it, whatever the
+    current folder; an absolute file: URI otherwise; the name as given when neither is
+    known."""
+    if path is not None and root is not None:
+        relative = os.path.relpath(path, root)
+        if not relative.startswith(os.pardir) and not os.path.isabs(relative):
+            posix = PurePath(relative).as_posix()
+            return {"uri": quote(posix), "uriBaseId": SRCROOT}
+    if path is not None:
+        return {"uri": Path(path).as_uri()}
+    return {"uri": quote(display.replace(os.sep, "/"))}
+
+
+def fingerprint(finding: Finding, uri: str) -> str:
+    """Stable while lines move: the rule, the file, the YAML key path and the message."""
+    key = "\0".join([finding.rule, uri, finding.path or "", finding.message])
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def render(result: Result) -> str:
     rule_index = {r.id: i for i, r in enumerate(result.rules)}
-    rules = [
-        {
+    rules = []
+    for r in result.rules:
+        rule: dict[str, object] = {
             "id": r.id,
             "name": r.id,
             "shortDescription": {"text": r.summary},
             "fullDescription": {"text": r.doc},
+            "help": {"text": r.doc, "markdown": r.doc},
             "defaultConfiguration": {"level": LEVEL[r.severity]},
-            "helpUri": f"https://ssoctl.dev/rules#{r.id}",
         }
-        for r in result.rules
-    ]
+        if result.docs_url:  # only a site that exists: SSOCTL_DOCS_URL
+            rule["helpUri"] = f"{result.docs_url.rstrip('/')}/rules/#{r.id}"
+        rules.append(rule)
+    paths = {f.file: f.path for f in result.files}
     results = []
     for finding in result.findings:
+        location = artifact_location(paths.get(finding.file), finding.file, result.root)
         item: dict[str, object] = {
             "ruleId": finding.rule,
             "level": LEVEL[finding.severity],
@@ -45,11 +65,12 @@ def render(result: Result) -> str:
             "locations": [
                 {
                     "physicalLocation": {
-                        "artifactLocation": {"uri": relative_uri(finding.file)},
+                        "artifactLocation": location,
                         "region": {"startLine": finding.line, "startColumn": finding.col},
                     }
                 }
             ],
+            "partialFingerprints": {"ssoctlFinding/v1": fingerprint(finding, location["uri"])},
         }
         if finding.rule in rule_index:
             item["ruleIndex"] = rule_index[finding.rule]
@@ -59,18 +80,16 @@ def render(result: Result) -> str:
         for f in result.files
         if f.unreadable
     ]
+    driver: dict[str, object] = {"name": "ssoctl", "version": __version__, "rules": rules}
+    if result.docs_url:
+        driver["informationUri"] = result.docs_url
     run: dict[str, object] = {
-        "tool": {
-            "driver": {
-                "name": "ssoctl",
-                "version": __version__,
-                "informationUri": "https://ssoctl.dev",
-                "rules": rules,
-            }
-        },
+        "tool": {"driver": driver},
         "results": results,
         "invocations": [
             {"executionSuccessful": not notifications, "toolExecutionNotifications": notifications}
         ],
     }
+    # No originalUriBaseIds: the root's absolute path is this machine's (and would leak
+    # it into an uploaded report); %SRCROOT% is the name code scanning resolves itself.
     return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
