@@ -28,7 +28,8 @@ class _Case:
 def _rule_case(f: FileResult, rule: RuleInfo, strict: bool) -> _Case:
     open_tag = f"    <testcase classname={quoteattr(f.file)} name={quoteattr(rule.id)}"
     found = [x for x in f.findings if x.rule == rule.id]
-    if f.not_checked and rule.id not in ALWAYS_RUN and not found:
+    ran = rule.id in ALWAYS_RUN and not f.unreadable
+    if f.not_checked and not ran and not found:
         reason = f"not checked: {f.not_checked}"
         return _Case(f"{open_tag}>\n      <skipped message={quoteattr(reason)}/>\n    </testcase>",
                      skipped=True)  # fmt: skip
