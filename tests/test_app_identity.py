@@ -101,7 +101,7 @@ def test_cert_new_for_an_app_never_switches_and_activate_says_so(tmp_path: Path)
     )
     listed = json.loads(
         run_cli("cert", "list", "--app", "ringcentral", "-f", "json", tenant=tenant).stdout
-    )
+    )["certificates"]
     assert {r["name"]: r["status"] for r in listed} == {old["name"]: "inactive", "next": "active"}
 
 

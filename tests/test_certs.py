@@ -64,7 +64,9 @@ def test_new_certificate_starts_inactive_unless_activated(example: Path):
     run_cli("cert", "new", "--name", "n1", tenant=example)
     rows = {
         r["name"]: r
-        for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)
+        for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)[
+            "certificates"
+        ]
     }
     assert rows["n1"]["apps"]["ringcentral"] == "inactive"
     assert rows["contoso-2026"]["apps"]["ringcentral"] == "active"
@@ -72,7 +74,9 @@ def test_new_certificate_starts_inactive_unless_activated(example: Path):
     run_cli("cert", "new", "--name", "n2", "--activate", tenant=example)
     rows = {
         r["name"]: r
-        for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)
+        for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)[
+            "certificates"
+        ]
     }
     assert rows["n2"]["apps"] == {"(default)": "active", "ringcentral": "active",
                                   "mitel-connect": "active"}  # fmt: skip
@@ -84,7 +88,9 @@ def test_cert_list_status_is_per_app(example: Path):
     run_cli("cert", "new", "--app", "ringcentral", "--name", "rc", "--activate", tenant=example)
     rows = {
         r["name"]: r
-        for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)
+        for r in json.loads(run_cli("cert", "list", "-f", "json", tenant=example).stdout)[
+            "certificates"
+        ]
     }
     assert rows["contoso-2026"]["apps"] == {
         "(default)": "active",
@@ -102,7 +108,7 @@ def test_new_certificate_for_an_inheriting_app_starts_inactive(example: Path):
     assert "m1 is inactive" in out.stderr and "now signs with" not in out.stderr
     rows = json.loads(
         run_cli("cert", "list", "--app", "mitel-connect", "-f", "json", tenant=example).stdout
-    )
+    )["certificates"]
     assert [(r["name"], r["status"]) for r in rows] == [
         ("contoso-2026", "active"),
         ("m1", "inactive"),

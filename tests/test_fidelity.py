@@ -105,7 +105,7 @@ def test_claims_are_edited_with_commands_and_required_ones_stay(example: Path) -
     assert refused.exit_code == 2 and "requires" in refused.stderr
     listed = json.loads(
         run_cli("app", "claim", "list", "ringcentral", "-f", "json", tenant=example).stdout
-    )
+    )["claims"]
     assert [(r["claim"].rsplit("/", 1)[-1], r["required_by_template"]) for r in listed] == [
         ("givenname", False),
         ("surname", False),

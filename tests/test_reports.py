@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped
@@ -70,7 +71,7 @@ def test_junit_counts_match_children_on_every_element(repo: Path, tmp_path: Path
     assert fabrikam.failures >= 1 and fabrikam.skipped == 0  # url-https, gallery-endpoint
 
 
-def sarif(cwd: Path, *args: str, env: dict[str, str] | None = None) -> dict:
+def sarif(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Any:
     done = subprocess.run(
         ["python3", "-m", "ssoctl", "validate", *args, "-f", "sarif", "--now", NOW],
         cwd=cwd,
@@ -83,7 +84,7 @@ def sarif(cwd: Path, *args: str, env: dict[str, str] | None = None) -> dict:
     return json.loads(done.stdout)
 
 
-def uris(report: dict) -> set[tuple[str, str | None]]:
+def uris(report: Any) -> set[tuple[str, str | None]]:
     return {
         (
             r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],

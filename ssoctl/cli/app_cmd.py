@@ -41,7 +41,7 @@ def claim_list(
     require_app(loaded, name)
     found = rows(loaded.model, name)
     if fmt is DataFormat.json:
-        emit_json(found)
+        emit_json(found, "claims")
         return
     from ssoctl.cli.table import print_table
 
@@ -292,7 +292,7 @@ def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
         for name, a in loaded.model.apps.items()
     ]
     if fmt is DataFormat.json:
-        emit_json(rows)
+        emit_json(rows, "apps")
         return
     if not rows:
         note("no apps yet; add one with `ssoctl app add ringcentral --region us`.")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ssoctl.cli.common import (
+    OUTPUT_VERSION,
     emit_json,
     key_passphrase,
     load_tenant,
@@ -220,7 +221,7 @@ def _json_line(
 ) -> bytes:
     from ssoctl.saml import bindings
 
-    document: dict[str, Any] = {"id": response_id, "acs": acs}
+    document: dict[str, Any] = {"version": OUTPUT_VERSION, "id": response_id, "acs": acs}
     document["SAMLResponse"] = bindings.encode_post(xml_bytes)
     if relay_state:
         document["RelayState"] = relay_state
@@ -357,6 +358,7 @@ def _emit(
         payload = post_form(acs, encoded, relay_state).encode("utf-8")
     else:
         document = {
+            "version": OUTPUT_VERSION,
             "acs": acs,
             "relay_state": relay_state,
             "SAMLResponse": encoded,
@@ -510,7 +512,7 @@ def _report(outcome: Outcome, fmt: VerifyFormat) -> None:
                     {"check": c.name, "ok": c.ok, "warning": c.warning, "reason": c.reason}
                     for c in outcome.checks
                 ],
-                "summary": outcome.summary,
+                "summary": outcome.summary or None,  # null when nothing could be read
             }
         )
         return
@@ -545,6 +547,7 @@ def decode_cmd(
             "binding": decoded.binding,
             "relay_state": decoded.relay_state,
             "note": "decoded only; the signature was NOT checked",
+            "summary": {},
         }
         assertion = root.find(xml.tag("saml", "Assertion"))
         if kind == "Response" and assertion is not None:

@@ -228,7 +228,7 @@ def list_certs(
             for n, entry in ring.items()
         ]
     if fmt is DataFormat.json:
-        emit_json(rows)
+        emit_json(rows, "certificates")
         return
     if not rows:
         note("no certificates; create one with `ssoctl cert new --activate`.")

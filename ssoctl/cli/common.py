@@ -130,9 +130,14 @@ def warn_if_invalid(loaded: LoadedTenant) -> None:
         )
 
 
-def emit_json(data: Any) -> None:
-    """One JSON document on stdout, nothing else."""
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+OUTPUT_VERSION = 1  # ssoctl/outputs.py documents each shape; docs/schemas/ has them
+
+
+def emit_json(data: Any, key: str | None = None) -> None:
+    """One JSON document on stdout, nothing else: `data` (a mapping) with the document
+    version first, or `{"version": 1, key: data}` for a list."""
+    document = {"version": OUTPUT_VERSION, **({key: data} if key else data)}
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def out() -> Console:

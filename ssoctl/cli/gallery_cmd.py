@@ -29,7 +29,7 @@ def list_templates(fmt: DataFormat = FORMAT_OPTION) -> None:
         for t in gallery.templates().values()
     ]
     if fmt is DataFormat.json:
-        emit_json(rows)
+        emit_json(rows, "templates")
         return
     from ssoctl.cli.table import print_table
 
@@ -61,7 +61,7 @@ def show(
 
     data = msgspec.to_builtins(gallery.get(name))
     if fmt is DataFormat.json:
-        emit_json(data)
+        emit_json(data, "template")
         return
     _print_template(data)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -112,11 +113,11 @@ def schema(
     """Print the tenant file's JSON Schema (draft 2020-12), for editor completion."""
     import json
 
-    from ssoctl.cli.common import emit_json, note
+    from ssoctl.cli.common import note
     from ssoctl.model import json_schema
 
-    if out is None:
-        emit_json(json_schema())
+    if out is None:  # the schema itself, not a versioned ssoctl document
+        sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
         return
     from ssoctl.files import write_atomic
 

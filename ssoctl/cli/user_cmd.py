@@ -118,7 +118,7 @@ def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     model = load_tenant().model
     rows = [{**msgspec.to_builtins(u), "apps": apps_assigning(model, u.upn)} for u in model.users]
     if fmt is DataFormat.json:
-        emit_json(rows)
+        emit_json(rows, "users")
         return
     from ssoctl.cli.table import print_table
 
@@ -241,7 +241,7 @@ def group_list(fmt: DataFormat = FORMAT_OPTION) -> None:
         for g in model.groups
     ]
     if fmt is DataFormat.json:
-        emit_json(rows)
+        emit_json(rows, "groups")
         return
     for r in rows:
         out().print(

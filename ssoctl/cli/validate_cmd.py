@@ -64,6 +64,15 @@ def validate(
 
     registry = load_all()
     if list_rules:
+        if fmt.value == "json":
+            from ssoctl.cli.common import emit_json
+
+            rows = [
+                {"id": r.id, "severity": r.severity.value, "summary": r.summary, "doc": r.doc}
+                for r in registry.values()
+            ]
+            emit_json(rows, "rules")
+            return
         for rule in registry.values():
             sys.stdout.write(f"{rule.id:<22} {rule.severity.value:<8} {rule.summary}\n")
         return

@@ -188,8 +188,7 @@ def test_a_tab_inside_a_quoted_value_is_kept(example: Path) -> None:
     example.write_text(text)
     out = run_cli("user", "set", "B.Simon@contoso.com", "--given-name", "Britta", tenant=example)
     assert out.exit_code == 0, out.stderr
-    users = json.loads(run_cli("user", "list", "-f", "json", tenant=example).stdout)
-    user = users[0] if isinstance(users, list) else users["users"][0]
+    user = json.loads(run_cli("user", "list", "-f", "json", tenant=example).stdout)["users"][0]
     assert user["surname"] == "Si\t# mon"
 
 

@@ -85,10 +85,14 @@ def test_user_add_keeps_comments_and_generates_stable_object_id(commented: Path)
     assert out.exit_code == 0, out.stderr
     text = commented.read_text()
     assert "# the test user" in text and "'B.Simon@contoso.com'   # quoted on purpose" in text
-    listed = json.loads(run_cli("user", "list", "--format", "json", tenant=commented).stdout)
+    listed = json.loads(run_cli("user", "list", "--format", "json", tenant=commented).stdout)[
+        "users"
+    ]
     first = {u["upn"]: u["object_id"] for u in listed}
     run_cli("app", "add", "ringcentral", tenant=commented)
-    listed = json.loads(run_cli("user", "list", "--format", "json", tenant=commented).stdout)
+    listed = json.loads(run_cli("user", "list", "--format", "json", tenant=commented).stdout)[
+        "users"
+    ]
     assert {u["upn"]: u["object_id"] for u in listed} == first
 
 
@@ -227,7 +231,7 @@ def test_app_show_json(example: Path):
 
 
 def test_app_list_remove_assign_unassign(example: Path):
-    rows = json.loads(run_cli("app", "list", "-f", "json", tenant=example).stdout)
+    rows = json.loads(run_cli("app", "list", "-f", "json", tenant=example).stdout)["apps"]
     assert [r["name"] for r in rows] == ["ringcentral", "mitel-connect"]
     before = example.read_bytes()
     bad = run_cli("app", "assign", "ringcentral", "nobody@contoso.com", tenant=example)
@@ -258,7 +262,7 @@ def test_groups(example: Path):
         run_cli("group", "add", "Ops", "--member", "B.Simon@contoso.com", tenant=example).exit_code
         == 0
     )
-    rows = json.loads(run_cli("group", "list", "-f", "json", tenant=example).stdout)
+    rows = json.loads(run_cli("group", "list", "-f", "json", tenant=example).stdout)["groups"]
     assert {r["name"] for r in rows} == {"Sales", "Ops"}
     assert run_cli("group", "remove", "Sales", tenant=example).exit_code == 2
     assert run_cli("group", "remove", "Sales", "--force", tenant=example).exit_code == 0
@@ -270,7 +274,7 @@ def test_gallery_show_golden():
     assert out.exit_code == 0
     golden = (GOLDEN / "gallery-show-ringcentral.json").read_text()
     assert json.loads(out.stdout) == json.loads(golden)
-    listed = json.loads(run_cli("gallery", "list", "-f", "json").stdout)
+    listed = json.loads(run_cli("gallery", "list", "-f", "json").stdout)["templates"]
     assert [t["name"] for t in listed] == ["custom", "mitel-connect", "ringcentral"]
     assert run_cli("gallery", "show", "nope").exit_code == 2
 

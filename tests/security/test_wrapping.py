@@ -189,7 +189,7 @@ def test_comment_injection_does_not_change_identity(example: Path, tmp_path: Pat
     if out.exit_code == 0:
         assert doc["summary"]["name_id"] == "B.Simon@contoso.com.evil.com"
     else:
-        assert doc["summary"] == {} or doc["summary"]["name_id"] != "B.Simon@contoso.com"
+        assert not doc["summary"] or doc["summary"]["name_id"] != "B.Simon@contoso.com"
 
 
 def test_comment_inside_signed_value_reads_whole_text(example: Path, tmp_path: Path):
