@@ -26,7 +26,8 @@ from msgspec import Meta, field
 
 from ssoctl.xmlchars import first_non_xml_char
 
-SCHEMA_ID = "https://ssoctl.dev/schema/tenant-v1.json"
+# An identifier, not an address: no site serves it (editors use the local copy).
+SCHEMA_ID = "urn:ssoctl:schema:tenant:v1"
 
 NAME_ID_FORMATS: dict[str, str] = {
     "emailAddress": "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
@@ -124,13 +125,19 @@ class CertificateEntry(Strict, frozen=True, kw_only=True):
 class SigningSet(Strict, frozen=True, kw_only=True):
     """Entra's model: a set of certificates, exactly one of them active."""
 
-    certificates: list[Name] = field(default_factory=list)
-    active: Name | None = None
+    certificates: Annotated[
+        list[Name], _doc("Names of keyring certificates in this set (Entra: the app's list).")
+    ] = field(default_factory=list)
+    active: Annotated[
+        Name | None, _doc("The one Entra signs with; the others wait (rollover).")
+    ] = None
     mode: Annotated[
         Literal["assertion", "response", "both"],
         _doc("What Entra signs: the assertion (default), the response, or both."),
     ] = "assertion"
-    algorithm: Literal["sha256", "sha1"] = "sha256"
+    algorithm: Annotated[
+        Literal["sha256", "sha1"], _doc("Signing algorithm (Entra: SHA-256 unless changed).")
+    ] = "sha256"
 
     def __post_init__(self) -> None:
         if self.active is not None and self.active not in self.certificates:
@@ -138,23 +145,33 @@ class SigningSet(Strict, frozen=True, kw_only=True):
 
 
 class NameId(Strict, frozen=True, kw_only=True):
-    source: ClaimSource = "user.userprincipalname"
-    format: NameIdFormat = "emailAddress"
+    """The Unique User Identifier (Name ID) claim."""
+
+    source: Annotated[ClaimSource, _doc("The user attribute Entra sends.")] = (
+        "user.userprincipalname"
+    )
+    format: Annotated[NameIdFormat, _doc("Name identifier format.")] = "emailAddress"
 
 
 class User(Strict, frozen=True, kw_only=True):
-    upn: Upn
+    """A test user, as in Entra's directory."""
+
+    upn: Annotated[Upn, _doc("User principal name, e.g. B.Simon@contoso.com.")]
     object_id: Annotated[Guid, _doc("Stable object ID, generated once.")]
-    display_name: str | None = None
-    given_name: str | None = None
-    surname: str | None = None
-    mail: Upn | None = None
+    display_name: Annotated[str | None, _doc("Display name (user.displayname).")] = None
+    given_name: Annotated[str | None, _doc("Given name (user.givenname).")] = None
+    surname: Annotated[str | None, _doc("Surname (user.surname).")] = None
+    mail: Annotated[
+        Upn | None, _doc("Mail (user.mail); none until a mailbox or the admin sets one.")
+    ] = None
 
 
 class Group(Strict, frozen=True, kw_only=True):
-    name: Name
-    object_id: Guid | None = None
-    members: list[Upn] = field(default_factory=list)
+    """A group of test users; assign it to an app as group:NAME."""
+
+    name: Annotated[Name, _doc("Group name.")]
+    object_id: Annotated[Guid | None, _doc("Stable object ID, generated once.")] = None
+    members: Annotated[list[Upn], _doc("UPNs of its members.")] = field(default_factory=list)
 
 
 Principal = Annotated[
@@ -183,13 +200,15 @@ class App(Strict, frozen=True, kw_only=True):
     reply_urls: Annotated[
         list[Url], Meta(description="Reply URLs; the first wins. Empty while incomplete.")
     ] = field(default_factory=list)
-    sign_on_url: Url | None = None
-    relay_state: str | None = None
-    logout_url: Url | None = None
+    sign_on_url: Annotated[Url | None, _doc("Sign on URL (SP-initiated apps).")] = None
+    relay_state: Annotated[str | None, _doc("Relay State (optional).")] = None
+    logout_url: Annotated[Url | None, _doc("Logout URL (optional).")] = None
     signing: Annotated[
         SigningSet | None, _doc("The app's own certificate set; the tenant default otherwise.")
     ] = None
-    name_id: NameId = field(default_factory=NameId)
+    name_id: Annotated[NameId, _doc("Unique User Identifier (Name ID).")] = field(
+        default_factory=NameId
+    )
     claims: Annotated[
         dict[str, ClaimSource] | None,
         _doc(
@@ -197,7 +216,9 @@ class App(Strict, frozen=True, kw_only=True):
             "gets Entra's defaults (givenname, surname, emailaddress, name)."
         ),
     ] = None
-    assignments: list[Principal] = field(default_factory=list)
+    assignments: Annotated[
+        list[Principal], _doc("Users (UPN) and groups (group:NAME) assigned to the app.")
+    ] = field(default_factory=list)
     sp_certificate: Annotated[
         str | None, _doc("SP signing certificate (PEM path), for signed AuthnRequests.")
     ] = None
@@ -213,12 +234,14 @@ class App(Strict, frozen=True, kw_only=True):
 
 class Tenant(Strict, frozen=True, kw_only=True):
     version: Annotated[Literal[1], _doc("File format version.")]
-    tenant: TenantInfo
-    certificates: list[CertificateEntry] = field(default_factory=list)
+    tenant: Annotated[TenantInfo, _doc("The Entra tenant: its ID, domain and cloud.")]
+    certificates: Annotated[list[CertificateEntry], _doc("Signing certificates (the keyring).")] = (
+        field(default_factory=list)
+    )
     signing: Annotated[SigningSet | None, _doc("Tenant default certificate set.")] = None
-    users: list[User] = field(default_factory=list)
-    groups: list[Group] = field(default_factory=list)
-    apps: dict[Name, App] = field(default_factory=dict)
+    users: Annotated[list[User], _doc("Test users.")] = field(default_factory=list)
+    groups: Annotated[list[Group], _doc("Groups of test users.")] = field(default_factory=list)
+    apps: Annotated[dict[Name, App], _doc("SAML apps, by name.")] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _require_unique("users", [u.upn.lower() for u in self.users], "upn")
@@ -276,7 +299,10 @@ def json_schema() -> dict[str, Any]:
     generated = msgspec.json.schema(Tenant)
     root = generated["$defs"].pop("Tenant")
     for section in ("certificates", "users", "groups", "apps"):  # a bare key means empty
-        root["properties"][section] = {"anyOf": [root["properties"][section], {"type": "null"}]}
+        inner = root["properties"][section]
+        described = {"description": inner.pop("description")} if "description" in inner else {}
+        root["properties"][section] = {**described, "anyOf": [inner, {"type": "null"}]}
+    _gallery_choices(generated["$defs"]["App"])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
@@ -284,6 +310,37 @@ def json_schema() -> dict[str, Any]:
         "title": "ssoctl tenant file",
         "$defs": generated["$defs"],
     }
+
+
+def _gallery_choices(app: dict[str, Any]) -> None:
+    """Editors offer the gallery: `template` is one of its names, and `region` or
+    `platform` one of that template's variants (if/then on the template)."""
+    from ssoctl import gallery
+
+    templates = gallery.templates()
+    app["properties"]["template"]["enum"] = sorted(templates)
+    conditions = []
+    for name, template in sorted(templates.items()):
+        kind = template.variant_kind
+        if kind is None:
+            continue
+        listed = "; ".join(
+            f"{v}: {variant.description}" for v, variant in template.variants.items()
+        )
+        conditions.append(
+            {
+                "if": {"properties": {"template": {"const": name}}, "required": ["template"]},
+                "then": {
+                    "properties": {
+                        kind: {
+                            "enum": list(template.variants),
+                            "description": f"{template.display_name} {kind}: {listed}",
+                        }
+                    }
+                },
+            }
+        )
+    app["allOf"] = conditions
 
 
 def is_guid(value: str) -> bool:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-MODELINE = "# yaml-language-server: $schema=https://ssoctl.dev/schema/tenant-v1.json\n"
+# The schema sits beside the tenant file (init writes it; `ssoctl schema --out` refreshes
+# it): editors complete and check offline, and validate's schema-copy rule says when the
+# copy is stale.
+SCHEMA_FILE = "tenant.schema.json"
+MODELINE = f"# yaml-language-server: $schema={SCHEMA_FILE}\n"
 
 TEMPLATE = """\
 {modeline}# ssoctl tenant file: SAML single sign-on for one Microsoft Entra tenant.

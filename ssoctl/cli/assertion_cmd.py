@@ -235,9 +235,15 @@ def _stream(lines: Any, count: int, out_path: Path | None) -> None:
     Ctrl-C keeps what was written, says how many, and exits 130. To a file, the lines go
     to a temp file beside it that replaces the file at the end (or at Ctrl-C), so a
     reader never sees a half-written line."""
+    import signal
+
     from ssoctl.cli.progress import progress
     from ssoctl.files import StreamedFile
 
+    # Ctrl-C is taken between two lines, never inside one: the count said is the count
+    # kept, and no line is cut.
+    stop: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: stop.append(signum))
     written = 0
     sink = StreamedFile(out_path) if out_path is not None else None
     try:
@@ -250,15 +256,19 @@ def _stream(lines: Any, count: int, out_path: Path | None) -> None:
                     sys.stdout.buffer.flush()
                 written += 1
                 advance(1)
-    except KeyboardInterrupt:
-        where = _finish(sink)
-        note(f"interrupted: kept the {written} of {count} responses already written{where}")
-        raise typer.Exit(130) from None
+                if stop:
+                    break
     except BaseException:
         if sink is not None:
             sink.discard()
         raise
-    note(f"wrote {written} responses{_finish(sink)}")
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    where = _finish(sink)
+    if stop:
+        note(f"interrupted: kept the {written} of {count} responses already written{where}")
+        raise typer.Exit(130)
+    note(f"wrote {written} responses{where}")
 
 
 def _finish(sink: Any) -> str:

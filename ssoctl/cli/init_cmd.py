@@ -49,28 +49,36 @@ def init(
 
     target = real_target(path)
     previous = target.read_bytes() if target.is_file() else None
-    from ssoctl.scaffold import gitignore_text
+    import json
+
+    from ssoctl.model import json_schema
+    from ssoctl.scaffold import SCHEMA_FILE, gitignore_text
 
     ignore_path = target.parent / ".gitignore"
     ignore_before = ignore_path.read_text() if ignore_path.is_file() else None
+    schema_path = target.parent / SCHEMA_FILE
+    schema_before = schema_path.read_bytes() if schema_path.is_file() else None
     tenant.create(path, tenant_text(tenant_id.lower(), domain, cloud.value))
     try:
         new_ignore = gitignore_text(ignore_before)
         if new_ignore is not None:
             write_atomic(ignore_path, new_ignore.encode("utf-8"), mode=0o644)
+        schema_text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
+        write_atomic(schema_path, schema_text.encode("utf-8"), mode=0o644)
         _first_certificate(no_cert)
     except BaseException:
         # A failed init leaves what was there before: the old files, or none.
-        if previous is None:
-            target.unlink(missing_ok=True)
-        else:
-            write_atomic(target, previous)
+        for written, before in ((target, previous), (schema_path, schema_before)):
+            if before is None:
+                written.unlink(missing_ok=True)
+            else:
+                write_atomic(written, before)
         if ignore_before is None:
             ignore_path.unlink(missing_ok=True)
         else:
             write_atomic(ignore_path, ignore_before.encode("utf-8"))
         raise
-    note(f"wrote {path}")
+    note(f"wrote {path} and {schema_path.name} (its schema, for editors)")
     if new_ignore is not None:
         note(
             f"{'extended' if ignore_before else 'wrote'} {ignore_path}: private keys (*.key) "

@@ -96,14 +96,19 @@ builtin(
 )
 
 
-RULE_MODULES = ("ssoctl.rules.apps", "ssoctl.rules.certificates", "ssoctl.rules.directory")
+RULE_MODULES = (
+    "ssoctl.rules.apps",
+    "ssoctl.rules.certificates",
+    "ssoctl.rules.directory",
+    "ssoctl.rules.editor",
+)
 
 
 def load_all() -> dict[str, Rule]:
     """The registry, with every rule module imported, in a fixed order: the built-in rules,
     then each module's rules as they are written (not in the order some caller happened to
     import a module first, which would reorder reports and docs)."""
-    from ssoctl.rules import apps, certificates, directory  # noqa: F401
+    from ssoctl.rules import apps, certificates, directory, editor  # noqa: F401
 
     def rank(rule: Rule) -> tuple[int, int]:
         if rule.check is None:

@@ -324,11 +324,11 @@ def test_internal_error_shows_no_traceback(monkeypatch, example: Path):
 def test_example_schema_file_is_fresh():
     from tests.conftest import EXAMPLE
 
-    committed = json.loads((EXAMPLE.parent / "tenant.schema.json").read_text())
+    committed = json.loads((EXAMPLE / "tenant.schema.json").read_text())
     assert committed == json.loads(run_cli("schema").stdout), (
-        "run: ssoctl schema > examples/tenant.schema.json"
+        "run: ssoctl schema --out examples/contoso/tenant.schema.json"
     )
-    assert "$schema=../tenant.schema.json" in (EXAMPLE / "tenant.yaml").read_text()
+    assert "$schema=tenant.schema.json" in (EXAMPLE / "tenant.yaml").read_text()
 
 
 def test_bare_section_key_means_empty_and_comments_survive(tmp_path: Path):

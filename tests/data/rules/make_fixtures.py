@@ -314,6 +314,26 @@ cases: dict[str, list[Case]] = {
             ["# exit: 0"],
         ),
     ],
+    "schema-copy": [
+        (
+            "remote-modeline.yaml",
+            [
+                (
+                    "version: 1\n",
+                    "# yaml-language-server: $schema=https://ssoctl.dev/schema/tenant-v1.json\n"
+                    "version: 1\n",
+                )
+            ],
+            ("https://ssoctl.dev", 0),
+            ["# exit: 0"],
+        ),
+        (
+            "missing-copy.yaml",
+            [("version: 1\n", "# yaml-language-server: $schema=tenant.schema.json\nversion: 1\n")],
+            ("tenant.schema.json", 0),
+            ["# exit: 0"],
+        ),
+    ],
     "key-file": [
         ("world-readable.yaml", [], ("../certs/contoso-2026.key", 0), ["# chmod-key: 644"])
     ],
