@@ -7,6 +7,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 ssoctl="${SSOCTL:-ssoctl}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+trap 'echo "smoke: failed at line $LINENO: $BASH_COMMAND" >&2' ERR
 cp -r "$here/examples/contoso" "$work/contoso"
 chmod 600 "$work"/contoso/certs/*.key
 cd "$work"

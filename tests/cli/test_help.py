@@ -161,3 +161,21 @@ def test_colour_follows_no_color_force_color_and_the_flag(
             check=False,
         )
         assert ("\x1b[" in done.stdout) is coloured, (command, done.stdout[:200])
+
+
+@pytest.mark.parametrize("command", [("app", "list"), ("cert", "list"), ("user", "list")])
+def test_tables_do_not_break_words_on_a_narrow_terminal(
+    example: Path, command: tuple[str, ...]
+) -> None:
+    def table(columns: str) -> str:
+        return subprocess.run(
+            [sys.executable, "-m", "ssoctl", "-t", str(example), *command],
+            env={**os.environ, "COLUMNS": columns},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    narrow = table("80")
+    assert narrow == table("250")  # rows are never re-wrapped, so no word is split
+    assert "8A4017D0059A12026CAED5BAF42790DEC65A47A8" in table("80") or command[0] != "cert"
