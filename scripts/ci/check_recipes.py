@@ -6,13 +6,19 @@ repository's own workflow:
 - the pre-commit configuration: pre-commit run in a scratch git repository, with the
   recipe's repository URL and commit replaced by a clone of this repository at HEAD, on
   a valid tenant file (must pass) and a broken one (must fail);
-- `pre-commit try-repo . ssoctl-validate --files ...`, as the docs show it.
+- `pre-commit try-repo . ssoctl-validate --files ...`, as the docs show it;
+- the shell steps of the GitHub workflow and the GitLab job, run for real in a scratch
+  repository of tenant files (the install line against the same pinned clone): on valid
+  files every step passes; on a broken one the SARIF step still passes (exit 1 is
+  findings) with a report written, and the validate step fails.
 
 Run from the repository root: python3 scripts/ci/check_recipes.py
 """
 
 from __future__ import annotations
 
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -48,6 +54,62 @@ def broken(tenant: Path) -> None:
     """An http Reply URL: an error-level finding (url-https)."""
     text = tenant.read_text()
     tenant.write_text(text.replace("reply_urls: [https://ssoeuro", "reply_urls: [http://ssoeuro"))
+
+
+def shell_steps(recipe: str, kind: str) -> list[str]:
+    """The shell commands of a recipe: a GitHub job's `run:` steps, a GitLab job's script."""
+    import yaml
+
+    document = yaml.safe_load(recipe)
+    if kind == "github":
+        job = next(iter(document["jobs"].values()))
+        return [step["run"] for step in job["steps"] if "run" in step]
+    job = next(iter(document.values()))
+    return list(job["script"])
+
+
+def run_steps(steps: list[str], repo: Path, venv: Path, clone: Path, sha: str) -> list[int]:
+    """Run each step with bash -e in `repo`, the install line pointed at the clone."""
+    codes = []
+    for step in steps:
+        # PEP 508 wants a host in a `name @ url` requirement: file://localhost/...
+        url = "file://localhost" + clone.as_uri().removeprefix("file://")
+        command = step.replace("https://YOUR-GIT-HOST/YOUR-ORG/ssoctl.git", url)
+        command = command.replace("COMMIT-SHA", sha).replace(
+            "pip install", "python -m pip install -q"
+        )
+        # the machine's environment (pip's index settings), the venv first on PATH
+        env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "NO_COLOR": "1"}
+        env.pop("VIRTUAL_ENV", None)
+        done = subprocess.run(
+            ["bash", "-e", "-c", command], cwd=repo, env=env, capture_output=True, text=True
+        )
+        codes.append(done.returncode)
+        if done.returncode not in (0, 1) or ("pip install" in command and done.returncode):
+            print(f"step {command!r} exited {done.returncode}:\n{done.stderr[-2000:]}")
+    return codes
+
+
+def check_shell_steps(found: dict[str, str], scratch: Path, clone: Path, sha: str) -> None:
+    venv = scratch / "venv"
+    run(sys.executable, "-m", "venv", venv)
+    for kind in ("github", "gitlab"):
+        steps = shell_steps(found[kind], kind)
+        repo = scratch / f"{kind}-repo"
+        shutil.copytree(ROOT / "examples" / "contoso", repo / "tenants" / "contoso")
+        codes = run_steps(steps, repo, venv, clone, sha)
+        if any(codes):
+            sys.exit(f"{kind} recipe: steps {steps} exited {codes} on valid tenant files")
+        broken(repo / "tenants" / "contoso" / "tenant.yaml")
+        codes = run_steps(steps[1:], repo, venv, clone, sha)  # installed already
+        if kind == "github":
+            sarif = json.loads((repo / "ssoctl.sarif").read_text())
+            ok = codes == [0, 1] and sarif["runs"][0]["results"]
+        else:
+            ok = codes == [1] and "<failure" in (repo / "ssoctl-junit.xml").read_text()
+        if not ok:
+            sys.exit(f"{kind} recipe on a broken tenant file: steps exited {codes}")
+    print("recipes: the GitHub and GitLab shell steps pass valid files and fail a broken one")
 
 
 def main() -> None:
@@ -86,6 +148,7 @@ def main() -> None:
         if "url-https" not in failed.stdout:
             sys.exit(f"pre-commit failed, but not on the finding:\n{failed.stdout}")
         print("recipes: pre-commit from a pinned clone passes a valid file, fails a broken one")
+        check_shell_steps(found, scratch, clone, sha)
 
         # try-repo, as the docs show it (from this checkout, uncommitted changes included)
         example = ROOT / "examples" / "contoso" / "tenant.yaml"
