@@ -99,3 +99,14 @@ def test_validate_many_files_shows_progress_on_a_terminal(example: Path, tmp_pat
         ["validate", *[str(example)] * 40, "--now", NOW], tmp_path / "report.txt"
     )
     assert "validating" in seen
+
+
+def test_metadata_inspect_shows_progress_on_a_terminal(tmp_path: Path) -> None:
+    from tests.conftest import DATA
+
+    out = tmp_path / "summary.json"
+    seen = run_with_terminal_stderr(
+        ["metadata", "inspect", str(DATA / "metadata" / "aggregate.xml"), "-f", "json"], out
+    )
+    assert "reading entities" in seen
+    assert json.loads(out.read_text())["total_entities"] >= 2  # stdout stays the data
