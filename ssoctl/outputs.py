@@ -129,7 +129,9 @@ class SpPortal(_Out):
     steps: list[str]
 
 
-class CertificateView(_Out):
+class _CertificateFields(_Out):
+    """What every certificate listing says of one certificate."""
+
     name: str
     status: Annotated[str, Meta(description="valid, expiring, expired or not yet valid.")]
     thumbprint_sha1: Thumbprint
@@ -141,9 +143,12 @@ class CertificateView(_Out):
     days_left: int
     cert: Annotated[str, Meta(description="Path relative to the tenant file.")]
     key: Annotated[str | None, Meta(description="Null for Entra's own (public only).")]
+    local_key: bool
+
+
+class CertificateView(_CertificateFields):
     base64: Annotated[str, Meta(description="Certificate (Base64), as Entra shows it.")]
     active: bool
-    local_key: bool
 
 
 class NameIdOut(_Out):
@@ -230,23 +235,11 @@ class GroupList(_Out):
     groups: list[GroupRow]
 
 
-class CertRow(_Out):
-    name: str
-    status: str
-    thumbprint_sha1: Thumbprint
-    thumbprint_sha256: Thumbprint
-    subject: str
-    key_bits: int | None
-    not_before: Time
-    not_after: Time
-    days_left: int
-    cert: str
-    key: str | None
+class CertRow(_CertificateFields):
     apps: Annotated[
         dict[str, str],
         Meta(description="Signing set ((default) or an app) -> active or inactive."),
     ]
-    local_key: bool
 
 
 class CertList(_Out):

@@ -98,6 +98,22 @@ def claim_remove(
     note(f"{name}: removed {claim}")
 
 
+# The gallery's values complete in the shell; for `app set`, the gallery's Identifier,
+# Reply URL and Sign-on URL follow a new region or platform (see `app set --help`).
+REGION_OPTION = typer.Option(
+    None,
+    "--region",
+    autocompletion=complete_variants("region"),
+    help="Region (RingCentral: us, euro).",
+)
+PLATFORM_OPTION = typer.Option(
+    None,
+    "--platform",
+    autocompletion=complete_variants("platform"),
+    help="Platform (Mitel Connect: micloud, cloudlink).",
+)
+
+
 @app.command("add")
 def add(
     template: str = typer.Argument(
@@ -106,18 +122,8 @@ def add(
     name: str | None = typer.Option(
         None, "--name", help="App name in the tenant file.", callback=checked("name")
     ),
-    region: str | None = typer.Option(
-        None,
-        "--region",
-        autocompletion=complete_variants("region"),
-        help="Region (RingCentral: us, euro).",
-    ),
-    platform: str | None = typer.Option(
-        None,
-        "--platform",
-        autocompletion=complete_variants("platform"),
-        help="Platform (Mitel Connect: micloud, cloudlink).",
-    ),
+    region: str | None = REGION_OPTION,
+    platform: str | None = PLATFORM_OPTION,
     identifier: str | None = typer.Option(None, "--identifier", help="Identifier (Entity ID)."),
     reply_url: list[str] = typer.Option([], "--reply-url", help="Reply URL (ACS); repeatable."),
     sign_on_url: str | None = typer.Option(None, "--sign-on-url", help="Sign-on URL."),
@@ -233,18 +239,8 @@ def set_cmd(
     sign_on_url: str | None = typer.Option(None, "--sign-on-url", help='Sign-on URL ("" clears).'),
     relay_state: str | None = typer.Option(None, "--relay-state", help='Relay State ("" clears).'),
     logout_url: str | None = typer.Option(None, "--logout-url", help='Logout URL ("" clears).'),
-    region: str | None = typer.Option(
-        None,
-        "--region",
-        autocompletion=complete_variants("region"),
-        help="Region (RingCentral: us, euro); the gallery's Identifier and Reply URL follow.",
-    ),
-    platform: str | None = typer.Option(
-        None,
-        "--platform",
-        autocompletion=complete_variants("platform"),
-        help="Platform (Mitel Connect: micloud, cloudlink).",
-    ),
+    region: str | None = REGION_OPTION,
+    platform: str | None = PLATFORM_OPTION,
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Change an app's Basic SAML Configuration, region, platform or Application ID.

@@ -99,11 +99,12 @@ def validate(
             strict,
             on_file=lambda: advance(1),
         )
-    result.root = str((sarif_root or _repository_root()).resolve())
-    result.docs_url = os.environ.get("SSOCTL_DOCS_URL") or None
     chosen = fmt.value
     if chosen == "auto":
         chosen = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    if chosen == "sarif":  # only SARIF speaks of the repository root and the docs site
+        result.root = str((sarif_root or _repository_root()).resolve())
+        result.docs_url = os.environ.get("SSOCTL_DOCS_URL") or None
     if chosen == "text":
         from ssoctl.cli.common import color_wanted
         from ssoctl.report import text

@@ -54,9 +54,13 @@ def _problem(ctx: Context, target: str) -> str | None:
             f"the modeline's schema {target} must be downloaded by the editor, and no "
             f"ssoctl site serves it; write a local copy: {refresh}."
         )
+    # The path comes from the file (a pull request): only a regular file is read, capped;
+    # a FIFO, a device or a folder is reported, never opened.
     path = ctx.loaded.resolve(target.removeprefix("file:"))
-    if not path.is_file():
+    if not path.exists():
         return f"the modeline's schema {target} does not exist; write it: {refresh}."
+    if not path.is_file():
+        return f"the modeline's schema {target} is not a regular file; write it: {refresh}."
     try:
         current = json.loads(read_regular(path, "schema", MAX_SCHEMA_BYTES))
     except (OperationError, ValueError):

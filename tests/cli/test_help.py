@@ -178,4 +178,5 @@ def test_tables_do_not_break_words_on_a_narrow_terminal(
 
     narrow = table("80")
     assert narrow == table("250")  # rows are never re-wrapped, so no word is split
-    assert "8A4017D0059A12026CAED5BAF42790DEC65A47A8" in table("80") or command[0] != "cert"
+    if command[0] == "cert":
+        assert "8A4017D0059A12026CAED5BAF42790DEC65A47A8" in narrow  # a thumbprint, whole

@@ -613,3 +613,24 @@ def test_signature_errors_carry_no_programmer_advice(example: Path, tmp_path: Pa
     assert out.exit_code == 1
     assert "SignatureConfiguration" not in out.stdout
     assert "not yet valid" in out.stdout or "not valid before" in out.stdout
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "fifo", "huge.json", "certs", "/etc/passwd"])
+def test_a_hostile_modeline_schema_is_never_read_past_its_cap(example: Path, target: str) -> None:
+    """The modeline's $schema path comes from the tenant file (a pull request): a device,
+    a FIFO with no writer, a folder or a huge file must not hang or exhaust validate."""
+    folder = example.parent
+    if target == "fifo":
+        os.mkfifo(folder / "fifo")
+    if target == "huge.json":
+        with (folder / "huge.json").open("wb") as out:
+            out.truncate(3 * 1024 * 1024 * 1024)  # sparse: 3 GB that costs no disk
+    text = example.read_text().replace("$schema=tenant.schema.json", f"$schema={target}", 1)
+    example.write_text(text)
+    started = time.monotonic()
+    out = run_cli("validate", str(example), "--now", NOW, "-f", "json")
+    assert time.monotonic() - started < 20
+    assert out.exit_code == 0, out.stderr  # a warning, nothing worse
+    findings = json.loads(out.stdout)["files"][0]["findings"]
+    copies = [f for f in findings if f["rule"] == "schema-copy"]
+    assert len(copies) == 1 and copies[0]["severity"] == "warning"
