@@ -623,8 +623,8 @@ def test_a_hostile_modeline_schema_is_never_read_past_its_cap(example: Path, tar
     if target == "fifo":
         os.mkfifo(folder / "fifo")
     if target == "huge.json":
-        with (folder / "huge.json").open("wb") as out:
-            out.truncate(3 * 1024 * 1024 * 1024)  # sparse: 3 GB that costs no disk
+        with (folder / "huge.json").open("wb") as sparse:
+            sparse.truncate(3 * 1024 * 1024 * 1024)  # sparse: 3 GB that costs no disk
     text = example.read_text().replace("$schema=tenant.schema.json", f"$schema={target}", 1)
     example.write_text(text)
     started = time.monotonic()
