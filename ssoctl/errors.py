@@ -55,11 +55,15 @@ class SsoctlError(Exception):
         self.problems = problems or []
 
     def render(self) -> str:
+        """The message for a terminal. Messages quote file content (a URL, a value, a
+        parser's excerpt), so controls are escaped: no ESC reaches the terminal."""
+        from ssoctl.textchars import shown
+
         head = f"{self.location}: {self.message}" if self.location else self.message
         lines = [head, *(f"  {p}" for p in self.problems)]
         if self.hint:
             lines.append(f"Fix: {self.hint}")
-        return "\n".join(lines)
+        return "\n".join(shown(line) for line in lines)
 
 
 class InvalidInputError(SsoctlError):

@@ -39,7 +39,9 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
         result.unreadable = exc.message
         result.not_checked = "the file could not be read"
         return result
-    result.source_lines = text.splitlines()
+    # Lines as the positions count them: split at LF only (str.splitlines also splits
+    # at U+0085 and U+2028, which would shift every excerpt after one).
+    result.source_lines = [line.removesuffix("\r") for line in text.split("\n")]
 
     def keep(finding: Finding) -> None:
         if finding.rule in rule_ids:

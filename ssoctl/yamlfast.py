@@ -138,17 +138,50 @@ def syntax_error(exc: Any, filename: str) -> InvalidInputError:
 
 MAX_DEPTH = 64  # a tenant file nests about 6 deep
 
+ALIAS_HINT = (
+    "write the value out in each place: a tenant file may not share nodes, because an "
+    "edit of one app would silently change every other that uses the anchor."
+)
 
-def check_depth(text: str, filename: str) -> None:
-    """Refuse nesting deeper than MAX_DEPTH before anything recursive sees the text.
 
-    libyaml's parser keeps its own stack, so walking its events is safe at any depth; its
-    composer (and any recursive walk in Python) is not: 30,000 levels crashed the process
-    and 500 raised RecursionError. Both loaders (this one, and ruamel.yaml for edits) go
-    through this check first."""
+def check_text(text: str, filename: str) -> None:
+    """The gate in front of both YAML parsers; every tenant file and every edited text
+    passes it before either parser sees it.
+
+    - Characters the parsers (or a reviewer's diff) read differently are refused, so
+      both parsers, and the person reviewing a pull request, see the same document
+      (see textchars.py).
+    - Anchors and aliases are refused: a shared node makes an edit of one entry change
+      another (`two: {assignments: *team}`), and refusing them also ends alias bombs.
+    - Nesting deeper than MAX_DEPTH is refused before anything recursive runs.
+      libyaml's parser keeps its own stack, so walking its events is safe at any depth;
+      its composer (and any recursive walk in Python) is not: 30,000 levels crashed the
+      process and 500 raised RecursionError.
+    """
+    from ssoctl.textchars import first_hidden
+
+    hidden = first_hidden(text)
+    if hidden is not None:
+        line, col, what = hidden
+        raise InvalidInputError(
+            f"the file contains {what}; a tenant file may not hold it, because YAML "
+            "parsers, editors and diff viewers do not agree on what it means.",
+            location=Location(filename, line, col),
+            hint="delete the character (it may be invisible in your editor) or, inside a "
+            'quoted value, write it as an escape such as "\\u0085".',
+        )
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                kind = "an alias" if isinstance(event, yaml.AliasEvent) else "an anchor"
+                raise marked_error(
+                    f"{kind} ({'*' if kind == 'an alias' else '&'}{event.anchor}) is not "
+                    "allowed in a tenant file.",
+                    event.start_mark,
+                    filename,
+                    ALIAS_HINT,
+                )
             if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
@@ -168,8 +201,8 @@ def check_depth(text: str, filename: str) -> None:
 
 def compose(text: str, filename: str) -> tuple[Any, NodePositions]:
     """Plain data and positions; syntax errors and duplicate keys as InvalidInputError.
-    Also the gate for the round-trip loader: depth and alias expansion are bounded here."""
-    check_depth(text, filename)
+    Also the gate for the round-trip loader: characters, aliases and depth (check_text)."""
+    check_text(text, filename)
     try:
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
@@ -180,9 +213,9 @@ def compose(text: str, filename: str) -> tuple[Any, NodePositions]:
         return None, NodePositions(None)
     if _count(root) > MAX_NODES:
         raise InvalidInputError(
-            f"the YAML expands to more than {MAX_NODES:,} values (anchors and aliases?).",
+            f"the YAML has more than {MAX_NODES:,} values.",
             location=Location(filename, 1, 1),
-            hint="a tenant file needs no aliases.",
+            hint="a tenant file holds a few thousand values at most.",
         )
     return _construct(root, filename), NodePositions(root)
 

@@ -19,6 +19,7 @@ from ssoctl.cli.common import (
     note,
     parse_now,
     warn_if_invalid,
+    write_out,
 )
 
 if TYPE_CHECKING:
@@ -532,7 +533,7 @@ def _report(outcome: Outcome, fmt: VerifyFormat) -> None:
         for c in outcome.checks
     ]
     lines.append("valid" if outcome.valid else "INVALID")
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_out("\n".join(lines) + "\n")
 
 
 @app.command("decode")
@@ -569,5 +570,5 @@ def decode_cmd(
         emit_json(document)
         return
     etree.indent(root)
-    sys.stdout.write(etree.tostring(root, encoding="unicode") + "\n")
+    write_out(etree.tostring(root, encoding="unicode") + "\n")
     note("decoded only: the signature was not checked (use `ssoctl assertion verify`).")

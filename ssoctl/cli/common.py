@@ -130,20 +130,46 @@ def warn_if_invalid(loaded: LoadedTenant) -> None:
         )
 
 
+def write_out(text: str) -> None:
+    """Data on stdout, with every control character escaped (see textchars.shown): the
+    one way plain text output leaves ssoctl."""
+    from ssoctl.textchars import shown
+
+    sys.stdout.write(shown(text))
+
+
 OUTPUT_VERSION = 1  # ssoctl/outputs.py documents each shape; docs/schemas/ has them
 
 
 def emit_json(data: Any, key: str | None = None) -> None:
     """One JSON document on stdout, nothing else: `data` (a mapping) with the document
     version first, or `{"version": 1, key: data}` for a list."""
+    from ssoctl.textchars import shown_in_json
+
     document = {"version": OUTPUT_VERSION, **({key: data} if key else data)}
-    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False, default=str) + "\n")
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    sys.stdout.write(shown_in_json(text) + "\n")
+
+
+def _escaping_console() -> type[Console]:
+    """A rich Console whose every string (printed, or a table cell) is shown with its
+    controls escaped: values from SP metadata and SAML messages reach the terminal, and
+    an ESC in them must not (OSC 52 writes the clipboard, CSI erases lines)."""
+    from rich.console import Console
+
+    from ssoctl.textchars import shown
+
+    class Escaping(Console):
+        def render_str(self, text: str, **kwargs: Any) -> Any:
+            return super().render_str(shown(text), **kwargs)
+
+    return Escaping
 
 
 def out() -> Console:
-    from rich.console import Console
+    _Escaping = _escaping_console()
 
-    class _Console(Console):
+    class _Console(_Escaping):
         def on_broken_pipe(self) -> None:
             # rich exits 1 here; a reader that went away (`| head`) is not an error:
             # ErrorBoundary ends the command quietly with exit 0.
@@ -160,9 +186,7 @@ def out() -> Console:
 
 
 def err() -> Console:
-    from rich.console import Console
-
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    return _escaping_console()(stderr=True, highlight=False, soft_wrap=True)
 
 
 def note(message: str) -> None:

@@ -20,6 +20,7 @@ from ssoctl.cli.common import (
     note,
     parse_now,
     warn_if_invalid,
+    write_out,
 )
 
 app = new_typer("IdP metadata for the SP; the SP's metadata into the tenant file.")
@@ -229,7 +230,7 @@ def _print_inspect(data: dict[str, Any]) -> None:
                 f"  key  {k['use']:<10} {k['subject']}  SHA-1 {k['thumbprint_sha1']}  "
                 f"expires {k['not_after']}" + (f"  ({k['problem']})" if k.get("problem") else "")
             )
-    sys.stdout.write("\n".join(lines) + "\n")
+    write_out("\n".join(lines) + "\n")
 
 
 @app.command("import")
@@ -306,7 +307,7 @@ def import_cmd(
         tofile=f"{path} (after)",
     )
     text = "".join(diff)
-    sys.stdout.write(text or "no changes\n")
+    write_out(text or "no changes\n")
     if dry_run:
         note("dry run: nothing written.")
     elif outcome.written:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
+from ssoctl.textchars import shown
+
 
 def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     cells = [list(headers), *[[str(c) for c in row] for row in rows]]
@@ -19,4 +21,4 @@ def print_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
             cell.ljust(width) for cell, width in zip(row, widths, strict=True)
         ).rstrip()
         lines.append(text.upper() if index == 0 else text)
-    sys.stdout.write("\n".join(lines) + "\n")
+    sys.stdout.write(shown("\n".join(lines) + "\n"))

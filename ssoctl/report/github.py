@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from ssoctl.findings import Result, Severity
+from ssoctl.textchars import shown
 
 LEVEL = {Severity.error: "error", Severity.warning: "warning", Severity.info: "notice"}
 
 
 def _data(text: str) -> str:
+    text = shown(text)  # a workflow log is a terminal too: no ESC from file content
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 

@@ -6,6 +6,7 @@ import json
 
 from ssoctl import __version__
 from ssoctl.findings import Result, Severity
+from ssoctl.textchars import shown_in_json
 
 SCHEMA_VERSION = 1
 
@@ -41,4 +42,4 @@ def render(result: Result) -> str:
             for f in result.files
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return shown_in_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

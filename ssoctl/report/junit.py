@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 from ssoctl.findings import FileResult, Finding, Result, RuleInfo, Severity
+from ssoctl.textchars import shown
 
 # Rules that judge the file itself; they run even when the others cannot.
 ALWAYS_RUN = ("syntax", "schema")
@@ -85,7 +86,9 @@ def render(result: Result) -> str:
             + "\n  </testsuite>"
         )
     attributes = " ".join(f'{key}="{value}"' for key, value in totals.items())
-    return (
+    # Controls as text escapes (\x1b): XML 1.0 cannot carry C0 controls even as
+    # references, and the report is read on terminals too.
+    return shown(
         "\n".join(
             [
                 '<?xml version="1.0" encoding="UTF-8"?>',

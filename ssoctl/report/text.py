@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.text import Text
 
 from ssoctl.findings import Result, Severity
+from ssoctl.textchars import shown
 
 STYLE = {Severity.error: "bold red", Severity.warning: "yellow", Severity.info: "cyan"}
 
@@ -23,21 +24,23 @@ def render(result: Result, *, color: bool = False, width: int = 100) -> str:
         soft_wrap=True,
     )
     for f in result.files:
-        console.print(Text(f.file, style="bold underline"))
+        console.print(Text(shown(f.file), style="bold underline"))
         if f.unreadable:
-            console.print(Text(f"  cannot read: {f.unreadable}", style=STYLE[Severity.error]))
+            console.print(
+                Text(f"  cannot read: {shown(f.unreadable)}", style=STYLE[Severity.error])
+            )
             continue
         if not f.findings:
             console.print(Text("  ok", style="green"))
         for x in f.findings:
             head = Text(f"  {x.line}:{x.col}  ")
             head.append(f"{x.severity.value:<7}", style=STYLE[x.severity])
-            head.append(f" {x.message}  ")
+            head.append(f" {shown(x.message)}  ")
             head.append(f"[{x.rule}]", style="dim")
             console.print(head)
             if 0 < x.line <= len(f.source_lines):
                 source = f.source_lines[x.line - 1]
-                console.print(Text(f"      {x.line:>4} | {source}", style="dim"))
+                console.print(Text(f"      {x.line:>4} | {shown(source)}", style="dim"))
                 console.print(Text(f"           | {' ' * (x.col - 1)}^", style=STYLE[x.severity]))
     errors, warnings = result.count(Severity.error), result.count(Severity.warning)
     unreadable = sum(1 for f in result.files if f.unreadable)
