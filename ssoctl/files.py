@@ -3,8 +3,11 @@ every one of them as it was.
 
 - `read_regular`: a path from a tenant file or a flag may name a FIFO, a device or a huge
   file; only a regular file of bounded size is read.
-- `write_atomic`: temp file in the same folder, fsync, rename. A symlink is written
-  through (its target is replaced, the link stays a link).
+- `write_atomic`: temp file in the same folder, fsync, rename. It never writes through a
+  symbolic link or over anything but a regular file (`writable`), and with `root` it
+  stays inside that folder: a pull request can commit `certs/sp-APP.pem` or
+  `tenant.schema.json` as a link to any file the maintainer can write. Only the tenant
+  file itself, which the person names, is written through a link (`follow_link`).
 - `Staged`: the key, certificate and SP certificate files a command creates or replaces
   are staged, committed together just before the tenant file is written, and rolled
   back (created files removed, replaced files restored) if anything fails afterwards.
@@ -39,6 +42,59 @@ def read_regular(path: Path, what: str, limit: int = MAX_SMALL_FILE) -> bytes:
     if len(data) > limit:
         raise OperationError(f"{what} {path} is larger than {limit:,} bytes.")
     return data
+
+
+def read_beside(path: Path, what: str, limit: int = MAX_SMALL_FILE) -> bytes | None:
+    """The bytes of a file ssoctl is about to replace, or None if there is none. A
+    symbolic link or anything but a regular file is refused (see `writable`), and the
+    read is bounded: a link to /dev/zero must not make a command read forever."""
+    writable(path)
+    if not os.path.lexists(path):
+        return None
+    return read_regular(path, what, limit)
+
+
+def writable(path: Path, root: Path | None = None) -> None:
+    """Refuse to write `path` when it is a symbolic link or exists as anything but a
+    regular file, or (with `root`) when its real folder lies outside `root`'s real
+    folder. The one check every write beside a tenant file goes through."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OperationError(f"cannot inspect {path}: {exc.strerror}.") from None
+    if info is not None and stat.S_ISLNK(info.st_mode):
+        raise OperationError(
+            f"{path} is a symbolic link; ssoctl never writes through a link, because a "
+            "link committed to the repository could point at any file you can write.",
+            hint="delete the link (or replace it with a regular file) and run the command "
+            "again; nothing was changed.",
+        )
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise OperationError(
+            f"{path} exists and is not a regular file; nothing was changed.",
+            hint="move it away, or choose another path.",
+        )
+    if root is not None:
+        _inside(path, root)
+
+
+def _inside(path: Path, root: Path) -> None:
+    """The nearest existing folder above `path`, with every link resolved, must be
+    `root` (resolved) or below it: a linked `certs/` folder cannot carry a write out."""
+    real_root = os.path.realpath(root)
+    folder = os.path.dirname(os.path.abspath(path))
+    while not os.path.lexists(folder) and folder != os.path.dirname(folder):
+        folder = os.path.dirname(folder)
+    real = os.path.realpath(folder)
+    if os.path.commonpath([real, real_root]) != real_root:
+        raise OperationError(
+            f"{path} lies outside the tenant's folder {root} (its folder is really {real}); "
+            "ssoctl writes only inside it.",
+            hint="keep certificates and keys in a folder beside the tenant file, and do "
+            "not link that folder elsewhere.",
+        )
 
 
 def real_target(path: Path) -> Path:
@@ -94,10 +150,23 @@ def _temp_beside(path: Path, data: bytes, mode: int) -> str:
     return tmp
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = None) -> None:
+def write_atomic(
+    path: Path,
+    data: bytes,
+    mode: int | None = None,
+    *,
+    root: Path | None = None,
+    follow_link: bool = False,
+) -> None:
     """Readers see the old file or the new one, never half of one. OSError (a full disk,
-    a read-only folder) becomes OperationError, and the old file is untouched."""
-    target = real_target(path)
+    a read-only folder) becomes OperationError, and the old file is untouched.
+
+    A symbolic link or a non-regular file at `path` is refused, and with `root` the write
+    must stay inside that folder (see `writable`). `follow_link` is for the tenant file
+    alone: the person named it, and a linked tenant file is written through to its
+    target, so the link stays a link."""
+    target = real_target(path) if follow_link else path
+    writable(target, root)
     if mode is None:
         try:
             mode = target.stat().st_mode & 0o777
@@ -164,11 +233,13 @@ def _link_new(tmp: str, target: Path, change: _Change) -> None:
 class Staged:
     """Files to create or replace together with the tenant file."""
 
+    root: Path | None = None  # the tenant's folder: nothing is written outside it
     changes: list[_Change] = field(default_factory=list)
     folders: list[Path] = field(default_factory=list)
 
     def new(self, path: Path, data: bytes, mode: int) -> None:
         """Create `path`; refused if it exists (a key is never overwritten)."""
+        writable(path, self.root)
         if path.exists() or path.is_symlink():
             raise UsageError(
                 f"{path} already exists; ssoctl never overwrites a key or certificate.",
@@ -178,6 +249,7 @@ class Staged:
 
     def put(self, path: Path, data: bytes, mode: int) -> None:
         """Create or replace `path` (the old content comes back on a rollback)."""
+        writable(path, self.root)
         self.changes.append(_Change(path, data, mode, replace=True))
 
     def paths(self) -> list[Path]:
@@ -194,11 +266,13 @@ class Staged:
             raise
 
     def _apply(self, change: _Change) -> None:
-        target = real_target(change.path)
+        target = change.path
+        writable(target, self.root)  # again: the tree may have changed since staging
         try:
-            if change.replace and target.exists():
-                change.before = read_regular(target, "file", 64 * MAX_SMALL_FILE)
-                change.before_mode = target.stat().st_mode & 0o777
+            if change.replace:
+                change.before = read_beside(target, "file", 64 * MAX_SMALL_FILE)
+                if change.before is not None:
+                    change.before_mode = target.stat().st_mode & 0o777
             tmp = _temp_beside(target, change.data, change.mode)
             try:
                 if change.replace:
@@ -223,7 +297,7 @@ class Staged:
         for change in reversed(self.changes):
             if not change.done:
                 continue
-            target = real_target(change.path)
+            target = change.path
             with contextlib.suppress(OSError, OperationError):
                 if change.before is not None:
                     write_atomic(target, change.before, change.before_mode)
@@ -243,7 +317,8 @@ class StreamedFile:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        target = real_target(path)
+        target = path
+        writable(target)
         try:
             handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         except OSError as exc:

@@ -8,6 +8,7 @@ from typing import Any
 
 from ssoctl.docedit import flow_list
 from ssoctl.errors import InvalidInputError, OperationError, UsageError
+from ssoctl.files import read_beside
 from ssoctl.instants import parse_instant
 from ssoctl.saml.spmetadata import Document, Entity
 from ssoctl.saml.xml import BINDING_POST, BINDING_REDIRECT
@@ -88,9 +89,9 @@ def apply_sp(loaded: LoadedTenant, app: str, sp: Entity) -> list[str]:
     signing_keys = [k for k in sp.sp_keys if k.pem]
     if signing_keys:
         relative = f"certs/sp-{app}.pem"
-        target = loaded.resolve(relative)
+        target = loaded.beside(relative)
         pem = "".join(k.pem or "" for k in signing_keys).encode("ascii")
-        if not target.exists() or target.read_bytes() != pem:
+        if read_beside(target, "SP certificate") != pem:
             loaded.files.put(target, pem, 0o644)
         put("sp_certificate", relative, "logout_url", "reply_urls")
     return changed

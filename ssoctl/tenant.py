@@ -81,6 +81,24 @@ class LoadedTenant:
         """A path written in the tenant file is relative to the file's folder."""
         return _resolved(str(self.folder), relative)
 
+    def beside(self, relative: str) -> Path:
+        """Where to write a file the tenant file names (`certs/NAME.pem`): the path as
+        written, links not followed, and never outside the tenant's folder (the file
+        layer refuses a link or a folder that leads out; see files.writable)."""
+        import os
+
+        joined = os.path.normpath(os.path.join(self.folder, relative))
+        folder = os.path.normpath(self.folder)
+        if os.path.commonpath([os.path.abspath(joined), os.path.abspath(folder)]) != (
+            os.path.abspath(folder)
+        ):
+            raise OperationError(
+                f"{relative} lies outside the tenant's folder {self.folder}; ssoctl writes "
+                "only inside it.",
+                hint="name certificates and keys by paths inside the tenant's folder.",
+            )
+        return Path(joined)
+
     def locate(self, *path: str | int) -> Location:
         line, col = self.positions.position(path)
         return Location(str(self.path), line, col, dotted(path))
@@ -273,7 +291,14 @@ def _validated(text: str, path: Path, doc: Any, data: Any, positions: Positions)
             location=Location(str(path), first.line, first.col),
             hint="fix each listed key; `ssoctl schema` prints the full schema.",
         )
-    return LoadedTenant(path=path, text=text, doc=doc, model=model, positions=positions)
+    return LoadedTenant(
+        path=path,
+        text=text,
+        doc=doc,
+        model=model,
+        positions=positions,
+        files=Staged(root=path.parent),
+    )
 
 
 def dump(doc: Any, style: FileStyle | None = None) -> str:
@@ -384,7 +409,7 @@ def edit_reviewed(
         try:
             _judge(loaded, result, force, notify, now)
             if changed:
-                write_atomic(path, new_text.encode("utf-8"))
+                write_atomic(path, new_text.encode("utf-8"), follow_link=True)
         except BaseException:
             loaded.files.rollback()
             raise
@@ -435,4 +460,4 @@ def create(path: Path, text: str) -> None:
     load_text(text, path)
     if path.exists() and not real_target(path).is_file():
         raise OperationError(f"{path} exists and is not a regular file; nothing was written.")
-    write_atomic(path, text.encode("utf-8"), mode=0o644)
+    write_atomic(path, text.encode("utf-8"), mode=0o644, follow_link=True)

@@ -199,8 +199,8 @@ def add(
                 loaded, app_name, name, cert_rel, key_rel,
                 activate=True, now=now, thumbprint=certs.thumbprint_sha1(cert),
             )  # fmt: skip
-            loaded.files.new(loaded.resolve(key_rel), certs.key_pem(key, passphrase), 0o600)
-            loaded.files.new(loaded.resolve(cert_rel), certs.cert_pem(cert), 0o644)
+            loaded.files.new(loaded.beside(key_rel), certs.key_pem(key, passphrase), 0o600)
+            loaded.files.new(loaded.beside(cert_rel), certs.cert_pem(cert), 0o644)
             result["certificate"] = name
             result["thumbprint"] = certs.thumbprint_sha1(cert)
         return result

@@ -164,8 +164,8 @@ def register_certificate(
             thumbprint=certs.thumbprint_sha1(cert),
         )
         if key is not None and key_rel is not None:
-            loaded.files.new(loaded.resolve(key_rel), certs.key_pem(key, passphrase), 0o600)
-        loaded.files.new(loaded.resolve(cert_rel), certs.cert_pem(cert), 0o644)
+            loaded.files.new(loaded.beside(key_rel), certs.key_pem(key, passphrase), 0o600)
+        loaded.files.new(loaded.beside(cert_rel), certs.cert_pem(cert), 0o644)
         return {
             "name": chosen,
             "status": status,

@@ -45,26 +45,27 @@ def init(
         )
     if path.exists() and not force:
         raise UsageError(f"{path} already exists.", hint="pass --force to overwrite it.")
-    from ssoctl.files import real_target, write_atomic
+    from ssoctl.files import read_beside, real_target, write_atomic
 
     target = real_target(path)
-    previous = target.read_bytes() if target.is_file() else None
+    previous = read_beside(target, "tenant file", tenant.MAX_TENANT_BYTES)
     import json
 
     from ssoctl.model import json_schema
     from ssoctl.scaffold import SCHEMA_FILE, gitignore_text
 
     ignore_path = target.parent / ".gitignore"
-    ignore_before = ignore_path.read_text() if ignore_path.is_file() else None
+    ignore_bytes = read_beside(ignore_path, ".gitignore")
+    ignore_before = ignore_bytes.decode("utf-8", "replace") if ignore_bytes is not None else None
     schema_path = target.parent / SCHEMA_FILE
-    schema_before = schema_path.read_bytes() if schema_path.is_file() else None
+    schema_before = read_beside(schema_path, "schema copy")
     tenant.create(path, tenant_text(tenant_id.lower(), domain, cloud.value))
     try:
         new_ignore = gitignore_text(ignore_before)
         if new_ignore is not None:
-            write_atomic(ignore_path, new_ignore.encode("utf-8"), mode=0o644)
+            write_atomic(ignore_path, new_ignore.encode("utf-8"), mode=0o644, root=target.parent)
         schema_text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
-        write_atomic(schema_path, schema_text.encode("utf-8"), mode=0o644)
+        write_atomic(schema_path, schema_text.encode("utf-8"), mode=0o644, root=target.parent)
         _first_certificate(no_cert)
     except BaseException:
         # A failed init leaves what was there before: the old files, or none.

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import Enum
 from pathlib import Path
 
 import typer
 
-from ssoctl.cli.common import parse_now, tenant_path, write_out
+from ssoctl.cli.common import parse_now, tenant_path
 
 
 class ReportFormat(str, Enum):
@@ -73,13 +74,13 @@ def validate(
             emit_json(rows, "rules")
             return
         for rule in registry.values():
-            write_out(f"{rule.id:<22} {rule.severity.value:<8} {rule.summary}\n")
+            sys.stdout.write(f"{rule.id:<22} {rule.severity.value:<8} {rule.summary}\n")
         return
     if explain is not None:
         if explain not in registry:
             raise UsageError(f"unknown rule {explain!r}; rules: {', '.join(registry)}.")
         rule = registry[explain]
-        write_out(f"{rule.id} ({rule.severity.value})\n\n{rule.doc}\n")
+        sys.stdout.write(f"{rule.id} ({rule.severity.value})\n\n{rule.doc}\n")
         return
     from ssoctl.report import reporters
     from ssoctl.validate import selected_rules
@@ -117,7 +118,7 @@ def validate(
 
         write_atomic(output, report.encode("utf-8"), mode=0o644)
     else:
-        write_out(report)
+        sys.stdout.write(report)
     if result.unreadable:
         raise typer.Exit(3)
     if result.failed:

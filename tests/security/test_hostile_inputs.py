@@ -495,7 +495,7 @@ def test_cert_new_rolls_back_when_saving_the_tenant_fails(
     folder = example.parent
     before = snapshot(folder)
 
-    def refuse(path: Path, data: bytes, mode: int | None = None) -> None:
+    def refuse(path: Path, data: bytes, mode: int | None = None, **_: object) -> None:
         from ssoctl.errors import OperationError
 
         raise OperationError("simulated failure")

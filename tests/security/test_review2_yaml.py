@@ -86,7 +86,8 @@ def test_an_escaped_character_in_a_quoted_value_is_fine(example: Path) -> None:
 
 # -- both readers agree ------------------------------------------------------------------
 
-HOSTILE = list("ab: -#[]{}'\"\n\t\r,") + [
+HOSTILE = [
+    *"ab: -#[]{}'\"\n\t\r,",
     "\u0085", "\u2028", "\u2029", "\x9b", "\x1b", "\ufeff", "\u202e", "\x00", "\x7f",
 ]  # fmt: skip
 BASE = (
