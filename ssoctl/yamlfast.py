@@ -173,11 +173,12 @@ def check_text(text: str, filename: str) -> None:
     depth = 0
     try:
         for event in yaml.parse(text, Loader=_Loader):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                kind = "an alias" if isinstance(event, yaml.AliasEvent) else "an anchor"
+            anchor = getattr(event, "anchor", None)  # node events and aliases carry one
+            if anchor:
+                alias = isinstance(event, yaml.AliasEvent)
                 raise marked_error(
-                    f"{kind} ({'*' if kind == 'an alias' else '&'}{event.anchor}) is not "
-                    "allowed in a tenant file.",
+                    f"{'an alias (*' if alias else 'an anchor (&'}{anchor}) is not allowed "
+                    "in a tenant file.",
                     event.start_mark,
                     filename,
                     ALIAS_HINT,

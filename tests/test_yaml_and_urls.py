@@ -63,7 +63,7 @@ def test_alias_bombs_are_refused():
     names = "abcdefghij"
     for prev, cur in itertools.pairwise(names):
         bomb += f"{cur}: &{cur} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
-    with pytest.raises(InvalidInputError, match="anchor .* not allowed") as refused:
+    with pytest.raises(InvalidInputError, match=r"anchor .* not allowed") as refused:
         compose(bomb, "t.yaml")  # refused at the first anchor, before anything expands
     assert (refused.value.location.line, refused.value.location.col) == (1, 4)
 

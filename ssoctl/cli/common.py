@@ -151,33 +151,32 @@ def emit_json(data: Any, key: str | None = None) -> None:
     sys.stdout.write(shown_in_json(text) + "\n")
 
 
-def _escaping_console() -> type[Console]:
-    """A rich Console whose every string (printed, or a table cell) is shown with its
-    controls escaped: values from SP metadata and SAML messages reach the terminal, and
-    an ESC in them must not (OSC 52 writes the clipboard, CSI erases lines)."""
+def _console_class() -> type[Console]:
+    """rich's Console, with two changes for every output of ours:
+
+    - every string (printed, or a table cell) is shown with its controls escaped: values
+      from SP metadata and SAML messages reach the terminal, and an ESC in them must not
+      (OSC 52 writes the clipboard, CSI erases lines);
+    - a reader that went away (`| head`) is not an error: rich would exit 1, and
+      ErrorBoundary ends the command quietly with exit 0 instead."""
     from rich.console import Console
 
     from ssoctl.textchars import shown
 
-    class Escaping(Console):
+    class _Console(Console):
         def render_str(self, text: str, **kwargs: Any) -> Any:
             return super().render_str(shown(text), **kwargs)
 
-    return Escaping
-
-
-def out() -> Console:
-    _Escaping = _escaping_console()
-
-    class _Console(_Escaping):
         def on_broken_pipe(self) -> None:
-            # rich exits 1 here; a reader that went away (`| head`) is not an error:
-            # ErrorBoundary ends the command quietly with exit 0.
             self.quiet = True
             raise BrokenPipeError
 
+    return _Console
+
+
+def out() -> Console:
     # Piped output is not cut to 80 columns: thumbprints and URLs must stay whole.
-    return _Console(
+    return _console_class()(
         highlight=False,
         soft_wrap=True,
         width=None if sys.stdout.isatty() else 200,
@@ -186,7 +185,7 @@ def out() -> Console:
 
 
 def err() -> Console:
-    return _escaping_console()(stderr=True, highlight=False, soft_wrap=True)
+    return _console_class()(stderr=True, highlight=False, soft_wrap=True)
 
 
 def note(message: str) -> None:

@@ -36,6 +36,13 @@ def serve(
         "--error-mode",
         help="page: Entra's error page; saml: a SAML error Response to a registered ACS.",
     ),
+    allow_host: list[str] = typer.Option(
+        [],
+        "--allow-host",
+        help="Also answer requests for this Host name (repeatable). The twin answers only "
+        "its own address, localhost and Entra's login hosts, so a web page that rebinds its "
+        "own name to this address gets nothing.",
+    ),
 ) -> None:
     """Serve the twin of this tenant's Entra at Entra's own paths: /{tid}/saml2 (SSO and
     SLO), /{tid}/federationmetadata/2007-06/federationmetadata.xml?appid=…, My Apps at /.
@@ -62,9 +69,10 @@ def serve(
     if self_signed:
         cert_file, key_file = server.self_signed(dt.datetime.now(dt.timezone.utc))
         note(f"self-signed TLS certificate for Entra's login hosts: {cert_file}")
-        tls = server.tls_context(cert_file, key_file)
+        tls = (cert_file, key_file)
     elif tls_cert is not None and tls_key is not None:
-        tls = server.tls_context(tls_cert, tls_key)
+        server.check_tls_files(tls_cert, tls_key)
+        tls = (tls_cert, tls_key)
     passphrase = os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None
     log = log_json.open("a", encoding="utf-8") if log_json is not None else None
     options = TwinOptions(
@@ -72,6 +80,7 @@ def serve(
         secure_cookies=tls is not None,
         passphrase=lambda _path: passphrase,
         log=log,
+        allowed_hosts=server.served_hosts(host, allow_host),
     )
     twin = Twin(state, options)
     if not server.is_loopback(host):
@@ -80,9 +89,9 @@ def serve(
             "sign in as any test user and get Responses signed with your test keys. "
             "Use the default 127.0.0.1 unless you mean it."
         )
-    httpd = server.make_server(host, port, twin, tls)
+    sock = server.bind(host, port)
     scheme = "https" if tls else "http"
-    bound = httpd.server_address[1]
+    bound = sock.getsockname()[1]
     tid = state.current().model.tenant.id
     try:  # Ctrl-C at any moment from here stops cleanly
         note(f"ssoctl twin of tenant {tid} on {scheme}://{host}:{bound}/ (Ctrl-C stops it)")
@@ -94,10 +103,11 @@ def serve(
                 '  browser: --host-resolver-rules="MAP login.microsoftonline.com:443 '
                 f'127.0.0.1:{bound}" --ignore-certificate-errors'
             )
-        httpd.serve_forever(poll_interval=0.2)
+        server.serve(twin, sock, tls)  # returns on SIGINT or SIGTERM
+        note("stopping the twin")
     except KeyboardInterrupt:
         note("stopping the twin")
     finally:
-        httpd.server_close()
+        sock.close()
         if log is not None:
             log.close()

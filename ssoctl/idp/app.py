@@ -14,6 +14,13 @@
 Requests are checked by the same core as `assertion issue --request`; a refusal is an
 Entra-style error page with its AADSTS code (or, with error_mode "saml" and a registered
 ACS, a SAML error Response). Nothing malformed produces a 500 or a traceback.
+
+What a web page elsewhere can make the browser do is bounded:
+- a request whose Host is not one the twin serves (a name rebound to 127.0.0.1) gets an
+  empty 421, so no page can read a signed Response out of the twin (DNS rebinding);
+- picking a user and launching an app take a POST from the twin's own form: a token
+  bound to this browser (session.py), an Origin that is the twin's, and no cross-site
+  Sec-Fetch-Site (login CSRF). A direct link opened from elsewhere shows a button.
 """
 
 from __future__ import annotations
@@ -32,13 +39,18 @@ from ssoctl.apps import local_app_id
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, SsoctlError
 from ssoctl.idp import pages
+from ssoctl.idp.server import served_hosts
 from ssoctl.idp.session import Session, SessionCodec
 from ssoctl.idp.state import TenantState
 from ssoctl.keyring import PassphraseSource
 from ssoctl.tenant import LoadedTenant
 
 MAX_QUERY = 32 * 1024  # a deflated AuthnRequest is a few KB
-MAX_BODY = 1024 * 1024
+MAX_BODY = 1024 * 1024  # the HTTP layer refuses larger bodies first (server.MAX_BODY)
+MAX_HEAD = 16 * 1024  # all request headers together (server.MAX_HEAD)
+# A real AuthnRequest or LogoutRequest is a few KB once inflated; this bounds what each
+# request may cost in memory (with at most server.WORKERS at a time).
+MAX_INFLATED = 64 * 1024
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
     "form-action http: https:; base-uri 'none'; frame-ancestors 'none'"
@@ -65,6 +77,7 @@ class RequestLog:
     checks: list[dict[str, Any]] = field(default_factory=list)
     sent: dict[str, Any] | None = None
     error: str | None = None
+    csrf: str = field(default="", repr=False)  # this browser's form token; never logged
 
     def check(self, name: str, ok: bool, detail: str = "") -> None:
         self.checks.append({"check": name, "ok": ok, "detail": detail})
@@ -99,6 +112,8 @@ class TwinOptions:
     passphrase: PassphraseSource = lambda _path: None
     clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.timezone.utc)
     log: IO[str] | None = None
+    # Host names answered; others get a 421. `idp serve` adds its bound address.
+    allowed_hosts: frozenset[str] = field(default_factory=lambda: served_hosts("127.0.0.1", []))
 
 
 class Twin:
@@ -116,21 +131,40 @@ class Twin:
         method = str(environ.get("REQUEST_METHOD", "GET"))
         path = str(environ.get("PATH_INFO", "/"))
         log = RequestLog(method, path)
-        try:
-            reply = self._dispatch(environ, method, path, log)
-        except Refused as refusal:
-            log.error = refusal.code or refusal.text[:200]
-            reply = self._refusal(refusal, log)
-        except SsoctlError as exc:  # malformed input, unreadable key...: never a 500
-            log.error = exc.message[:200]
-            reply = self._refusal(Refused(getattr(exc, "code", None), exc.message), log)
-        except Exception as exc:  # a bug: a plain page, never a traceback
-            log.error = f"internal error: {type(exc).__name__}"
-            reply = Reply(
-                "500 Internal Server Error",
-                self._html_message("Internal error", "The twin hit a bug; see its log."),
+        if "HTTP_TRANSFER_ENCODING" in environ and environ.get("CONTENT_LENGTH"):
+            # Both framings: a smuggling attempt. RFC 9112 6.3: refuse, and close the
+            # connection so that nothing after this request is read from it.
+            log.error = "Content-Length with Transfer-Encoding"
+            self._write_log(log, "400")
+            start_response(
+                "400 Bad Request", [("Content-Length", "0"), ("Connection", "close")]
             )
+            return [b""]
+        head = sum(len(k) + len(str(v)) for k, v in environ.items() if k.startswith("HTTP_"))
+        if head > MAX_HEAD:  # the parser caps a head that arrives in pieces; this, any head
+            log.error = f"request headers of {head} bytes"
+            self._write_log(log, "431")
+            start_response("431 Request Header Fields Too Large", [("Content-Length", "0")])
+            return [b""]
+        if not self._host_served(environ):
+            log.error = "host not served: " + str(environ.get("HTTP_HOST", ""))[:100]
+            self._write_log(log, "421")
+            start_response("421 Misdirected Request", [("Content-Length", "0")])
+            return [b""]
+        cookie = environ.get("HTTP_COOKIE")
+        nonce = self.codec.csrf_nonce(cookie)
+        fresh_nonce = nonce is None
+        if nonce is None:
+            import secrets
+
+            nonce = secrets.token_urlsafe(32)
+        log.csrf = self.codec.csrf_token(nonce)
+        reply = self._reply(environ, method, path, log)
         self._write_log(log, reply.status)
+        if fresh_nonce:
+            reply.headers.append(
+                ("Set-Cookie", self.codec.csrf_cookie(nonce, self.options.secure_cookies))
+            )
         headers = [
             ("Content-Type", reply.content_type),
             ("Content-Length", str(len(reply.body))),
@@ -142,6 +176,60 @@ class Twin:
         ]
         start_response(reply.status, headers)
         return [reply.body] if method != "HEAD" else [b""]
+
+    def _reply(self, environ: dict[str, Any], method: str, path: str, log: RequestLog) -> Reply:
+        """Always a reply: a refusal whose own answer fails (a SAML error Response to an
+        ACS that cannot take one) falls back to the error page, and a bug is a plain 500."""
+        try:
+            try:
+                return self._dispatch(environ, method, path, log)
+            except Refused as refusal:
+                log.error = refusal.code or refusal.text[:200]
+                return self._refusal(refusal, log)
+            except SsoctlError as exc:  # malformed input, unreadable key...: never a 500
+                log.error = exc.message[:200]
+                return self._refusal(Refused(getattr(exc, "code", None), exc.message), log)
+        except Exception as exc:  # a bug: a plain page, never a traceback
+            log.error = f"internal error: {type(exc).__name__}"
+            return Reply(
+                "500 Internal Server Error",
+                pages.message(
+                    "Internal error", "The twin hit a bug; see its log.", tenant="", banner=None
+                ).encode(),
+            )
+
+    def _host_served(self, environ: dict[str, Any]) -> bool:
+        """The Host header names this twin (DNS rebinding gets nothing)."""
+        host = str(environ.get("HTTP_HOST") or "").strip().lower()
+        if host.startswith("["):  # [::1]:8443
+            name = host[1:].partition("]")[0]
+        else:
+            name = host.rpartition(":")[0] if host.count(":") == 1 else host
+        return bool(name) and name in self.options.allowed_hosts
+
+    def _same_origin(self, environ: dict[str, Any]) -> bool:
+        """A POST to the twin's own pages must come from the twin's own page: no
+        cross-site Sec-Fetch-Site, and an Origin (when sent) that names a served host."""
+        if environ.get("HTTP_SEC_FETCH_SITE", "same-origin") not in ("same-origin", "none"):
+            return False
+        origin = environ.get("HTTP_ORIGIN")
+        if origin is None:
+            return True
+        from urllib.parse import urlsplit
+
+        host = (urlsplit(str(origin)).hostname or "").lower()
+        return host in self.options.allowed_hosts
+
+    def _form_checked(self, environ: dict[str, Any], form: dict[str, str]) -> None:
+        if not self._same_origin(environ) or not self.codec.csrf_valid(
+            environ.get("HTTP_COOKIE"), form.get("csrf")
+        ):
+            raise Refused(
+                None,
+                "This form did not come from the twin's own page (its token is missing or "
+                "stale, or another site sent it). Open the twin's page and try again.",
+                status="403 Forbidden",
+            )
 
     def _dispatch(self, environ: dict[str, Any], method: str, path: str, log: RequestLog) -> Reply:
         query = str(environ.get("QUERY_STRING", ""))
@@ -155,15 +243,20 @@ class Twin:
         form = self._form(environ) if method == "POST" else {}
         params = {k: v[0] for k, v in parse_qs(query, keep_blank_values=True).items()}
         if path == "/":
-            return self._my_apps(loaded, session)
+            return self._my_apps(loaded, session, log)
         if path == "/_twin/pick":
             if method == "POST":
+                self._form_checked(environ, form)
                 return self._picked(loaded, form, log)
-            return self._picker(loaded, {}, None)
+            return self._picker(loaded, {}, None, log)
         if path == "/_twin/signout":
             return self._redirect("/", Session())
-        if path.startswith("/_twin/launch/") and method in ("POST", "GET"):
-            return self._launch(loaded, session, path.removeprefix("/_twin/launch/"), log)
+        if path.startswith("/_twin/launch/"):
+            app = path.removeprefix("/_twin/launch/")
+            if method == "POST":
+                self._form_checked(environ, form)
+                return self._launch(loaded, session, app, log)
+            return self._confirm_launch(loaded, session, app, log)
         match = re.fullmatch(r"/signin/([^/]+)/([^/]+)", path)
         if match:
             return self._direct_link(loaded, session, match[1], match[2], log)
@@ -211,7 +304,7 @@ class Twin:
                 "AADSTS750054: SAMLRequest or SAMLResponse must be present as query string "
                 "parameters in HTTP request for SAML Redirect binding.",
             )
-        decoded = bindings.decode(raw, "the SAMLRequest")
+        decoded = bindings.decode(raw, "the SAMLRequest", max_inflated=MAX_INFLATED)
         root = xml.parse(decoded.xml, "the SAMLRequest")
         local = etree_localname(root)
         if local == "LogoutRequest":
@@ -262,7 +355,7 @@ class Twin:
         log.check("request", True, "as `ssoctl assertion issue --request` checks it")
         if session.upn is None:
             return self._picker(
-                loaded, {"SAMLRequest_query": raw, "RelayState": relay_state or ""}, app
+                loaded, {"SAMLRequest_query": raw, "RelayState": relay_state or ""}, app, log
             )
         return self._respond(loaded, session, app, checked, relay_state, log)
 
@@ -326,9 +419,9 @@ class Twin:
 
     # -- My Apps, the picker, launching --------------------------------------------------
 
-    def _my_apps(self, loaded: LoadedTenant, session: Session) -> Reply:
+    def _my_apps(self, loaded: LoadedTenant, session: Session, log: RequestLog) -> Reply:
         if session.upn is None or loaded.model.user(session.upn) is None:
-            return self._picker(loaded, {}, None)
+            return self._picker(loaded, {}, None, log)
         from ssoctl import gallery
 
         model = loaded.model
@@ -354,11 +447,13 @@ class Twin:
                 )
             )
         body = pages.my_apps(
-            session.upn, tiles, tenant=self._tenant(loaded), banner=self.state.error
+            session.upn, tiles, tenant=self._tenant(loaded), banner=self.state.error, csrf=log.csrf
         )
         return Reply("200 OK", body.encode())
 
-    def _picker(self, loaded: LoadedTenant, hidden: dict[str, str], app: str | None) -> Reply:
+    def _picker(
+        self, loaded: LoadedTenant, hidden: dict[str, str], app: str | None, log: RequestLog
+    ) -> Reply:
         from ssoctl.directory import apps_assigning
 
         model = loaded.model
@@ -367,7 +462,11 @@ class Twin:
             for u in model.users
         ]
         body = pages.picker(
-            users, hidden, tenant=self._tenant(loaded), banner=self.state.error, app=app
+            users,
+            {**hidden, "csrf": log.csrf},
+            tenant=self._tenant(loaded),
+            banner=self.state.error,
+            app=app,
         )
         return Reply("200 OK", body.encode())
 
@@ -388,7 +487,7 @@ class Twin:
             raw = form["SAMLRequest_query"]
             if len(raw) > MAX_QUERY:
                 raise Refused(None, "The pending request is too long.")
-            decoded = bindings.decode(raw, "the SAMLRequest")
+            decoded = bindings.decode(raw, "the SAMLRequest", max_inflated=MAX_INFLATED)
             root = xml.parse(decoded.xml, "the SAMLRequest")
             return self._authn_request(loaded, session, root, raw, decoded.relay_state, log)
         if form.get("launch"):
@@ -403,12 +502,28 @@ class Twin:
         if entry is None:
             return Reply("404 Not Found", self._html_message("Not found", f"No app {app!r}."))
         if session.upn is None:
-            return self._picker(loaded, {"launch": app}, app)
+            return self._picker(loaded, {"launch": app}, app, log)
         log.request = {"launch": app, "sign_on_url": entry.sign_on_url}
         if entry.sign_on_url:
             log.sent = {"redirect": entry.sign_on_url}
             return self._redirect(entry.sign_on_url, session)
         return self._respond(loaded, session, app, None, None, log)
+
+    def _confirm_launch(
+        self, loaded: LoadedTenant, session: Session, app: str, log: RequestLog
+    ) -> Reply:
+        """A launch URL or direct link followed from elsewhere (a GET): a button on the
+        twin's own page starts the sign-in, never the link itself (login CSRF)."""
+        entry = loaded.model.apps.get(app)
+        if entry is None:
+            return Reply("404 Not Found", self._html_message("Not found", f"No app {app!r}."))
+        if session.upn is None:
+            return self._picker(loaded, {"launch": app}, app, log)
+        body = pages.launch(
+            app, app, session.upn, tenant=self._tenant(loaded), banner=self.state.error,
+            csrf=log.csrf,
+        )  # fmt: skip
+        return Reply("200 OK", body.encode())
 
     def _direct_link(
         self, loaded: LoadedTenant, session: Session, name: str, app_id: str, log: RequestLog
@@ -423,7 +538,7 @@ class Twin:
         )
         if app is None:
             return Reply("404 Not Found", self._html_message("Not found", "No such app."))
-        return self._launch(loaded, session, app, log)
+        return self._confirm_launch(loaded, session, app, log)
 
     # -- metadata and logout -------------------------------------------------------------
 
@@ -507,7 +622,10 @@ class Twin:
             length = 0
         if length > MAX_BODY:
             raise Refused(None, "The request body is too large.", status="413 Content Too Large")
-        body = environ["wsgi.input"].read(length) if length > 0 else b""
+        # Read what came, not what Content-Length claims: a chunked body has none.
+        body = environ["wsgi.input"].read(MAX_BODY + 1)
+        if len(body) > MAX_BODY:
+            raise Refused(None, "The request body is too large.", status="413 Content Too Large")
         text = body.decode("utf-8", "replace")
         return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True).items()}
 
@@ -531,7 +649,10 @@ class Twin:
 
     def _refusal(self, refusal: Refused, log: RequestLog) -> Reply:
         if self.options.error_mode == "saml" and refusal.acs and refusal.code:
-            return self._saml_error(refusal, log)
+            try:
+                return self._saml_error(refusal, log)
+            except Exception as exc:  # an ACS that cannot take the Response: the page
+                log.error = f"{refusal.code}; no SAML error Response: {type(exc).__name__}"
         now = self.options.clock()
         details = pages.ErrorDetails(
             code=refusal.code,

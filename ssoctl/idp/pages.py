@@ -78,10 +78,17 @@ class Tile:
     kind: str  # "SP-initiated (opens the app)" or "IdP-initiated (signs you in)"
 
 
-def my_apps(upn: str, tiles: Iterable[Tile], *, tenant: str, banner: str | None) -> str:
+def _csrf_field(csrf: str) -> str:
+    return f'<input type="hidden" name="csrf" value="{escape(csrf, quote=True)}">'
+
+
+def my_apps(upn: str, tiles: Iterable[Tile], *, tenant: str, banner: str | None, csrf: str) -> str:
     cards = "".join(
-        '<form class="tile" method="post" action="' + escape(t.launch, quote=True) + '">'
-        f"<div><strong>{escape(t.display_name)}</strong><br>"
+        '<form class="tile" method="post" action="'
+        + escape(t.launch, quote=True)
+        + '">'
+        + _csrf_field(csrf)
+        + f"<div><strong>{escape(t.display_name)}</strong><br>"
         f'<span class="muted">{escape(t.app)}: {escape(t.kind)}</span></div>'
         f'<button type="submit">Open</button></form>'
         for t in tiles
@@ -92,6 +99,21 @@ def my_apps(upn: str, tiles: Iterable[Tile], *, tenant: str, banner: str | None)
         f'<div class="tiles">{cards or "<p>No apps are assigned to this user.</p>"}</div>'
     )
     return _page("My Apps", body, banner, tenant)
+
+
+def launch(
+    app: str, display_name: str, upn: str, *, tenant: str, banner: str | None, csrf: str
+) -> str:
+    """A direct link (or a launch URL) opened from elsewhere: the sign-in starts only when
+    the person presses the button, so another page cannot start it for them."""
+    body = (
+        f"<h1>Open {escape(display_name)}</h1>"
+        f"<p>Signed in as <strong>{escape(upn)}</strong>.</p>"
+        f'<form method="post" action="/_twin/launch/{escape(app, quote=True)}">'
+        f'{_csrf_field(csrf)}<button type="submit">Continue to {escape(display_name)}</button>'
+        "</form>"
+    )
+    return _page(f"Open {display_name}", body, banner, tenant)
 
 
 @dataclass(frozen=True)

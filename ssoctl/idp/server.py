@@ -1,7 +1,20 @@
-"""Serve the twin with the standard library's threaded WSGI server, over TLS when asked.
+"""Serve the twin over HTTP/1.1 (TLS when asked) with Hypercorn, a hardened server.
 
-TLS handshakes happen in the connection's own thread (never in the accept loop), and
-every connection has a socket timeout, so one slow client cannot stall the others.
+The twin faces the browser, and through a tunnel or a proxy possibly the web, so its
+HTTP layer is not ssoctl's own code: the standard library's wsgiref, used before, says
+it is not for this, and the review showed why (request smuggling through an undrained
+body, one thread per slow connection). Hypercorn, on asyncio with the h11 parser, gives:
+
+- a deadline for each request head, not for each read: a connection that has not sent a
+  complete request line and headers HEADER_DEADLINE seconds after it opened (or after the
+  previous reply) is closed, however slowly it trickles bytes (slowloris);
+- connections that cost a coroutine, not a thread, and a bounded pool of WORKERS threads
+  for the application (signing); the soft limit on open files is raised to the hard one,
+  so hundreds of slow connections cannot lock out a real sign-in;
+- request-line and header caps (MAX_HEAD), a body cap (MAX_BODY; larger bodies are
+  refused and the connection closed, never read as the next request), chunked bodies,
+  and a strict parser that refuses ambiguous framing (Content-Length with chunked).
+
 `self_signed` makes a certificate for Entra's login hosts, so a browser started with
 `--host-resolver-rules="MAP login.microsoftonline.com:443 127.0.0.1:PORT"` reaches the
 twin at the URLs in the metadata `ssoctl metadata export` writes.
@@ -9,103 +22,107 @@ twin at the URLs in the metadata `ssoctl metadata export` writes.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import ipaddress
 import os
 import socket
-import socketserver
 import ssl
 import tempfile
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 from ssoctl.endpoints import CLOUDS
+from ssoctl.errors import OperationError
 
-CONNECTION_TIMEOUT = 30.0
+HEADER_DEADLINE = 5.0  # seconds to send a complete request head
+READ_TIMEOUT = 10.0  # seconds of silence while a request body arrives
+TLS_HANDSHAKE_DEADLINE = 5.0
+MAX_HEAD = 16 * 1024  # request line and headers; a deflated AuthnRequest is a few KB
+MAX_BODY = 1024 * 1024  # a POSTed AuthnRequest or a picked user: a few KB
+WORKERS = 8  # threads running the application; connections themselves cost none
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
-class _KeepAliveServerHandler(ServerHandler):
-    """HTTP/1.1 responses (every reply has a Content-Length), so a browser keeps its
-    connection: wsgiref alone answers HTTP/1.0 and closes after each request.
-
-    The process environment is not copied into each request's WSGI environ (wsgiref's
-    default): it costs a dict copy per request, and it would put variables such as
-    SSOCTL_KEY_PASSPHRASE in reach of the application. Status line, headers and body go
-    out in one write."""
-
-    http_version = "1.1"
-    os_environ: dict[str, str] = {}  # noqa: RUF012 - replaces wsgiref's class attribute
-
-    def _write(self, data: bytes) -> None:
-        self._pending = [*getattr(self, "_pending", []), data]
-
-    def _flush(self) -> None:
-        pending = getattr(self, "_pending", [])
-        if pending:
-            self.stdout.write(b"".join(pending))
-            self._pending = []
-        self.stdout.flush()
-
-
-class _QuietHandler(WSGIRequestHandler):
-    timeout = CONNECTION_TIMEOUT
-    protocol_version = "HTTP/1.1"
-    MAX_REQUESTS = 1000  # per connection, then it is closed
-
-    def handle(self) -> None:
-        """wsgiref's handler runs one request per connection; this one serves requests on
-        the connection until the client closes it, asks to, or times out."""
-        for _ in range(self.MAX_REQUESTS):
-            self.raw_requestline = self.rfile.readline(65537)
-            if not self.raw_requestline or len(self.raw_requestline) > 65536:
-                return
-            if not self.parse_request():
-                return
-            handler = _KeepAliveServerHandler(
-                self.rfile,
-                self.wfile,  # type: ignore[arg-type]  # a socket file: IO[bytes] in practice
-                self.get_stderr(),
-                self.get_environ(),
-                multithread=True,
-            )
-            handler.request_handler = self  # type: ignore[attr-defined]
-            handler.run(self.server.get_app())  # type: ignore[attr-defined]
-            if self.close_connection:
-                return
-        self.close_connection = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # requests go to --log-json; stderr stays for what the person must see
-
-
-class TwinServer(socketserver.ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    tls: ssl.SSLContext | None = None
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        conn, address = super().get_request()
-        # Headers and body may go out in separate writes; without TCP_NODELAY, Nagle's
-        # algorithm and the client's delayed ACK stall each kept-alive reply by ~40 ms.
-        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        if self.tls is not None:
-            conn = self.tls.wrap_socket(conn, server_side=True, do_handshake_on_connect=False)
-        conn.settimeout(CONNECTION_TIMEOUT)
-        return conn, address
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        pass  # a client that hangs up mid-handshake or mid-request is not our error
-
-
-def make_server(host: str, port: int, app: Any, tls: ssl.SSLContext | None) -> TwinServer:
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket, bound before anything is announced (port 0: any free one)."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    TwinServer.address_family = family
-    server = TwinServer((host, port), _QuietHandler)
-    server.tls = tls
-    server.set_app(app)
-    return server
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError as exc:
+        sock.close()
+        raise OperationError(
+            f"cannot listen on {host}:{port}: {exc.strerror}.",
+            hint="choose another --port (0 picks a free one), or stop what uses it.",
+        ) from None
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(
+    app: Callable[..., Any],
+    sock: socket.socket,
+    tls: tuple[Path, Path] | None,
+    *,
+    stop: threading.Event | None = None,
+) -> None:
+    """Serve `app` (WSGI) on `sock` until SIGINT or SIGTERM (or, in a thread, until
+    `stop` is set), then stop gracefully."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hypercorn.asyncio import serve as hypercorn_serve
+    from hypercorn.config import Config
+
+    config = Config()
+    config.bind = [f"fd://{sock.detach()}"]  # Hypercorn owns (and closes) it from here
+    if tls is not None:
+        config.certfile, config.keyfile = str(tls[0]), str(tls[1])
+    config.alpn_protocols = ["http/1.1"]  # the twin speaks what Entra's SAML flows need
+    config.keep_alive_timeout = HEADER_DEADLINE  # counts until a complete request head
+    config.read_timeout = int(READ_TIMEOUT)
+    config.ssl_handshake_timeout = TLS_HANDSHAKE_DEADLINE
+    config.h11_max_incomplete_size = MAX_HEAD
+    config.wsgi_max_body_size = MAX_BODY
+    config.graceful_timeout = 2.0
+    config.backlog = 1024
+    config.accesslog = None  # requests go to --log-json; stderr stays for the person
+    config.loglevel = "ERROR"
+    _raise_open_file_limit()
+
+    async def main() -> None:
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="twin")
+        )
+        trigger = None
+        if stop is not None:
+
+            async def trigger() -> None:
+                while not stop.is_set():
+                    await asyncio.sleep(0.05)
+
+        await hypercorn_serve(app, config, mode="wsgi", shutdown_trigger=trigger)
+
+    asyncio.run(main())
+
+
+def _raise_open_file_limit() -> None:
+    """Each connection holds a file descriptor; the usual soft limit (1,024, or 256 on
+    some systems) is what slow connections exhaust first. Raise it to the hard limit."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def is_loopback(host: str) -> bool:
@@ -117,11 +134,24 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def tls_context(cert_file: Path, key_file: Path) -> ssl.SSLContext:
+def served_hosts(host: str, extra: list[str]) -> frozenset[str]:
+    """The Host names the twin answers to: the bound address, the loopback names, Entra's
+    login hosts (which a browser reaches through --host-resolver-rules), and any the
+    person adds. Anything else is a name some web page had rebound to this address."""
+    names = {host, *LOOPBACK, *(c["login_host"] for c in CLOUDS.values()), *extra}
+    return frozenset(name.lower().strip("[]") for name in names)
+
+
+def check_tls_files(cert_file: Path, key_file: Path) -> None:
+    """Load the pair once, so a wrong file is a clear error before anything is served."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.load_cert_chain(str(cert_file), str(key_file))
-    return context
+    try:
+        context.load_cert_chain(str(cert_file), str(key_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise OperationError(
+            f"cannot use {cert_file} and {key_file} for TLS: {exc}.",
+            hint="give a PEM certificate and its unencrypted PEM key, or use --self-signed.",
+        ) from None
 
 
 def self_signed(now: dt.datetime) -> tuple[Path, Path]:

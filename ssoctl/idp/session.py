@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass, field
 
 COOKIE = "ssoctl_twin"
+CSRF_COOKIE = "ssoctl_twin_csrf"
 MAX_COOKIE = 4096
 
 
@@ -55,6 +56,32 @@ class SessionCodec:
         return Session(
             upn if isinstance(upn, str) else None,
             [a for a in apps if isinstance(a, str)] if isinstance(apps, list) else [],
+        )
+
+    # -- login CSRF: the twin's own forms carry a token bound to this browser -------------
+    # A random nonce lives in its own cookie; each form carries HMAC(key, nonce). A page
+    # elsewhere can make the browser POST, but can neither read the form nor set the
+    # cookie, so it cannot pick a user or launch an app for the person.
+
+    def csrf_nonce(self, cookie_header: str | None) -> str | None:
+        value = _cookie(cookie_header, CSRF_COOKIE)
+        if value and len(value) == 43 and all(c.isalnum() or c in "-_" for c in value):
+            return value
+        return None
+
+    def csrf_token(self, nonce: str) -> str:
+        return self._mac(b"csrf|" + nonce.encode())
+
+    def csrf_valid(self, cookie_header: str | None, token: str | None) -> bool:
+        nonce = self.csrf_nonce(cookie_header)
+        return bool(nonce and token) and hmac.compare_digest(
+            self.csrf_token(nonce or ""), token or ""
+        )
+
+    @staticmethod
+    def csrf_cookie(nonce: str, secure: bool) -> str:
+        return f"{CSRF_COOKIE}={nonce}; Path=/; HttpOnly; SameSite=Lax" + (
+            "; Secure" if secure else ""
         )
 
     def set_cookie(self, session: Session, secure: bool) -> str:

@@ -2,7 +2,8 @@
 
 Decoding takes what people paste when a sign-in fails: a Redirect URL or its query
 string, a Base64 value from a POST form (`SAMLResponse=...` too), or raw XML. Inflation
-is capped, so a deflate bomb cannot exhaust memory.
+is capped in size (`max_inflated`: the twin allows 64 KB for an AuthnRequest) and in
+ratio (MAX_RATIO), so a deflate bomb cannot exhaust memory.
 """
 
 from __future__ import annotations
@@ -24,7 +25,11 @@ class Decoded:
     relay_state: str | None = None
 
 
-def decode(text: str | bytes, source: str = "input") -> Decoded:
+# Real SAML messages deflate 2-5 times; deflate's own worst case is about 1,032 times.
+MAX_RATIO = 100
+
+
+def decode(text: str | bytes, source: str = "input", *, max_inflated: int = MAX_BYTES) -> Decoded:
     raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
     stripped = raw.strip().lstrip("\ufeff").strip()  # a UTF-8 byte order mark is legal XML
     if stripped.startswith("<"):
@@ -36,14 +41,14 @@ def decode(text: str | bytes, source: str = "input") -> Decoded:
         value = params[name][0]
         relay = params.get("RelayState", [None])[0]
         payload = _b64(value, source)
-        inflated = _inflate(payload)
+        inflated = _inflate(payload, max_inflated)
         if inflated is not None:
             return Decoded(inflated, "redirect", name, relay)
         return Decoded(payload, "post", name, relay)
     payload = _b64(stripped, source)
     if payload.lstrip().startswith(b"<"):
         return Decoded(payload, "post", None)
-    inflated = _inflate(payload)
+    inflated = _inflate(payload, max_inflated)
     if inflated is None:
         raise HostileXMLError(
             f"{source} is neither XML, Base64 XML, nor deflated Base64 XML.",
@@ -64,14 +69,22 @@ def _b64(value: str, source: str) -> bytes:
         ) from None
 
 
-def _inflate(data: bytes) -> bytes | None:
+def _inflate(data: bytes, limit: int) -> bytes | None:
+    """Inflate at most `limit` bytes (and MAX_RATIO times the input); None when `data` is
+    not deflate at all."""
     inflater = zlib.decompressobj(-15)
+    cap = min(limit, max(len(data), 1) * MAX_RATIO)
     try:
-        out = inflater.decompress(data, MAX_BYTES + 1)
+        out = inflater.decompress(data, cap + 1)
     except zlib.error:
         return None
-    if len(out) > MAX_BYTES or inflater.unconsumed_tail:
-        raise HostileXMLError(f"the deflated message inflates beyond {MAX_BYTES:,} bytes.")
+    if len(out) > cap or inflater.unconsumed_tail:
+        if cap < limit:
+            raise HostileXMLError(
+                f"the deflated message inflates more than {MAX_RATIO} times its size; "
+                "a real SAML message inflates a few times."
+            )
+        raise HostileXMLError(f"the deflated message inflates beyond {limit:,} bytes.")
     return out
 
 

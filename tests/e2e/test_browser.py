@@ -122,15 +122,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     cert_file, key_file = server.self_signed(dt.datetime.now(dt.timezone.utc))
     log = (folder / "twin.jsonl").open("a")
     twin = Twin(TenantState(tenant, reload=True), TwinOptions(secure_cookies=True, log=log))
-    httpd = server.make_server(
-        "127.0.0.1", twin_port, twin, server.tls_context(cert_file, key_file)
+    stop = threading.Event()
+    serving = threading.Thread(
+        target=server.serve,
+        args=(twin, server.bind("127.0.0.1", twin_port), (cert_file, key_file)),
+        kwargs={"stop": stop},
+        daemon=True,
     )
-    threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    serving.start()
     try:
         yield world
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        stop.set()
+        serving.join(10)
         log.close()
         world.sp.stop()
         world.idp_sp.stop()
