@@ -36,6 +36,14 @@ def serve(
         "--error-mode",
         help="page: Entra's error page; saml: a SAML error Response to a registered ACS.",
     ),
+    processes: int = typer.Option(
+        2,
+        "--processes",
+        min=1,
+        max=64,
+        help="Server processes sharing the port (signing is CPU-bound; 2 fill two cores). "
+        "Where processes cannot fork (Windows), one serves.",
+    ),
     allow_host: list[str] = typer.Option(
         [],
         "--allow-host",
@@ -103,7 +111,7 @@ def serve(
                 '  browser: --host-resolver-rules="MAP login.microsoftonline.com:443 '
                 f'127.0.0.1:{bound}" --ignore-certificate-errors'
             )
-        server.serve(twin, sock, tls)  # returns on SIGINT or SIGTERM
+        server.serve(twin, sock, tls, processes=processes)  # returns on SIGINT or SIGTERM
         note("stopping the twin")
     except KeyboardInterrupt:
         note("stopping the twin")

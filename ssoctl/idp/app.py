@@ -49,7 +49,7 @@ MAX_QUERY = 32 * 1024  # a deflated AuthnRequest is a few KB
 MAX_BODY = 1024 * 1024  # the HTTP layer refuses larger bodies first (server.MAX_BODY)
 MAX_HEAD = 16 * 1024  # all request headers together (server.MAX_HEAD)
 # A real AuthnRequest or LogoutRequest is a few KB once inflated; this bounds what each
-# request may cost in memory (with at most server.WORKERS at a time).
+# request may cost in memory (one request at a time per server process).
 MAX_INFLATED = 64 * 1024
 CSP = (
     "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; "
@@ -136,9 +136,7 @@ class Twin:
             # connection so that nothing after this request is read from it.
             log.error = "Content-Length with Transfer-Encoding"
             self._write_log(log, "400")
-            start_response(
-                "400 Bad Request", [("Content-Length", "0"), ("Connection", "close")]
-            )
+            start_response("400 Bad Request", [("Content-Length", "0"), ("Connection", "close")])
             return [b""]
         head = sum(len(k) + len(str(v)) for k, v in environ.items() if k.startswith("HTTP_"))
         if head > MAX_HEAD:  # the parser caps a head that arrives in pieces; this, any head
@@ -213,7 +211,9 @@ class Twin:
         if environ.get("HTTP_SEC_FETCH_SITE", "same-origin") not in ("same-origin", "none"):
             return False
         origin = environ.get("HTTP_ORIGIN")
-        if origin is None:
+        if origin is None or origin == "null":
+            # "null": the twin's pages set Referrer-Policy no-referrer, so a browser sends
+            # Origin: null even for its own form; the token decides then.
             return True
         from urllib.parse import urlsplit
 

@@ -8,9 +8,10 @@ body, one thread per slow connection). Hypercorn, on asyncio with the h11 parser
 - a deadline for each request head, not for each read: a connection that has not sent a
   complete request line and headers HEADER_DEADLINE seconds after it opened (or after the
   previous reply) is closed, however slowly it trickles bytes (slowloris);
-- connections that cost a coroutine, not a thread, and a bounded pool of WORKERS threads
-  for the application (signing); the soft limit on open files is raised to the hard one,
-  so hundreds of slow connections cannot lock out a real sign-in;
+- connections that cost a coroutine, not a thread; the application (signing, CPU-bound)
+  runs inline on the event loop (see asgi.py), and `processes` forked servers share the
+  listening socket to use more than one core; the soft limit on open files is raised to
+  the hard one, so hundreds of slow connections cannot lock out a real sign-in;
 - request-line and header caps (MAX_HEAD), a body cap (MAX_BODY; larger bodies are
   refused and the connection closed, never read as the next request), chunked bodies,
   and a strict parser that refuses ambiguous framing (Content-Length with chunked).
@@ -26,11 +27,13 @@ import contextlib
 import datetime as dt
 import ipaddress
 import os
+import signal
 import socket
 import ssl
 import tempfile
 import threading
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +45,6 @@ READ_TIMEOUT = 10.0  # seconds of silence while a request body arrives
 TLS_HANDSHAKE_DEADLINE = 5.0
 MAX_HEAD = 16 * 1024  # request line and headers; a deflated AuthnRequest is a few KB
 MAX_BODY = 1024 * 1024  # a POSTed AuthnRequest or a picked user: a few KB
-WORKERS = 8  # threads running the application; connections themselves cost none
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
@@ -70,14 +72,16 @@ def serve(
     tls: tuple[Path, Path] | None,
     *,
     stop: threading.Event | None = None,
+    processes: int = 1,
 ) -> None:
     """Serve `app` (WSGI) on `sock` until SIGINT or SIGTERM (or, in a thread, until
     `stop` is set), then stop gracefully."""
     import asyncio
-    from concurrent.futures import ThreadPoolExecutor
 
     from hypercorn.asyncio import serve as hypercorn_serve
     from hypercorn.config import Config
+
+    from ssoctl.idp.asgi import Inline
 
     config = Config()
     config.bind = [f"fd://{sock.detach()}"]  # Hypercorn owns (and closes) it from here
@@ -95,20 +99,49 @@ def serve(
     config.loglevel = "ERROR"
     _raise_open_file_limit()
 
-    async def main() -> None:
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="twin")
-        )
-        trigger = None
-        if stop is not None:
+    async def main(parent: int | None) -> None:
+        trigger = partial(_stopped, stop, parent)
+        inline: Any = Inline(app, MAX_BODY)  # an ASGI callable; hypercorn's types are narrower
+        await hypercorn_serve(inline, config, mode="asgi", shutdown_trigger=trigger)
 
-            async def trigger() -> None:
-                while not stop.is_set():
-                    await asyncio.sleep(0.05)
+    children = []
+    if processes > 1 and hasattr(os, "fork") and stop is None:
+        parent = os.getpid()
+        for _ in range(processes - 1):
+            child = os.fork()
+            if child == 0:  # a worker: serves until told to stop, or its parent is gone
+                try:
+                    asyncio.run(main(parent))
+                finally:
+                    os._exit(0)
+            children.append(child)
+    try:
+        asyncio.run(main(None))
+    finally:
+        for child in children:
+            with contextlib.suppress(OSError):
+                os.kill(child, signal.SIGTERM)
+        for child in children:
+            with contextlib.suppress(OSError):
+                os.waitpid(child, 0)
 
-        await hypercorn_serve(app, config, mode="wsgi", shutdown_trigger=trigger)
 
-    asyncio.run(main())
+async def _stopped(stop: threading.Event | None, parent: int | None) -> None:
+    """Returns when the server should stop: SIGINT or SIGTERM (in the main thread), `stop`
+    set (a server in a thread), or the parent process gone (a worker process)."""
+    import asyncio
+
+    signalled = asyncio.Event()
+    if threading.current_thread() is threading.main_thread():
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(number, signalled.set)
+    while not signalled.is_set():
+        if (stop is not None and stop.is_set()) or (parent is not None and os.getppid() != parent):
+            return
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(signalled.wait(), 0.1)
 
 
 def _raise_open_file_limit() -> None:
