@@ -6,6 +6,12 @@ RSS (wait4) and wall time. The reference, measured in the same run, is the same 
 on a small valid input; the ratio shows what the hostile bytes add. Budgets (security
 issue): every refusal <= 2 s and <= 300 MB peak RSS; any fetch <= 150 MB. `--drip` adds
 the dripping server, which must stop at the 30 s fetch deadline (slow by design).
+
+The twin (`idp serve`, a process on loopback) is measured too: a real sign-in while 300
+slowloris connections hold their request heads open (budget: under 1 s, reference: the
+same sign-in on a quiet server), and the server's memory while 10 clients at once send
+13 KB SAMLRequests that inflate as far as deflate allows (budget: 30 MB over its
+resting RSS; before the 64 KB cap, each such request cost about 25 MB).
 """
 
 from __future__ import annotations
@@ -127,7 +133,8 @@ def cases(work: Path, drip: bool) -> list[tuple[str, list[str], list[str], float
         + b"</md:EntitiesDescriptor>"
     )  # ~20 MB of tiny elements
     exported = subprocess.run(
-        [sys.executable, "-m", "ssoctl", "-t", str(tenant), "metadata", "export", "--now", NOW],
+        [sys.executable, "-m", "ssoctl", "-t", str(tenant), "metadata", "export", "--app",
+         "ringcentral", "--now", NOW],
         capture_output=True, check=True,
     ).stdout  # fmt: skip
     (work / "md-ok.xml").write_bytes(exported)
@@ -170,6 +177,115 @@ def cases(work: Path, drip: bool) -> list[tuple[str, list[str], list[str], float
     return out
 
 
+def _twin(work: Path) -> tuple[subprocess.Popen[bytes], int]:
+    tenant = work / "twin" / "tenant.yaml"
+    shutil.copytree(EXAMPLE, tenant.parent)
+    (tenant.parent / "certs" / "contoso-2026.key").chmod(0o600)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "ssoctl", "-t", str(tenant), "idp", "serve", "--port", str(port),
+         "--processes", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return server, port
+
+
+def _sign_in(port: int) -> float:
+    """Seconds for a whole sign-in as a browser makes it: picker, pick, AuthnRequest."""
+    import http.client
+    import re
+    from urllib.parse import quote
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.bench_serve import TENANT_ID, request_query
+
+    started = time.perf_counter()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request("GET", "/_twin/pick")
+    page = conn.getresponse()
+    token = re.search(r'name="csrf" value="([^"]+)"', page.read().decode())
+    csrf = page.getheader("Set-Cookie", "").split(";")[0]
+    body = f"upn=B.Simon%40contoso.com&csrf={quote(token[1] if token else '')}"
+    conn.request("POST", "/_twin/pick", body=body, headers={
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": csrf})  # fmt: skip
+    picked = conn.getresponse()
+    picked.read()
+    session = picked.getheader("Set-Cookie", "").split(";")[0]
+    conn.request("GET", f"/{TENANT_ID}/saml2?{request_query(1)}",
+                 headers={"Cookie": f"{session}; {csrf}"})  # fmt: skip
+    signed = conn.getresponse().read()
+    conn.close()
+    if b"SAMLResponse" not in signed:
+        return float("inf")
+    return time.perf_counter() - started
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def twin_cases(work: Path) -> list[tuple[str, str, str, bool]]:
+    """(case, measured, reference, ok) for the twin's HTTP-level attacks."""
+    import base64
+    from urllib.parse import quote
+
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.bench_serve import TENANT_ID
+
+    out = []
+    server, port = _twin(work)
+    try:
+        quiet = min(_sign_in(port) for _ in range(3))
+        slow = []
+        for _ in range(300):
+            conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+            conn.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-a: ")
+            slow.append(conn)
+        loaded = _sign_in(port)
+        for conn in slow:
+            conn.close()
+        out.append(("twin: sign-in under 300 slowloris", f"{loaded:.3f} s", f"{quiet:.3f} s",
+                    loaded < 1.0))  # fmt: skip
+        resting = _rss_mb(server.pid)
+        deflater = zlib.compressobj(9, zlib.DEFLATED, -15)
+        bomb = deflater.compress(b"<a>" + b" " * 13_000_000) + deflater.flush()
+        value = quote(base64.b64encode(bomb[:9_000]).decode(), safe="")
+        peak = resting
+
+        def inflate() -> None:
+            nonlocal peak
+            c = socket.create_connection(("127.0.0.1", port), timeout=10)
+            c.sendall(f"GET /{TENANT_ID}/saml2?SAMLRequest={value} HTTP/1.1\r\nHost: localhost\r\n"
+                      "Connection: close\r\n\r\n".encode())  # fmt: skip
+            while c.recv(65536):
+                peak = max(peak, _rss_mb(server.pid))
+            c.close()
+
+        for _ in range(5):
+            threads = [threading.Thread(target=inflate) for _ in range(10)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        out.append(("twin: 10 concurrent inflating requests", f"{peak - resting:+.1f} MB",
+                    f"{resting:.0f} MB resting", peak - resting <= 30))  # fmt: skip
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--drip", action="store_true", help="include the 30 s drip case")
@@ -185,6 +301,7 @@ def main() -> int:
             ok = code not in (0, 70) and code > 0 and seconds <= time_budget and peak <= budget_mb
             failed += not ok
             table.append((name, code, seconds, ref_seconds, peak, ref_peak, budget_mb, ok))
+        twin = twin_cases(work)
     show: Callable[[str], None] = print
     show(f"{'case':<42} {'exit':>4} {'s':>6} {'ref s':>6} {'x':>5} {'MB':>6} {'ref MB':>6}  budget")
     for name, code, s, rs, mb, rmb, budget, ok in table:
@@ -193,6 +310,9 @@ def main() -> int:
             f"{name:<42} {code:>4} {s:>6.2f} {rs:>6.2f} {s / rs:>5.1f} {mb:>6.0f} {rmb:>6.0f}  "
             f"<= {limit}, <= {budget:.0f} MB {'ok' if ok else 'OVER'}"
         )
+    for case, measured, against, fine in twin:
+        failed += not fine
+        show(f"{case:<42} {measured:>12} (reference {against})  {'ok' if fine else 'OVER'}")
     return 1 if failed else 0
 
 
