@@ -11,15 +11,16 @@ the model here:
   file, a mapping key or a list item, the outermost one if several start on that line;
 - an end-of-line comment stays with its line;
 - comments before the first key are the file's header, comments after the last entry
-  its footer; neither moves.
+  its footer; neither moves. The footer is kept out of the document (in the file's
+  style) and written after it, so removing the last entry never takes it along.
 
 `own_comments` re-homes the comments of a freshly loaded document accordingly. Deleting
 an entry then deletes exactly its own comments, because they are stored with it.
 
 Each re-homed line is checked against the source text, and the whole document must dump
 to the same text before and after; if ruamel ever stores a comment in a way this module
-does not understand, the document is left as ruamel loaded it (the old behaviour) rather
-than risk moving a comment to the wrong place.
+does not understand, `own_comments` says why and the edit is refused (never a silent
+fallback to ruamel's placement, which deletes or moves other entries' comments).
 """
 
 from __future__ import annotations
@@ -54,20 +55,25 @@ class _Line:
         return CommentToken(stripped + "\n", CommentMark(len(self.text) - len(stripped)))
 
 
-def own_comments(doc: CommentedMap, text: str, dump: Callable[[Any], str]) -> bool:
-    """Re-home the comments of `doc` (loaded from `text`) to their owners, in place.
-    Returns False, with `doc` unchanged, when the result could not be confirmed."""
+def own_comments(
+    doc: CommentedMap, text: str, dump: Callable[[Any], str]
+) -> tuple[str | None, str]:
+    """Re-home the comments of `doc` (loaded from `text`) to their owners, in place, and
+    take the footer (comment and blank lines after the last entry) out of the document.
+    Returns (why not, footer): when the result cannot be confirmed, the reason, with `doc`
+    unchanged; the caller refuses the edit then, because ruamel's own placement would
+    move or delete comments that belong to other entries."""
     before = dump(doc)
     saved = _snapshot(doc)
     try:
-        _rehome(doc, text.splitlines())
-    except _Unexpected:
+        footer = _rehome(doc, text.splitlines())
+    except _Unexpected as exc:
         _restore(saved)
-        return False
-    if dump(doc) != before:
+        return str(exc), ""
+    if dump(doc) + footer != before:
         _restore(saved)
-        return False
-    return True
+        return "re-homing the comments would change the file's text", ""
+    return None, footer
 
 
 def prune(doc: Any) -> None:
@@ -86,11 +92,18 @@ def _containers(node: Any) -> Iterator[Container]:
             yield from _containers(child)
 
 
+def _is_flow(node: Any) -> bool:
+    return isinstance(node, (CommentedMap, CommentedSeq)) and bool(node.fa.flow_style())
+
+
 def _entries(doc: CommentedMap) -> list[tuple[int, Container, Any]]:
-    """Every mapping key and list item as (line, container, key), in document order."""
+    """Every mapping key and list item as (line, container, key), in document order. A
+    flow collection (`[a, b]`, `{k: v}`) is one value: its items own no comment lines."""
     out: list[tuple[int, Container, Any]] = []
 
     def visit(node: Any) -> None:
+        if _is_flow(node):
+            return
         if isinstance(node, CommentedMap):
             for key, child in node.items():
                 out.append((node.lc.key(key)[0], node, key))
@@ -105,10 +118,18 @@ def _entries(doc: CommentedMap) -> list[tuple[int, Container, Any]]:
     return out
 
 
-def _rehome(doc: CommentedMap, source: list[str]) -> None:
+def _rehome(doc: CommentedMap, source: list[str]) -> str:
+    """Re-home every comment line; returns the footer's text."""
     lines: dict[int, _Line] = {}
     for container in _containers(doc):
         ca = container.ca
+        if _is_flow(container):
+            # ruamel keeps a copy of the comment after `]` here as well as in the parent's
+            # end-of-line slot, which is the one this module re-homes. A comment between
+            # the brackets has no entry to belong to: refused, not guessed.
+            if any(slot is not None for slots in ca.items.values() for slot in slots):
+                raise _Unexpected("a comment inside a flow collection ([...] or {...})")
+            continue
         if container is not doc and ca.comment:
             _take_list(ca.comment[1], source, lines)
             ca.comment[1] = None
@@ -129,7 +150,7 @@ def _rehome(doc: CommentedMap, source: list[str]) -> None:
                     raise _Unexpected(f"comment in slot {index}")
     entries = _entries(doc)
     if not entries:
-        return
+        return ""
     starts = [entry[0] for entry in entries]
     owned: dict[tuple[int, Any], list[_Line]] = {}
     footer: list[_Line] = []
@@ -145,22 +166,7 @@ def _rehome(doc: CommentedMap, source: list[str]) -> None:
         container = by_id[container_id]
         slots = container.ca.items.setdefault(key, [None, None, None, None])
         slots[1] = [line.token() for line in own]
-    if footer:
-        _, container, key = entries[-1]
-        _attach_footer(container, key, footer)
-
-
-def _attach_footer(container: Container, key: Any, footer: list[_Line]) -> None:
-    """Lines after the last entry go back where ruamel keeps them: after that entry's
-    line, as the continuation of its end-of-line comment."""
-    eol = 2 if isinstance(container, CommentedMap) else 0
-    slots = container.ca.items.setdefault(key, [None, None, None, None])
-    current = slots[eol]
-    head = current.value if current is not None else "\n"
-    mark = current.start_mark if current is not None else CommentMark(0)
-    tail = "".join(line.text + "\n" for line in footer)
-    token = CommentToken(head + tail, mark)
-    slots[eol] = token
+    return "".join(line.text + "\n" for line in footer)
 
 
 def _take_list(tokens: list[CommentToken] | None, source: list[str], out: dict[int, _Line]) -> None:

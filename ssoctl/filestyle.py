@@ -46,6 +46,9 @@ class FileStyle:
     original: tuple[str, ...] = ()  # the file's lines, as written (LF, no BOM)
     baseline: tuple[str, ...] = ()  # the same lines as ruamel.yaml writes them
     tabs: bool = False  # a tab before a comment was read as spaces
+    # Comment and blank lines after the last entry: the file's, not any entry's, so they
+    # are written after the document whatever an edit removes (see comments.py).
+    footer: str = ""
 
     def apply(self, dumped: str, *, keep_lines: bool = True) -> str:
         """The dumped text in this file's style; `keep_lines=False` only restores line

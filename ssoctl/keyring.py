@@ -460,3 +460,52 @@ def remove_certificate(loaded: LoadedTenant, name: str) -> str:
     ring = loaded.doc["certificates"]
     del ring[next(i for i, c in enumerate(ring) if c["name"] == name)]
     return ", ".join(p for p in (entry.cert, entry.key) if p)
+
+
+PAIRWISE_SECRET = "certs/pairwise-id.key"  # *.key: the .gitignore init writes keeps it out
+
+
+def pairwise_secret(loaded: LoadedTenant) -> bytes:
+    """The tenant's secret for persistent NameIDs (signin.persistent_id): 32 random bytes,
+    hex, in certs/pairwise-id.key with mode 0600 beside the signing keys. `init` makes
+    it; a tenant made before it gets one the first time a persistent NameID is issued.
+    Read bounded, never through a link; made with an exclusive create, so two processes
+    racing agree on one secret."""
+    import os
+    import secrets
+
+    from ssoctl.files import make_private_folder, read_regular, writable
+
+    cached = loaded.memo.get("pairwise_secret")
+    if cached is not None:
+        return bytes(cached)
+    path = loaded.beside(PAIRWISE_SECRET)
+    writable(path, loaded.folder)
+    if not os.path.lexists(path):
+        make_private_folder(path.parent)
+        try:
+            fd = os.open(
+                path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600
+            )
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        except OSError as exc:
+            raise OperationError(
+                f"cannot create {path}: {exc.strerror}.",
+                hint="check the certs folder's permissions.",
+            ) from None
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+    text = read_regular(path, "pairwise secret", 1024).decode("ascii", "replace").strip()
+    try:
+        secret = bytes.fromhex(text)
+    except ValueError:
+        secret = b""
+    if len(secret) < 16:
+        raise OperationError(
+            f"{path} does not hold a pairwise secret (64 hex digits).",
+            hint="delete it; ssoctl makes a new one (persistent NameIDs then change).",
+        )
+    loaded.memo["pairwise_secret"] = secret
+    return secret

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -64,12 +65,25 @@ TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
 PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 
 
-def persistent_id(tenant_id: str, app: str, object_id: str) -> str:
-    """A stable, opaque, pairwise NameID for (user, app), reproducible from the tenant file:
-    Base64 of SHA-256 over "ssoctl-persistent-v1|TENANT ID|APP NAME|USER OBJECT ID". Two
-    apps get different values for one user; renaming the app in the file changes it."""
-    digest = hashlib.sha256(f"ssoctl-persistent-v1|{tenant_id}|{app}|{object_id}".encode())
-    return base64.b64encode(digest.digest()).decode("ascii")
+def persistent_id(secret: bytes, tenant_id: str, app: str, object_id: str) -> str:
+    """A stable, opaque, pairwise NameID for (user, app): Base64 of HMAC-SHA256, keyed with
+    the tenant's pairwise secret (keyring.pairwise_secret: 0600, beside the keys, never
+    committed), over "ssoctl-persistent-v2|TENANT ID|APP NAME|USER OBJECT ID".
+
+    Keyed because every input is public: an SP reads the tenant ID and the user's object
+    ID from its own Response, and with an unkeyed hash could compute what another SP
+    receives for the same person. Entra's own pairwise IDs are opaque and differ from
+    these: the twin's persistent NameIDs are for testing, never for a real SP's records.
+    """
+    message = f"ssoctl-persistent-v2|{tenant_id}|{app}|{object_id}".encode()
+    return base64.b64encode(hmac.new(secret, message, hashlib.sha256).digest()).decode("ascii")
+
+
+def _no_pairwise_secret() -> bytes:
+    raise UsageError(
+        "a persistent NameID needs the tenant's pairwise secret, and this caller gave none.",
+        hint="use the persistent format through `ssoctl assertion issue` or `idp serve`.",
+    )
 
 
 def transient_id() -> str:
@@ -104,6 +118,9 @@ class SignInRequest:
     authn_method: str = "password"
     authn_instant: dt.datetime | None = None  # default: the issue time
     new_transient: Callable[[], str] = transient_id
+    # The tenant's pairwise secret, asked for only when the NameID is persistent (reading
+    # it may create it: keyring.pairwise_secret).
+    pairwise_secret: Callable[[], bytes] = _no_pairwise_secret
 
 
 @dataclass(frozen=True)
@@ -184,7 +201,9 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
     if format_uri == TRANSIENT:
         name_id: str | None = ask.new_transient()
     elif format_uri == PERSISTENT:
-        name_id = persistent_id(str(tenant.tenant.id), ask.app, str(user.object_id))
+        name_id = persistent_id(
+            ask.pairwise_secret(), str(tenant.tenant.id), ask.app, str(user.object_id)
+        )
     else:  # unspecified, emailAddress, Windows: the configured source
         name_id = user_value(user, app.name_id.source)
     if name_id is None:

@@ -18,7 +18,7 @@ import functools
 import io
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -265,8 +265,18 @@ def load_roundtrip(text: str, path: Path) -> LoadedTenant:
         source, style = filestyle.split(text, tabs=False)
         doc = parse_yaml(source, str(path))
     style = filestyle.completed(style, doc, source, "")
-    own_comments(doc, source, lambda d: _ruamel_text(d, style.indent))
-    style = filestyle.completed(style, doc, source, _ruamel_text(doc, style.indent))
+    refused, footer = own_comments(doc, source, lambda d: _ruamel_text(d, style.indent))
+    if refused is not None:
+        raise OperationError(
+            f"ssoctl cannot tell which entry each comment in {path.name} belongs to "
+            f"({refused}), so an edit could move or delete another entry's comment; "
+            "nothing was written.",
+            location=Location(str(path)),
+            hint="make the edit by hand, or move comments out of flow collections ([...]) "
+            "onto their own lines; then run the command again.",
+        )
+    style = filestyle.completed(style, doc, source, _ruamel_text(doc, style.indent) + footer)
+    style = replace(style, footer=footer)
     loaded = _validated(text, path, doc, to_plain(doc), RoundTripPositions(doc))
     loaded.style = style
     return loaded
@@ -311,6 +321,7 @@ def dump(doc: Any, style: FileStyle | None = None) -> str:
     text = _ruamel_text(doc, style.indent if style else None)
     if style is None:
         return text
+    text += style.footer
     styled = style.apply(text)
     if styled != style.apply(text, keep_lines=False) and not _same_data(styled, doc):
         return style.apply(text, keep_lines=False)

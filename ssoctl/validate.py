@@ -97,12 +97,31 @@ def validate_file(path: Path, display: str, now: dt.datetime, rule_ids: list[str
     ctx = rules_pkg.Context(LoadedTenant(path, text, data, model, positions), now, display)
     registry = rules_pkg.load_all()
     for rule_id in rule_ids:
-        check = registry[rule_id].check
-        if check is not None:
-            for finding in check(ctx):
-                keep(finding)
+        for finding in run_rule(registry[rule_id], ctx):
+            keep(finding)
     result.findings.sort(key=lambda f: (f.line, f.col, f.rule))
     return result
+
+
+def run_rule(rule: rules_pkg.Rule, ctx: rules_pkg.Context) -> list[Finding]:
+    """The findings of one rule. A rule that raises costs only itself: its failure is an
+    error finding that names it, and every other rule still runs and is reported."""
+    if rule.check is None:
+        return []
+    try:
+        return list(rule.check(ctx))
+    except Exception as exc:  # RecursionError and MemoryError included: a bug, reported
+        return [
+            Finding(
+                rule.id,
+                Severity.error,
+                f"the rule {rule.id} could not run ({type(exc).__name__}); this is a bug in "
+                "ssoctl, please report it. The other rules ran.",
+                ctx.file,
+                1,
+                1,
+            )
+        ]
 
 
 def validate(
@@ -128,8 +147,7 @@ def rule_findings(loaded: LoadedTenant, now: dt.datetime) -> list[Finding]:
     ctx = rules_pkg.Context(loaded, now, str(loaded.path))
     found: list[Finding] = []
     for rule in rules_pkg.load_all().values():
-        if rule.check is not None:
-            found.extend(rule.check(ctx))
+        found.extend(run_rule(rule, ctx))
     return sorted(found, key=lambda f: (f.line, f.col, f.rule))
 
 

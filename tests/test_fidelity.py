@@ -7,9 +7,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import itertools
 import json
 import os
+import stat
 from pathlib import Path
 from urllib.parse import quote
 
@@ -248,11 +250,18 @@ def test_name_id_policies(example: Path) -> None:
         issue(example, "mitel-connect", "B.Simon@contoso.com", "--request", persistent).stdout_bytes
     )
     assert one.text == two.text and one.get("SPNameQualifier") == "https://sp.example/qualifier"
-    # Reproducible from the tenant file, as documented; pairwise per app.
+    # Keyed with the tenant's pairwise secret (0600, beside the keys), pairwise per app.
     object_id = "f5859cf9-a37c-4869-98b2-f506574bf1c7"
-    digest = hashlib.sha256(f"ssoctl-persistent-v1|{TENANT_ID}|mitel-connect|{object_id}".encode())
-    assert one.text == base64.b64encode(digest.digest()).decode()
-    assert persistent_id(TENANT_ID, "ringcentral", object_id) != one.text
+    secret_file = example.parent / "certs" / "pairwise-id.key"
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    secret = bytes.fromhex(secret_file.read_text().strip())
+    message = f"ssoctl-persistent-v2|{TENANT_ID}|mitel-connect|{object_id}".encode()
+    keyed = hmac.new(secret, message, hashlib.sha256).digest()
+    assert one.text == base64.b64encode(keyed).decode()
+    assert persistent_id(secret, TENANT_ID, "ringcentral", object_id) != one.text
+    # Another SP cannot compute it from public values (the old unkeyed hash):
+    unkeyed = hashlib.sha256(f"ssoctl-persistent-v1|{TENANT_ID}|mitel-connect|{object_id}".encode())
+    assert one.text != base64.b64encode(unkeyed.digest()).decode()
     unspecified = request(
         policy='<samlp:NameIDPolicy Format="urn:oasis:names:tc:SAML:1.1:nameid-format:'
         'unspecified"/>'

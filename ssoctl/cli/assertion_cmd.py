@@ -160,6 +160,7 @@ def issue(
 
     loaded = load_tenant()
     from ssoctl.cli.app_cmd import require_app
+    from ssoctl.keyring import pairwise_secret
 
     require_app(loaded, app_name)
     warn_if_invalid(loaded)
@@ -195,6 +196,7 @@ def issue(
         request_relay_state=request_relay_state,
         authn_method=authn_method.value,
         authn_instant=signed_in_at,
+        pairwise_secret=lambda: pairwise_secret(loaded),
     )
     resolved = resolve(loaded.model, ask)
     for warning in resolved.warnings:
@@ -508,9 +510,20 @@ def _expected_from_sp_metadata(path: Path, given: dict[str, Any]) -> dict[str, A
     if len(sps) != 1:
         raise UsageError(f"--sp-metadata {path} holds {len(sps)} SPs; give a file with one.")
     sp = sps[0]
+    acs = [e.location for e in sp.post_acs_in_order()]
+    if not given["reply_urls"] and not acs:
+        # Never a silent skip: the person asked for the SP's ACS to be checked.
+        from ssoctl.errors import InvalidInputError
+
+        raise InvalidInputError(
+            f"--sp-metadata {path} has no HTTP-POST AssertionConsumerService, so the "
+            "Response's Destination cannot be checked against it (Entra posts Responses "
+            "only over HTTP-POST).",
+            hint="fix the SP's metadata, or give the ACS URL with --destination.",
+        )
     return {
         "identifiers": given["identifiers"] or [sp.entity_id],
-        "reply_urls": given["reply_urls"] or [e.location for e in sp.post_acs_in_order()],
+        "reply_urls": given["reply_urls"] or acs,
     }
 
 

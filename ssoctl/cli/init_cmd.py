@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import Enum
 
 import typer
@@ -59,6 +60,10 @@ def init(
     ignore_before = ignore_bytes.decode("utf-8", "replace") if ignore_bytes is not None else None
     schema_path = target.parent / SCHEMA_FILE
     schema_before = read_beside(schema_path, "schema copy")
+    from ssoctl.keyring import PAIRWISE_SECRET, pairwise_secret
+
+    secret_path = target.parent / PAIRWISE_SECRET
+    secret_existed = os.path.lexists(secret_path)
     tenant.create(path, tenant_text(tenant_id.lower(), domain, cloud.value))
     try:
         new_ignore = gitignore_text(ignore_before)
@@ -67,7 +72,10 @@ def init(
         schema_text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
         write_atomic(schema_path, schema_text.encode("utf-8"), mode=0o644, root=target.parent)
         _first_certificate(no_cert)
+        pairwise_secret(tenant.load(path))  # for persistent NameIDs; 0600, kept out of git
     except BaseException:
+        if not secret_existed:
+            secret_path.unlink(missing_ok=True)
         # A failed init leaves what was there before: the old files, or none.
         for written, before in ((target, previous), (schema_path, schema_before)):
             if before is None:

@@ -369,6 +369,7 @@ class Twin:
         log: RequestLog,
     ) -> Reply:
         """Issue the signed Response for the session's user and auto-post it to the ACS."""
+        from ssoctl.keyring import pairwise_secret
         from ssoctl.saml import bindings, response
         from ssoctl.saml.html import post_form
         from ssoctl.signin import SignInRequest, app_signer, resolve
@@ -387,6 +388,7 @@ class Twin:
                     now=now,
                     request=request,
                     request_relay_state=relay_state,
+                    pairwise_secret=lambda: pairwise_secret(loaded),
                 ),
             )
             signer = app_signer(loaded, app, now, self.options.passphrase)

@@ -63,7 +63,7 @@ def _problem(ctx: Context, target: str) -> str | None:
         return f"the modeline's schema {target} is not a regular file; write it: {refresh}."
     try:
         current = json.loads(read_regular(path, "schema", MAX_SCHEMA_BYTES))
-    except (OperationError, ValueError):
+    except (OperationError, ValueError, RecursionError):  # 2 KB of "[" recurses too deep
         current = None
     if current != json_schema():
         return (
