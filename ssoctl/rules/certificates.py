@@ -273,7 +273,9 @@ def key_file(ctx: Context) -> Iterator[Finding]:
     (untracked, not ignored) or that group or others can read is a warning. Fix: add it to
     `.gitignore`; `chmod 600`. A key marked `public_demo_key: true` (published on
     purpose, as the bundled example's) is an info note instead. ssoctl answers these
-    questions by reading the repository's index and ignore files; it never runs git.
+    questions by reading the repository's index and ignore files; it never runs git. As
+    git does, it trusts a repository only when you own it (or your git configuration
+    lists it in `safe.directory`), and reads its metadata bounded.
     """
     for index, entry in enumerate(ctx.model.certificates):
         if not entry.key:
