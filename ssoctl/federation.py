@@ -11,11 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from ssoctl import keyring
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import InvalidInputError, UsageError
-from ssoctl.keyring import KeyringEntry, PassphraseSource
-from ssoctl.tenant import LoadedTenant
+from ssoctl.tenant import LoadedTenant, keyring
+from ssoctl.tenant.keyring import KeyringEntry, PassphraseSource
 
 
 @dataclass(frozen=True)

@@ -15,14 +15,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from ssoctl import gallery
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
-from ssoctl.keyring import PassphraseSource
-from ssoctl.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.saml.authnrequest import AuthnRequest, check_authn_context
 from ssoctl.saml.response import ResponseSpec, Signer
-from ssoctl.tenant import LoadedTenant
+from ssoctl.tenant import LoadedTenant, gallery
+from ssoctl.tenant.keyring import PassphraseSource
+from ssoctl.tenant.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.urls import audience_for
 from ssoctl.xmlchars import first_non_xml_char
 
@@ -313,7 +312,7 @@ def app_signer(
 ) -> Signer:
     """How the app's Responses are signed now: the certificate it signs with and its key,
     the set's mode and algorithm unless overridden. AADSTS50003 when nothing can sign."""
-    from ssoctl import keyring
+    from ssoctl.tenant import keyring
 
     entry = keyring.usable_active(loaded, app, now)
     if entry is None:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ssoctl.docedit import flow_list
 from ssoctl.errors import InvalidInputError, OperationError, UsageError
 from ssoctl.files import read_beside
 from ssoctl.instants import parse_instant
 from ssoctl.saml.spmetadata import Document, Entity
 from ssoctl.saml.xml import BINDING_POST, BINDING_REDIRECT
 from ssoctl.tenant import LoadedTenant
+from ssoctl.tenant.docedit import flow_list
 
 CHECKED_RULES = ("url-https", "url-format", "gallery-endpoint", "identifier-unique")
 

@@ -10,7 +10,7 @@ from ssoctl import rules as rules_pkg
 from ssoctl.errors import InvalidInputError, OperationError
 from ssoctl.findings import FileResult, Finding, Result, Severity
 from ssoctl.tenant import LoadedTenant, read_text, schema_problems
-from ssoctl.yamlfast import compose
+from ssoctl.tenant.fastread import compose
 
 
 def selected_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[str]:

@@ -408,9 +408,9 @@ def test_sp_initiated_response_has_the_real_entra_shape(example: Path) -> None:
 
 def _golden_response(tenant: Path, app: str, req: str | None, relay: str | None) -> bytes:
     """Deterministic: fixed IDs and instant; RSA PKCS#1 v1.5 signatures are deterministic."""
-    from ssoctl import keyring
     from ssoctl.cli.common import parse_now
     from ssoctl.saml import authnrequest, bindings, xml
+    from ssoctl.tenant import keyring
 
     loaded = tenant_module.load(tenant)
     parsed = None

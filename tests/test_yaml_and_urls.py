@@ -6,11 +6,10 @@ import itertools
 
 import pytest
 
-from ssoctl import gallery
 from ssoctl.errors import InvalidInputError
-from ssoctl.tenant import RoundTripPositions, parse_yaml
+from ssoctl.tenant import RoundTripPositions, gallery, parse_yaml
+from ssoctl.tenant.fastread import compose
 from ssoctl.urls import format_problems, https_problem
-from ssoctl.yamlfast import compose
 
 DOC = """\
 version: 1

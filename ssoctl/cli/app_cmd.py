@@ -35,7 +35,7 @@ def claim_list(
     name: str = typer.Argument(..., help="App name."), fmt: DataFormat = FORMAT_OPTION
 ) -> None:
     """The claims Entra sends for the app, in order, after the five it always sends."""
-    from ssoctl.claims import rows
+    from ssoctl.tenant.claims import rows
 
     loaded = load_tenant()
     require_app(loaded, name)
@@ -69,7 +69,7 @@ def claim_set(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add a claim or change its source (Entra: Attributes & Claims > Edit)."""
-    from ssoctl.claims import set_claim
+    from ssoctl.tenant.claims import set_claim
 
     def change(loaded: LoadedTenant) -> bool:
         require_app(loaded, name)
@@ -88,7 +88,7 @@ def claim_remove(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove a claim (claims the template requires cannot be removed)."""
-    from ssoctl.claims import remove_claim
+    from ssoctl.tenant.claims import remove_claim
 
     def change(loaded: LoadedTenant) -> None:
         require_app(loaded, name)
@@ -148,10 +148,10 @@ def add(
     """
     from ruamel.yaml.comments import CommentedMap
 
-    from ssoctl.apps import AppRequest, build_entry
-    from ssoctl.docedit import section
     from ssoctl.errors import UsageError
-    from ssoctl.model import is_guid
+    from ssoctl.tenant.apps import AppRequest, build_entry
+    from ssoctl.tenant.docedit import section
+    from ssoctl.tenant.model import is_guid
 
     if app_id is not None and not is_guid(app_id):
         raise UsageError(f"--app-id {app_id!r} is not a GUID.")
@@ -181,7 +181,8 @@ def add(
         fresh = (*certs.generate(now=now), os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None)
 
     def change(loaded: LoadedTenant) -> dict[str, Any]:
-        from ssoctl import certs, keyring
+        from ssoctl import certs
+        from ssoctl.tenant import keyring
 
         app_name, entry, warnings = build_entry(request, loaded.model)
         section(loaded.doc, "apps", CommentedMap)[app_name] = entry
@@ -249,7 +250,7 @@ def set_cmd(
 
     With --region or --platform, the gallery's Identifier, Reply URL and Sign-on URL
     for it replace the old region's; values set by hand stay (and are checked)."""
-    from ssoctl.apps import AppChanges, set_fields
+    from ssoctl.tenant.apps import AppChanges, set_fields
 
     changes = AppChanges(
         app_id=app_id,
@@ -317,8 +318,8 @@ def show(
     fmt: DataFormat = FORMAT_OPTION,
 ) -> None:
     """What to paste into Entra's Basic SAML Configuration and into the SP's portal."""
-    from ssoctl.apps import portal_view
-    from ssoctl.keyring import check_keys, set_summaries
+    from ssoctl.tenant.apps import portal_view
+    from ssoctl.tenant.keyring import check_keys, set_summaries
 
     loaded = load_tenant()
     require_app(loaded, name)
@@ -434,8 +435,8 @@ def assign(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Assign users or groups to an app (gallery apps require assignment: AADSTS50105)."""
-    from ssoctl.directory import check_principal
-    from ssoctl.docedit import flow_list
+    from ssoctl.tenant.directory import check_principal
+    from ssoctl.tenant.docedit import flow_list
 
     def change(loaded: LoadedTenant) -> list[str]:
         require_app(loaded, name)
@@ -462,8 +463,8 @@ def unassign(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove assignments from an app."""
-    from ssoctl.docedit import remove_from_list
     from ssoctl.errors import UsageError
+    from ssoctl.tenant.docedit import remove_from_list
 
     def change(loaded: LoadedTenant) -> None:
         require_app(loaded, name)

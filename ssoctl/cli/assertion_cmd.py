@@ -160,7 +160,7 @@ def issue(
 
     loaded = load_tenant()
     from ssoctl.cli.app_cmd import require_app
-    from ssoctl.keyring import pairwise_secret
+    from ssoctl.tenant.keyring import pairwise_secret
 
     require_app(loaded, app_name)
     warn_if_invalid(loaded)
@@ -468,9 +468,9 @@ def verify_cmd(
     if cert_file is not None:
         trusted = [certs.load_certificate(cert_file)]
     if app_name is not None:
-        from ssoctl import keyring
         from ssoctl.cli.app_cmd import require_app
         from ssoctl.endpoints import idp_endpoints
+        from ssoctl.tenant import keyring
         from ssoctl.urls import audience_for
 
         loaded = load_tenant()

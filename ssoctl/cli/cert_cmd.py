@@ -137,7 +137,7 @@ def register_certificate(
     and removed again if saving it fails, so a failed command leaves no orphan key."""
     from ssoctl import certs
     from ssoctl.cli.app_cmd import require_app
-    from ssoctl.keyring import add_to_set, free_certificate_name
+    from ssoctl.tenant.keyring import add_to_set, free_certificate_name
 
     if name is not None:
         check_name(name, "--name")
@@ -185,7 +185,7 @@ def check_name(value: str, option: str) -> None:
     import re
 
     from ssoctl.errors import UsageError
-    from ssoctl.model import NAME_PATTERN
+    from ssoctl.tenant.model import NAME_PATTERN
 
     if re.search(NAME_PATTERN, value) is None:
         raise UsageError(
@@ -202,8 +202,8 @@ def list_certs(
 ) -> None:
     """Certificates with thumbprints and validity, and their status in each app's set
     (active / inactive / expired), as Entra shows them per app."""
-    from ssoctl import keyring
     from ssoctl.cli.app_cmd import require_app
+    from ssoctl.tenant import keyring
 
     loaded = load_tenant()
     now = parse_now(now_text)
@@ -269,7 +269,7 @@ def activate_cmd(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Make a certificate the active one of its set; the previous one becomes inactive."""
-    from ssoctl.keyring import activate
+    from ssoctl.tenant.keyring import activate
 
     now = parse_now(now_text)
 
@@ -301,7 +301,7 @@ def remove(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove a certificate from the keyring; refuses while it is active anywhere."""
-    from ssoctl.keyring import remove_certificate
+    from ssoctl.tenant.keyring import remove_certificate
 
     entry = edit_tenant(lambda loaded: remove_certificate(loaded, name), force=force)
     note(f"removed {name} from the tenant file; its files stay on disk: {entry}")
@@ -322,8 +322,9 @@ def export_cmd(
 
     The PFX password comes from $SSOCTL_PFX_PASSWORD or a prompt.
     """
-    from ssoctl import certs, keyring
+    from ssoctl import certs
     from ssoctl.errors import UsageError
+    from ssoctl.tenant import keyring
 
     loaded = load_tenant()
     ring = keyring.entries(loaded)

@@ -45,7 +45,7 @@ def checked(kind: str) -> Any:
     domain or principal. "" passes (it clears a field)."""
 
     def callback(value: Any) -> Any:
-        from ssoctl import model
+        from ssoctl.tenant import model
 
         types = {
             "name": model.Name,
@@ -66,7 +66,7 @@ def complete_variants(kind: str) -> Any:
     """Shell completion for --region / --platform: the gallery's values."""
 
     def complete(incomplete: str) -> list[str]:
-        from ssoctl import gallery
+        from ssoctl.tenant import gallery
 
         names = {
             name

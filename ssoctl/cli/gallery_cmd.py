@@ -14,7 +14,7 @@ app = new_typer("Browse the app templates (RingCentral, Mitel Connect, custom)."
 @app.command("list")
 def list_templates(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List the gallery's app templates."""
-    from ssoctl import gallery
+    from ssoctl.tenant import gallery
 
     rows: list[dict[str, Any]] = [
         {
@@ -57,7 +57,7 @@ def show(
     """Show a template: endpoints per region or platform, claims, user matching."""
     import msgspec
 
-    from ssoctl import gallery
+    from ssoctl.tenant import gallery
 
     data = msgspec.to_builtins(gallery.get(name))
     if fmt is DataFormat.json:

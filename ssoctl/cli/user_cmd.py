@@ -51,8 +51,8 @@ def user_add(
     """
     from ruamel.yaml.comments import CommentedSeq
 
-    from ssoctl.directory import new_user
-    from ssoctl.docedit import section
+    from ssoctl.tenant.directory import new_user
+    from ssoctl.tenant.docedit import section
 
     def change(loaded: LoadedTenant) -> None:
         entry = new_user(
@@ -84,8 +84,8 @@ def user_set(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Change a user's display name, given name, surname or mail."""
-    from ssoctl.directory import set_user_fields
     from ssoctl.errors import UsageError
+    from ssoctl.tenant.directory import set_user_fields
 
     def change(loaded: LoadedTenant) -> list[str]:
         user = loaded.model.user(upn)
@@ -113,7 +113,7 @@ def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List test users."""
     import msgspec
 
-    from ssoctl.directory import apps_assigning
+    from ssoctl.tenant.directory import apps_assigning
 
     model = load_tenant().model
     rows = [{**msgspec.to_builtins(u), "apps": apps_assigning(model, u.upn)} for u in model.users]
@@ -147,9 +147,9 @@ def user_remove(
     ),
 ) -> None:
     """Remove a user; refuses while assigned unless --force."""
-    from ssoctl.directory import apps_assigning
-    from ssoctl.docedit import remove_from_list
     from ssoctl.errors import UsageError
+    from ssoctl.tenant.directory import apps_assigning
+    from ssoctl.tenant.docedit import remove_from_list
 
     def change(loaded: LoadedTenant) -> None:
         user = loaded.model.user(upn)
@@ -184,8 +184,8 @@ def group_add(
     """Add a group of test users."""
     from ruamel.yaml.comments import CommentedSeq
 
-    from ssoctl.directory import new_group
-    from ssoctl.docedit import section
+    from ssoctl.tenant.directory import new_group
+    from ssoctl.tenant.docedit import section
 
     def change(loaded: LoadedTenant) -> None:
         section(loaded.doc, "groups", CommentedSeq).append(new_group(loaded.model, name, member))
@@ -201,7 +201,7 @@ def group_add_member(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add test users to a group (apps assigned to the group then admit them)."""
-    from ssoctl.directory import change_members
+    from ssoctl.tenant.directory import change_members
 
     def change(loaded: LoadedTenant) -> list[str]:
         return change_members(loaded.model, loaded.doc, name, upns, add=True)
@@ -217,7 +217,7 @@ def group_remove_member(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove members from a group."""
-    from ssoctl.directory import change_members
+    from ssoctl.tenant.directory import change_members
 
     def change(loaded: LoadedTenant) -> list[str]:
         return change_members(loaded.model, loaded.doc, name, upns, add=False)
@@ -229,7 +229,7 @@ def group_remove_member(
 @group_app.command("list")
 def group_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List groups."""
-    from ssoctl.directory import apps_assigning
+    from ssoctl.tenant.directory import apps_assigning
 
     model = load_tenant().model
     rows = [
@@ -261,9 +261,9 @@ def group_remove(
     ),
 ) -> None:
     """Remove a group; refuses while assigned unless --force."""
-    from ssoctl.directory import apps_assigning
-    from ssoctl.docedit import remove_from_list
     from ssoctl.errors import UsageError
+    from ssoctl.tenant.directory import apps_assigning
+    from ssoctl.tenant.docedit import remove_from_list
 
     principal = f"group:{name}"
 

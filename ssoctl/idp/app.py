@@ -35,15 +35,15 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 from urllib.parse import parse_qs, urlencode
 
-from ssoctl.apps import local_app_id
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, SsoctlError
 from ssoctl.idp import pages
 from ssoctl.idp.server import served_hosts
 from ssoctl.idp.session import Session, SessionCodec
 from ssoctl.idp.state import TenantState
-from ssoctl.keyring import PassphraseSource
 from ssoctl.tenant import LoadedTenant
+from ssoctl.tenant.apps import local_app_id
+from ssoctl.tenant.keyring import PassphraseSource
 
 MAX_QUERY = 32 * 1024  # a deflated AuthnRequest is a few KB
 MAX_BODY = 1024 * 1024  # the HTTP layer refuses larger bodies first (server.MAX_BODY)
@@ -369,10 +369,10 @@ class Twin:
         log: RequestLog,
     ) -> Reply:
         """Issue the signed Response for the session's user and auto-post it to the ACS."""
-        from ssoctl.keyring import pairwise_secret
         from ssoctl.saml import bindings, response
         from ssoctl.saml.html import post_form
         from ssoctl.signin import SignInRequest, app_signer, resolve
+        from ssoctl.tenant.keyring import pairwise_secret
 
         assert session.upn is not None
         now = self.options.clock()
@@ -424,7 +424,7 @@ class Twin:
     def _my_apps(self, loaded: LoadedTenant, session: Session, log: RequestLog) -> Reply:
         if session.upn is None or loaded.model.user(session.upn) is None:
             return self._picker(loaded, {}, None, log)
-        from ssoctl import gallery
+        from ssoctl.tenant import gallery
 
         model = loaded.model
         assigned = [
@@ -456,7 +456,7 @@ class Twin:
     def _picker(
         self, loaded: LoadedTenant, hidden: dict[str, str], app: str | None, log: RequestLog
     ) -> Reply:
-        from ssoctl.directory import apps_assigning
+        from ssoctl.tenant.directory import apps_assigning
 
         model = loaded.model
         users = [

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from difflib import SequenceMatcher
 
-from ssoctl import gallery
 from ssoctl.findings import Finding, Severity
-from ssoctl.model import App
 from ssoctl.rules import Context, register
+from ssoctl.tenant import gallery
+from ssoctl.tenant.model import App
 from ssoctl.urls import MAX_REPLY_URLS, format_problems, host_of, https_problem
 
 

@@ -12,8 +12,8 @@ from cryptography import x509
 from ssoctl import certs, gitstate
 from ssoctl.errors import SsoctlError
 from ssoctl.findings import Finding, Severity
-from ssoctl.model import SigningSet
 from ssoctl.rules import Context, register
+from ssoctl.tenant.model import SigningSet
 
 NOTICE_DAYS = (60, 30, 7)  # Entra's expiry notification schedule
 

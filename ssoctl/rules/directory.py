@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ssoctl import gallery
 from ssoctl.findings import Finding, Severity
-from ssoctl.model import CLAIM_SOURCES, GROUP_PREFIX, Tenant
 from ssoctl.rules import Context, register
+from ssoctl.tenant import gallery
+from ssoctl.tenant.model import CLAIM_SOURCES, GROUP_PREFIX, Tenant
 
 
 @register("assignment-unknown", Severity.error)

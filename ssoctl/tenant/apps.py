@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from ssoctl import gallery
-from ssoctl.docedit import flow_list, mapping
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import UsageError
-from ssoctl.model import ENTRA_DEFAULT_CLAIMS, Tenant
+from ssoctl.tenant import gallery
+from ssoctl.tenant.docedit import flow_list, mapping
+from ssoctl.tenant.model import ENTRA_DEFAULT_CLAIMS, Tenant
 from ssoctl.urls import format_problems, https_problem
 
 
@@ -204,7 +204,7 @@ def set_fields(
     """Apply `changes` to the app's round-trip mapping, each value checked as `app add`
     checks it (the gallery's patterns for this app's region or platform); returns the
     keys that changed. Raises UsageError naming the option."""
-    from ssoctl.model import is_guid
+    from ssoctl.tenant.model import is_guid
 
     app = tenant.apps[name]
     template = gallery.get(app.template)

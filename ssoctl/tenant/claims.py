@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from ssoctl import gallery
-from ssoctl.docedit import mapping
 from ssoctl.errors import UsageError
-from ssoctl.model import CLAIM_SOURCES, CLAIMS_NS, ENTRA_DEFAULT_CLAIMS, Tenant
+from ssoctl.tenant import gallery
+from ssoctl.tenant.docedit import mapping
+from ssoctl.tenant.model import CLAIM_SOURCES, CLAIMS_NS, ENTRA_DEFAULT_CLAIMS, Tenant
 
 SHORT_NAMES = {uri.removeprefix(CLAIMS_NS): uri for uri in ENTRA_DEFAULT_CLAIMS}
 

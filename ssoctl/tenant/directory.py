@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ssoctl.docedit import flow_list, mapping
 from ssoctl.errors import UsageError
-from ssoctl.model import GROUP_PREFIX, Tenant
+from ssoctl.tenant.docedit import flow_list, mapping
+from ssoctl.tenant.model import GROUP_PREFIX, Tenant
 
 
 def new_user(
@@ -49,7 +49,7 @@ def change_members(tenant: Tenant, doc: Any, name: str, upns: list[str], *, add:
     """Add or remove members of group `name` in the round-trip document; returns the UPNs
     that changed (as written in the file). Unknown users and groups are usage errors;
     removing someone who is not a member is one too."""
-    from ssoctl.docedit import remove_from_list
+    from ssoctl.tenant.docedit import remove_from_list
 
     group = tenant.group(name)
     if group is None:

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ssoctl.errors import InvalidInputError, Location, OperationError, UsageError
 from ssoctl.files import Staged, real_target, write_atomic
-from ssoctl.model import Tenant, validate
+from ssoctl.tenant.model import Tenant, validate
 
 if TYPE_CHECKING:
-    from ssoctl.filestyle import FileStyle, Indent
     from ssoctl.findings import Finding
+    from ssoctl.tenant.style import FileStyle, Indent
 
 MAX_TENANT_BYTES = 5 * 1024 * 1024
 
@@ -115,7 +115,7 @@ def _resolved(folder: str, relative: str) -> Path:
 def _yaml(indent: Indent | None = None) -> Any:
     from ruamel.yaml import YAML  # only edits need the round-trip loader (start-up)
 
-    from ssoctl.filestyle import Indent
+    from ssoctl.tenant.style import Indent
 
     indent = indent or Indent()
     yaml = YAML(typ="rt")
@@ -158,7 +158,7 @@ def parse_yaml(text: str, filename: str) -> Any:
     from ruamel.yaml.constructor import DuplicateKeyError
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    from ssoctl.yamlfast import DUPLICATE_HINT, marked_error, syntax_error
+    from ssoctl.tenant.fastread import DUPLICATE_HINT, marked_error, syntax_error
 
     try:
         doc = _yaml().load(text)
@@ -241,7 +241,7 @@ def load(path: Path) -> LoadedTenant:
 
 
 def load_text(text: str, path: Path) -> LoadedTenant:
-    from ssoctl.yamlfast import compose
+    from ssoctl.tenant.fastread import compose
 
     data, positions = compose(text, str(path))
     if not isinstance(data, dict):
@@ -254,9 +254,9 @@ def load_roundtrip(text: str, path: Path) -> LoadedTenant:
     and each comment is owned by the entry it describes (see comments.py). The fast
     loader judges the text first (depth, alias expansion), so ruamel.yaml never sees a
     bomb; its data also confirms that reading tabs as spaces changed no value."""
-    from ssoctl import filestyle
-    from ssoctl.comments import own_comments
-    from ssoctl.yamlfast import compose
+    from ssoctl.tenant import style as filestyle
+    from ssoctl.tenant.comments import own_comments
+    from ssoctl.tenant.fastread import compose
 
     data, _ = compose(text, str(path))
     source, style = filestyle.split(text)
@@ -315,7 +315,7 @@ def dump(doc: Any, style: FileStyle | None = None) -> str:
     """The document as text, in the file's own style when one is given. Lines kept from
     the file must read as the same data as the document; if they ever do not, the text
     is ruamel.yaml's own (with the file's line endings)."""
-    from ssoctl.comments import prune
+    from ssoctl.tenant.comments import prune
 
     prune(doc)
     text = _ruamel_text(doc, style.indent if style else None)
@@ -329,7 +329,7 @@ def dump(doc: Any, style: FileStyle | None = None) -> str:
 
 
 def _same_data(text: str, doc: Any) -> bool:
-    from ssoctl.yamlfast import compose
+    from ssoctl.tenant.fastread import compose
 
     try:
         data, _ = compose(text, "(edited)")
@@ -390,7 +390,7 @@ def edit_reviewed(
     to refuse it; `write=False` computes everything and writes nothing (a dry run).
     `notify` hears why the edit is waiting (another process holds the lock) and the
     warnings the edit adds."""
-    from ssoctl import lock
+    from ssoctl.tenant import lock
 
     read_text(path)  # a missing or oversized file is reported as such, before locking
     with lock.exclusive(real_target(path), notify):

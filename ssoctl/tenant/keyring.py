@@ -21,8 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from ssoctl import certs
 from ssoctl.errors import InvalidInputError, OperationError, UsageError
-from ssoctl.model import SigningSet
-from ssoctl.tenant import LoadedTenant
+from ssoctl.tenant.document import LoadedTenant
+from ssoctl.tenant.model import SigningSet
 
 DEFAULT_SET = "(default)"
 PassphraseSource = Callable[[str], bytes | None]
@@ -309,7 +309,7 @@ def _set_node(loaded: LoadedTenant, app: str | None, *, create: bool, inherit: b
     """The round-trip node of a signing set. An app that inherits the tenant default set
     gets its own set as a copy of it (same certificates, same active one, same mode and
     algorithm): giving it its own set must not change what it signs with."""
-    from ssoctl.docedit import flow_list, mapping
+    from ssoctl.tenant.docedit import flow_list, mapping
 
     owner = loaded.doc["apps"][app] if app else loaded.doc
     node = owner.get("signing")
@@ -354,7 +354,7 @@ def add_to_set(
     certificate never silently replaces the one an SP trusts."""
     from ruamel.yaml.comments import CommentedSeq
 
-    from ssoctl.docedit import mapping, section
+    from ssoctl.tenant.docedit import mapping, section
 
     try:
         signs_now = usable_active(loaded, app, now)
@@ -441,7 +441,7 @@ def activate(loaded: LoadedTenant, app: str | None, name: str, now: dt.datetime)
 
 def remove_certificate(loaded: LoadedTenant, name: str) -> str:
     """Drop a certificate from the keyring and every set; refuses while active anywhere."""
-    from ssoctl.docedit import remove_from_list
+    from ssoctl.tenant.docedit import remove_from_list
 
     entry = loaded.model.certificate(name)
     if entry is None:

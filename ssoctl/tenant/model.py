@@ -315,7 +315,7 @@ def json_schema() -> dict[str, Any]:
 def _gallery_choices(app: dict[str, Any]) -> None:
     """Editors offer the gallery: `template` is one of its names, and `region` or
     `platform` one of that template's variants (if/then on the template)."""
-    from ssoctl import gallery
+    from ssoctl.tenant import gallery
 
     templates = gallery.templates()
     app["properties"]["template"]["enum"] = sorted(templates)

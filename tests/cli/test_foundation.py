@@ -309,12 +309,12 @@ def test_concurrent_edits_lose_nothing(commented: Path):
 
 
 def test_internal_error_shows_no_traceback(monkeypatch, example: Path):
-    import ssoctl.apps
+    import ssoctl.tenant.apps
 
     def boom(*_a, **_k):
         raise RuntimeError("secret-local-value")
 
-    monkeypatch.setattr(ssoctl.apps, "portal_view", boom)
+    monkeypatch.setattr(ssoctl.tenant.apps, "portal_view", boom)
     out = run_cli("app", "show", "ringcentral", tenant=example)
     assert out.exit_code == 70
     assert "Traceback" not in out.stderr and "secret-local-value" not in out.stderr

@@ -12,8 +12,9 @@ from typing import Any
 
 import pytest
 
-from ssoctl import files, lock, tenant
+from ssoctl import files, tenant
 from ssoctl.errors import OperationError
+from ssoctl.tenant import lock
 from tests.conftest import run_cli
 
 

@@ -416,7 +416,7 @@ def test_symlinked_tenant_stays_a_link(example: Path) -> None:
 def test_held_lock_is_named_then_given_up(example: Path) -> None:
     import fcntl
 
-    from ssoctl import lock
+    from ssoctl.tenant import lock
 
     fd = os.open(example, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)
@@ -490,7 +490,7 @@ def test_cert_new_rolls_back_when_saving_the_tenant_fails(
     example: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Keys are written first; if the tenant file cannot be saved, they are removed."""
-    import ssoctl.tenant as tenant_module
+    import ssoctl.tenant.document as tenant_module  # where the edit writes
 
     folder = example.parent
     before = snapshot(folder)

@@ -109,7 +109,7 @@ def test_both_yaml_readers_see_the_same_document(at: int, junk: str) -> None:
     """Wherever hostile characters go, the gate refuses the text, or libyaml (reading)
     and ruamel.yaml (editing) read exactly the same data from it."""
     from ssoctl.tenant import parse_yaml, to_plain
-    from ssoctl.yamlfast import compose
+    from ssoctl.tenant.fastread import compose
 
     text = BASE[:at] + junk + BASE[at:]
     try:

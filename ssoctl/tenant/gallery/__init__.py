@@ -17,7 +17,7 @@ import yaml
 from msgspec import field
 
 from ssoctl.errors import UsageError
-from ssoctl.model import ClaimSource, NameId
+from ssoctl.tenant.model import ClaimSource, NameId
 
 # Placeholders usable in endpoint patterns, and what each may stand for.
 PLACEHOLDERS = {
