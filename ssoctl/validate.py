@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from ssoctl import rules as rules_pkg
 from ssoctl.errors import InvalidInputError, OperationError
 from ssoctl.findings import FileResult, Finding, Result, Severity
-from ssoctl.tenant import LoadedTenant, read_text, schema_problems
-from ssoctl.tenant.fastread import compose
+from ssoctl.tenant import Judge, LoadedTenant, compose, read_text, schema_problems
 
 
 def selected_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[str]:
@@ -169,3 +168,51 @@ def introduced(before: list[Finding], after: list[Finding]) -> list[Finding]:
         else:
             new.append(finding)
     return new
+
+
+def edit_judge(
+    *, force: bool = False, notify: Callable[[str], None] | None = None, now: dt.datetime
+) -> Judge:
+    """The judge every edit is handed (tenant.edit): it refuses an edit that adds an
+    error-level finding (unless `force`) and tells `notify` the warnings it adds, judged
+    at `now` (the command's --now, or the clock)."""
+
+    def judge(before: LoadedTenant, after: LoadedTenant, unwritten: Sequence[Path]) -> None:
+        _judge(before, after, force, notify, now, unwritten)
+
+    return judge
+
+
+def _judge(
+    before: LoadedTenant,
+    after: LoadedTenant,
+    force: bool,
+    notify: Callable[[str], None] | None,
+    now: dt.datetime,
+    unwritten: Sequence[Path] = (),
+) -> None:
+    """Refuse an edit that adds an error-level finding (unless forced); tell the warnings
+    it adds. What the file already had is not this edit's doing and is not repeated.
+    Findings about `unwritten` files (a dry run's) are not known yet and are left out."""
+    new = introduced(rule_findings(before, now), rule_findings(after, now))
+    names = [path.name for path in unwritten]
+    new = [f for f in new if not any(name in f.message for name in names)]
+
+    def where(finding: Finding) -> str:
+        located = f"{after.path}:{finding.line}:{finding.col}"
+        return f"{located}: {finding.severity.value}[{finding.rule}] {finding.message}"
+
+    errors = [where(f) for f in new if f.severity is Severity.error]
+    if errors and not force:
+        raise InvalidInputError(
+            f"this edit would add {len(errors)} validation error"
+            f"{'s' if len(errors) != 1 else ''}; nothing was written.",
+            problems=errors,
+            hint="change the values, or pass --force to save it anyway.",
+        )
+    if notify is not None:
+        for finding in new:
+            if finding.severity is Severity.error:
+                notify(f"saved with --force: {where(finding)}")
+            elif finding.severity is Severity.warning:
+                notify(f"warning: {where(finding)}")

@@ -111,9 +111,14 @@ def edit_tenant(change: Any, *, force: bool = False, now: Any = None) -> Any:
     """Run a tenant-file edit (see tenant.edit), telling the person if it has to wait and
     what warnings it adds; an edit that adds an error (judged at `now`, the command's
     --now, or the clock) is refused unless `force`."""
-    from ssoctl import tenant
+    import datetime as dt
 
-    return tenant.edit(tenant_path(), change, notify=note, force=force, now=now)
+    from ssoctl import tenant
+    from ssoctl.validate import edit_judge
+
+    moment = now or dt.datetime.now(dt.timezone.utc)
+    judge = edit_judge(force=force, notify=note, now=moment)
+    return tenant.edit(tenant_path(), change, notify=note, judge=judge)
 
 
 def warn_if_invalid(loaded: LoadedTenant) -> None:

@@ -52,7 +52,7 @@ def init(
     previous = read_beside(target, "tenant file", tenant.MAX_TENANT_BYTES)
     import json
 
-    from ssoctl.tenant.model import json_schema
+    from ssoctl.tenant import json_schema
     from ssoctl.tenant.scaffold import SCHEMA_FILE, gitignore_text
 
     ignore_path = target.parent / ".gitignore"

@@ -114,7 +114,7 @@ def schema(
     import json
 
     from ssoctl.cli.common import note
-    from ssoctl.tenant.model import json_schema
+    from ssoctl.tenant import json_schema
 
     if out is None:  # the schema itself, not a versioned ssoctl document
         sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")

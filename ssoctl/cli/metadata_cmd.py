@@ -295,8 +295,13 @@ def import_cmd(
         for problem in problems:
             note(f"warning (--force): {problem}")
 
+    import datetime as dt
+
+    from ssoctl.validate import edit_judge
+
+    judge = edit_judge(force=force, notify=note, now=dt.datetime.now(dt.timezone.utc))
     outcome = tenant.edit_reviewed(
-        path, change, write=not dry_run, review=review, notify=note, force=force
+        path, change, write=not dry_run, review=review, notify=note, judge=judge
     )
     import difflib
 

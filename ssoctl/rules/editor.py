@@ -45,7 +45,7 @@ def schema_copy(ctx: Context) -> Iterator[Finding]:
 def _problem(ctx: Context, target: str) -> str | None:
     from ssoctl.errors import OperationError
     from ssoctl.files import read_regular
-    from ssoctl.tenant.model import json_schema
+    from ssoctl.tenant import json_schema
     from ssoctl.urls import has_uri_scheme
 
     refresh = "`ssoctl schema --out tenant.schema.json` and `$schema=tenant.schema.json`"

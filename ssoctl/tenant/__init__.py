@@ -6,54 +6,67 @@ Outside this package, import from `ssoctl.tenant` (these names) or `ssoctl.tenan
 contract in tests/test_architecture.py holds that.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ssoctl.tenant.document import (
-    MAX_TENANT_BYTES as MAX_TENANT_BYTES,
+    MAX_TENANT_BYTES,
+    LoadedTenant,
+    Positions,
+    RoundTripPositions,
+    dotted,
+    dump,
+    load,
+    load_roundtrip,
+    load_text,
+    parse_yaml,
+    read_text,
+    schema_problems,
+    to_plain,
 )
-from ssoctl.tenant.document import (
-    EditOutcome as EditOutcome,
-)
-from ssoctl.tenant.document import (
-    LoadedTenant as LoadedTenant,
-)
-from ssoctl.tenant.document import (
-    Positions as Positions,
-)
-from ssoctl.tenant.document import (
-    RoundTripPositions as RoundTripPositions,
-)
-from ssoctl.tenant.document import (
-    create as create,
-)
-from ssoctl.tenant.document import (
-    dotted as dotted,
-)
-from ssoctl.tenant.document import (
-    dump as dump,
-)
-from ssoctl.tenant.document import (
-    edit as edit,
-)
-from ssoctl.tenant.document import (
-    edit_reviewed as edit_reviewed,
-)
-from ssoctl.tenant.document import (
-    load as load,
-)
-from ssoctl.tenant.document import (
-    load_roundtrip as load_roundtrip,
-)
-from ssoctl.tenant.document import (
-    load_text as load_text,
-)
-from ssoctl.tenant.document import (
-    parse_yaml as parse_yaml,
-)
-from ssoctl.tenant.document import (
-    read_text as read_text,
-)
-from ssoctl.tenant.document import (
-    schema_problems as schema_problems,
-)
-from ssoctl.tenant.document import (
-    to_plain as to_plain,
-)
+from ssoctl.tenant.fastread import compose
+
+if TYPE_CHECKING:
+    from ssoctl.tenant.schema import json_schema
+    from ssoctl.tenant.transaction import EditOutcome, Judge, create, edit, edit_reviewed
+
+__all__ = [
+    "MAX_TENANT_BYTES",
+    "EditOutcome",
+    "Judge",
+    "LoadedTenant",
+    "Positions",
+    "RoundTripPositions",
+    "compose",
+    "create",
+    "dotted",
+    "dump",
+    "edit",
+    "edit_reviewed",
+    "json_schema",
+    "load",
+    "load_roundtrip",
+    "load_text",
+    "parse_yaml",
+    "read_text",
+    "schema_problems",
+    "to_plain",
+]
+
+# Loaded on first use: reading commands (`app list`) never import the edit machinery
+# or the schema generator (benchmarks/bench_startup.py).
+_LAZY = {
+    "EditOutcome": "ssoctl.tenant.transaction",
+    "Judge": "ssoctl.tenant.transaction",
+    "create": "ssoctl.tenant.transaction",
+    "edit": "ssoctl.tenant.transaction",
+    "edit_reviewed": "ssoctl.tenant.transaction",
+    "json_schema": "ssoctl.tenant.schema",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'ssoctl.tenant' has no attribute {name!r}")

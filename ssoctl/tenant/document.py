@@ -13,21 +13,18 @@ tenant file and the files staged beside it are as they were.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import io
-import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ssoctl.errors import InvalidInputError, Location, OperationError, UsageError
-from ssoctl.files import Staged, real_target, write_atomic
+from ssoctl.errors import InvalidInputError, Location, OperationError
+from ssoctl.files import Staged
 from ssoctl.tenant.model import Tenant, validate
 
 if TYPE_CHECKING:
-    from ssoctl.findings import Finding
     from ssoctl.tenant.style import FileStyle, Indent
 
 MAX_TENANT_BYTES = 5 * 1024 * 1024
@@ -342,133 +339,3 @@ def _ruamel_text(doc: Any, indent: Indent | None) -> str:
     out = io.StringIO()
     _yaml(indent).dump(doc, out)
     return out.getvalue()
-
-
-Edit = Callable[[LoadedTenant], Any]
-Notify = Callable[[str], None]
-
-
-def edit(
-    path: Path,
-    change: Edit,
-    notify: Notify | None = None,
-    *,
-    force: bool = False,
-    now: dt.datetime | None = None,
-) -> Any:
-    """Apply `change` to the tenant document under a lock, validate, and save atomically.
-
-    `change` mutates `loaded.doc` in place (round-trip nodes), may stage files beside the
-    tenant file in `loaded.files`, and may return a value, which `edit` returns. Nothing
-    is written if `change` raises or the result is invalid; if writing the tenant file
-    fails, the staged files are rolled back. An edit that adds an error-level finding is
-    refused unless `force`; a warning it adds is told to `notify`. The rules judge at
-    `now` (the command's --now), or the clock.
-    """
-    return edit_reviewed(path, change, notify=notify, force=force, now=now).value
-
-
-@dataclass(frozen=True)
-class EditOutcome:
-    value: Any
-    old_text: str
-    new_text: str
-    written: bool
-
-
-def edit_reviewed(
-    path: Path,
-    change: Edit,
-    *,
-    write: bool = True,
-    review: Callable[[LoadedTenant, str], None] | None = None,
-    notify: Notify | None = None,
-    force: bool = False,
-    now: dt.datetime | None = None,
-) -> EditOutcome:
-    """`edit`, with a look at the result first: `review(new_loaded, new_text)` may raise
-    to refuse it; `write=False` computes everything and writes nothing (a dry run).
-    `notify` hears why the edit is waiting (another process holds the lock) and the
-    warnings the edit adds."""
-    from ssoctl.tenant import lock
-
-    read_text(path)  # a missing or oversized file is reported as such, before locking
-    with lock.exclusive(real_target(path), notify):
-        loaded = load_roundtrip(read_text(path), path)
-        value = change(loaded)
-        new_text = dump(loaded.doc, loaded.style)
-        changed = new_text != loaded.text
-        if not (changed or loaded.files.changes):
-            return EditOutcome(value, loaded.text, new_text, False)
-        try:
-            result = load_text(new_text, path)  # the edit must leave a valid file
-        except InvalidInputError as exc:
-            raise UsageError(
-                f"the values given would make {path.name} invalid; nothing was written.",
-                # the key path, not a line of a file that was never written
-                problems=[re.sub(r"^.*?:\d+:\d+: ", "", p) for p in exc.problems],
-                hint="correct the values named above.",
-            ) from None
-        if review is not None:
-            review(result, new_text)
-        if not write:  # a dry run: the staged files are not there for the rules to read
-            _judge(loaded, result, force, notify, now, unwritten=loaded.files.paths())
-            return EditOutcome(value, loaded.text, new_text, False)
-        # The rules judge the files beside the tenant file too, so they are written first
-        # and taken back if the edit is refused or saving fails.
-        loaded.files.commit()
-        try:
-            _judge(loaded, result, force, notify, now)
-            if changed:
-                write_atomic(path, new_text.encode("utf-8"), follow_link=True)
-        except BaseException:
-            loaded.files.rollback()
-            raise
-        return EditOutcome(value, loaded.text, new_text, write and changed)
-
-
-def _judge(
-    before: LoadedTenant,
-    after: LoadedTenant,
-    force: bool,
-    notify: Notify | None,
-    now: dt.datetime | None,
-    unwritten: Sequence[Path] = (),
-) -> None:
-    """Refuse an edit that adds an error-level finding (unless forced); tell the warnings
-    it adds. What the file already had is not this edit's doing and is not repeated.
-    Findings about `unwritten` files (a dry run's) are not known yet and are left out."""
-    from ssoctl.findings import Severity
-    from ssoctl.validate import introduced, rule_findings
-
-    now = now or dt.datetime.now(dt.timezone.utc)
-    new = introduced(rule_findings(before, now), rule_findings(after, now))
-    names = [path.name for path in unwritten]
-    new = [f for f in new if not any(name in f.message for name in names)]
-
-    def where(finding: Finding) -> str:
-        located = f"{after.path}:{finding.line}:{finding.col}"
-        return f"{located}: {finding.severity.value}[{finding.rule}] {finding.message}"
-
-    errors = [where(f) for f in new if f.severity is Severity.error]
-    if errors and not force:
-        raise InvalidInputError(
-            f"this edit would add {len(errors)} validation error"
-            f"{'s' if len(errors) != 1 else ''}; nothing was written.",
-            problems=errors,
-            hint="change the values, or pass --force to save it anyway.",
-        )
-    if notify is not None:
-        for finding in new:
-            if finding.severity is Severity.error:
-                notify(f"saved with --force: {where(finding)}")
-            elif finding.severity is Severity.warning:
-                notify(f"warning: {where(finding)}")
-
-
-def create(path: Path, text: str) -> None:
-    """Write a new tenant file; validates first."""
-    load_text(text, path)
-    if path.exists() and not real_target(path).is_file():
-        raise OperationError(f"{path} exists and is not a regular file; nothing was written.")
-    write_atomic(path, text.encode("utf-8"), mode=0o644, follow_link=True)

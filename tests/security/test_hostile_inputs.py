@@ -490,7 +490,7 @@ def test_cert_new_rolls_back_when_saving_the_tenant_fails(
     example: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Keys are written first; if the tenant file cannot be saved, they are removed."""
-    import ssoctl.tenant.document as tenant_module  # where the edit writes
+    import ssoctl.tenant.transaction as tenant_module  # where the edit writes
 
     folder = example.parent
     before = snapshot(folder)
