@@ -121,6 +121,13 @@ def edit_tenant(change: Any, *, force: bool = False, now: Any = None) -> Any:
     return tenant.edit(tenant_path(), change, notify=note, judge=judge)
 
 
+def new_object_id() -> str:
+    """The ID factory the core is handed: a fresh object ID, as Entra's are GUIDs."""
+    import uuid
+
+    return str(uuid.uuid4())
+
+
 def warn_if_invalid(loaded: LoadedTenant) -> None:
     """Commands that print from the file say when it has validation errors, in one line."""
     import datetime as dt

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import partial
 
 import typer
 
@@ -14,13 +14,11 @@ from ssoctl.cli.common import (
     edit_tenant,
     emit_json,
     load_tenant,
+    new_object_id,
     new_typer,
     note,
     out,
 )
-
-if TYPE_CHECKING:
-    from ssoctl.tenant import LoadedTenant
 
 user_app = new_typer("Manage test users.")
 group_app = new_typer("Manage groups.")
@@ -49,23 +47,11 @@ def user_add(
     Without --mail the user has no mail, as a user created in Entra's portal with a
     display name and UPN only: apps whose claims read user.mail then get no email claim.
     """
-    from ruamel.yaml.comments import CommentedSeq
+    from ssoctl import tenant
 
-    from ssoctl.tenant.directory import new_user
-    from ssoctl.tenant.docedit import section
-
-    def change(loaded: LoadedTenant) -> None:
-        entry = new_user(
-            loaded.model,
-            upn,
-            display_name=display_name,
-            given_name=given_name,
-            surname=surname,
-            mail=mail,
-        )
-        section(loaded.doc, "users", CommentedSeq).append(entry)
-
-    edit_tenant(change, force=force)
+    add = partial(tenant.add_user, upn=upn, new_id=new_object_id, display_name=display_name,
+                  given_name=given_name, surname=surname, mail=mail)  # fmt: skip
+    edit_tenant(add, force=force)
     note(f"added user {upn}" + ("" if mail else " (no mail: give --mail if the user has one)"))
 
 
@@ -84,27 +70,11 @@ def user_set(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Change a user's display name, given name, surname or mail."""
-    from ssoctl.errors import UsageError
-    from ssoctl.tenant.directory import set_user_fields
+    from ssoctl import tenant
 
-    def change(loaded: LoadedTenant) -> list[str]:
-        user = loaded.model.user(upn)
-        if user is None:
-            raise UsageError(f"no user {upn!r} in the tenant file.")
-        users = loaded.doc["users"]
-        entry = next(u for u in users if str(u["upn"]).lower() == upn.lower())
-        return set_user_fields(
-            loaded.model,
-            entry,
-            {
-                "display_name": display_name,
-                "given_name": given_name,
-                "surname": surname,
-                "mail": mail,
-            },
-        )
-
-    changed = edit_tenant(change, force=force)
+    fields = {"display_name": display_name, "given_name": given_name, "surname": surname,
+              "mail": mail}  # fmt: skip
+    changed = edit_tenant(partial(tenant.set_user, upn=upn, changes=fields), force=force)
     note(f"updated {upn}: {', '.join(changed)}" if changed else "nothing changed")
 
 
@@ -113,7 +83,7 @@ def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List test users."""
     import msgspec
 
-    from ssoctl.tenant.directory import apps_assigning
+    from ssoctl.tenant import apps_assigning
 
     model = load_tenant().model
     rows = [{**msgspec.to_builtins(u), "apps": apps_assigning(model, u.upn)} for u in model.users]
@@ -147,29 +117,9 @@ def user_remove(
     ),
 ) -> None:
     """Remove a user; refuses while assigned unless --force."""
-    from ssoctl.errors import UsageError
-    from ssoctl.tenant.directory import apps_assigning
-    from ssoctl.tenant.docedit import remove_from_list
+    from ssoctl import tenant
 
-    def change(loaded: LoadedTenant) -> None:
-        user = loaded.model.user(upn)
-        if user is None:
-            raise UsageError(f"no user {upn!r} in the tenant file.")
-        apps = apps_assigning(loaded.model, user.upn)
-        if apps and not force:
-            raise UsageError(
-                f"{user.upn} is assigned to {', '.join(apps)}.",
-                hint="unassign it first, or pass --force to remove the assignments too.",
-            )
-        for app in apps:
-            remove_from_list(loaded.doc["apps"][app]["assignments"], user.upn, casefold=True)
-        for group in loaded.doc.get("groups") or []:
-            remove_from_list(group.get("members"), user.upn, casefold=True)
-        users = loaded.doc["users"]
-        index = next(i for i, u in enumerate(users) if str(u["upn"]).lower() == upn.lower())
-        del users[index]
-
-    edit_tenant(change, force=force)
+    edit_tenant(partial(tenant.remove_user, upn=upn, cascade=force), force=force)
     note(f"removed user {upn}")
 
 
@@ -182,15 +132,10 @@ def group_add(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add a group of test users."""
-    from ruamel.yaml.comments import CommentedSeq
+    from ssoctl import tenant
 
-    from ssoctl.tenant.directory import new_group
-    from ssoctl.tenant.docedit import section
-
-    def change(loaded: LoadedTenant) -> None:
-        section(loaded.doc, "groups", CommentedSeq).append(new_group(loaded.model, name, member))
-
-    edit_tenant(change, force=force)
+    add = partial(tenant.add_group, name=name, members=member, new_id=new_object_id)
+    edit_tenant(add, force=force)
     note(f"added group {name}")
 
 
@@ -201,12 +146,9 @@ def group_add_member(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add test users to a group (apps assigned to the group then admit them)."""
-    from ssoctl.tenant.directory import change_members
+    from ssoctl import tenant
 
-    def change(loaded: LoadedTenant) -> list[str]:
-        return change_members(loaded.model, loaded.doc, name, upns, add=True)
-
-    added = edit_tenant(change, force=force)
+    added = edit_tenant(partial(tenant.add_members, name=name, upns=upns), force=force)
     note(f"added {', '.join(added)} to group {name}" if added else "nothing new to add")
 
 
@@ -217,19 +159,16 @@ def group_remove_member(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove members from a group."""
-    from ssoctl.tenant.directory import change_members
+    from ssoctl import tenant
 
-    def change(loaded: LoadedTenant) -> list[str]:
-        return change_members(loaded.model, loaded.doc, name, upns, add=False)
-
-    removed = edit_tenant(change, force=force)
+    removed = edit_tenant(partial(tenant.remove_members, name=name, upns=upns), force=force)
     note(f"removed {', '.join(removed)} from group {name}")
 
 
 @group_app.command("list")
 def group_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List groups."""
-    from ssoctl.tenant.directory import apps_assigning
+    from ssoctl.tenant import apps_assigning
 
     model = load_tenant().model
     rows = [
@@ -261,25 +200,7 @@ def group_remove(
     ),
 ) -> None:
     """Remove a group; refuses while assigned unless --force."""
-    from ssoctl.errors import UsageError
-    from ssoctl.tenant.directory import apps_assigning
-    from ssoctl.tenant.docedit import remove_from_list
+    from ssoctl import tenant
 
-    principal = f"group:{name}"
-
-    def change(loaded: LoadedTenant) -> None:
-        if loaded.model.group(name) is None:
-            raise UsageError(f"no group {name!r} in the tenant file.")
-        apps = apps_assigning(loaded.model, principal)
-        if apps and not force:
-            raise UsageError(
-                f"group {name!r} is assigned to {', '.join(apps)}.",
-                hint="unassign it first, or pass --force.",
-            )
-        for app in apps:
-            remove_from_list(loaded.doc["apps"][app]["assignments"], principal)
-        groups = loaded.doc["groups"]
-        del groups[next(i for i, g in enumerate(groups) if g["name"] == name)]
-
-    edit_tenant(change, force=force)
+    edit_tenant(partial(tenant.remove_group, name=name, cascade=force), force=force)
     note(f"removed group {name}")

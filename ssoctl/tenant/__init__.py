@@ -26,6 +26,17 @@ from ssoctl.tenant.document import (
 from ssoctl.tenant.fastread import compose
 
 if TYPE_CHECKING:
+    from ssoctl.tenant.directory import (
+        add_group,
+        add_members,
+        add_user,
+        apps_assigning,
+        check_principal,
+        remove_group,
+        remove_members,
+        remove_user,
+        set_user,
+    )
     from ssoctl.tenant.schema import json_schema
     from ssoctl.tenant.transaction import EditOutcome, Judge, create, edit, edit_reviewed
 
@@ -36,6 +47,11 @@ __all__ = [
     "LoadedTenant",
     "Positions",
     "RoundTripPositions",
+    "add_group",
+    "add_members",
+    "add_user",
+    "apps_assigning",
+    "check_principal",
     "compose",
     "create",
     "dotted",
@@ -48,13 +64,26 @@ __all__ = [
     "load_text",
     "parse_yaml",
     "read_text",
+    "remove_group",
+    "remove_members",
+    "remove_user",
     "schema_problems",
+    "set_user",
     "to_plain",
 ]
 
 # Loaded on first use: reading commands (`app list`) never import the edit machinery
 # or the schema generator (benchmarks/bench_startup.py).
 _LAZY = {
+    "add_user": "ssoctl.tenant.directory",
+    "set_user": "ssoctl.tenant.directory",
+    "remove_user": "ssoctl.tenant.directory",
+    "add_group": "ssoctl.tenant.directory",
+    "add_members": "ssoctl.tenant.directory",
+    "remove_members": "ssoctl.tenant.directory",
+    "remove_group": "ssoctl.tenant.directory",
+    "apps_assigning": "ssoctl.tenant.directory",
+    "check_principal": "ssoctl.tenant.directory",
     "EditOutcome": "ssoctl.tenant.transaction",
     "Judge": "ssoctl.tenant.transaction",
     "create": "ssoctl.tenant.transaction",

@@ -1,13 +1,105 @@
-"""Test users and groups: new entries, principal checks, reference lookups."""
+"""Test users and groups: the named edits (add, set, remove, members), principal checks,
+reference lookups. Each edit takes the loaded document of an edit transaction
+(`tenant.edit`) and the ID factory; the cascade of a removal is written once."""
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from ssoctl.errors import UsageError
-from ssoctl.tenant.docedit import flow_list, mapping
+from ssoctl.tenant.docedit import flow_list, mapping, remove_from_list, section
 from ssoctl.tenant.model import GROUP_PREFIX, Tenant
+
+if TYPE_CHECKING:
+    from ssoctl.tenant.document import LoadedTenant
+
+NewId = Callable[[], str]  # a fresh object ID (the CLI passes uuid4)
+
+
+def add_user(
+    loaded: LoadedTenant,
+    upn: str,
+    *,
+    new_id: NewId,
+    display_name: str | None = None,
+    given_name: str | None = None,
+    surname: str | None = None,
+    mail: str | None = None,
+) -> None:
+    """Add a test user with a fresh, stable object ID."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    entry = new_user(
+        loaded.model, upn, display_name=display_name, given_name=given_name,
+        surname=surname, mail=mail, object_id=new_id(),
+    )  # fmt: skip
+    section(loaded.doc, "users", CommentedSeq).append(entry)
+
+
+def set_user(loaded: LoadedTenant, upn: str, changes: dict[str, str | None]) -> list[str]:
+    """Change a user's fields ("" clears one, None leaves it); the keys that changed."""
+    if loaded.model.user(upn) is None:
+        raise UsageError(f"no user {upn!r} in the tenant file.")
+    entry = next(u for u in loaded.doc["users"] if str(u["upn"]).lower() == upn.lower())
+    return set_user_fields(loaded.model, entry, changes)
+
+
+def remove_user(loaded: LoadedTenant, upn: str, *, cascade: bool) -> None:
+    """Remove a user; while it is assigned, only with `cascade`, which also removes its
+    assignments (and its group memberships, always)."""
+    user = loaded.model.user(upn)
+    if user is None:
+        raise UsageError(f"no user {upn!r} in the tenant file.")
+    _unassign_everywhere(
+        loaded, user.upn, cascade,
+        "unassign it first, or pass --force to remove the assignments too.",
+    )  # fmt: skip
+    for group in loaded.doc.get("groups") or []:
+        remove_from_list(group.get("members"), user.upn, casefold=True)
+    users = loaded.doc["users"]
+    del users[next(i for i, u in enumerate(users) if str(u["upn"]).lower() == upn.lower())]
+
+
+def add_group(loaded: LoadedTenant, name: str, members: list[str], *, new_id: NewId) -> None:
+    from ruamel.yaml.comments import CommentedSeq
+
+    entry = new_group(loaded.model, name, members, object_id=new_id())
+    section(loaded.doc, "groups", CommentedSeq).append(entry)
+
+
+def add_members(loaded: LoadedTenant, name: str, upns: list[str]) -> list[str]:
+    return change_members(loaded.model, loaded.doc, name, upns, add=True)
+
+
+def remove_members(loaded: LoadedTenant, name: str, upns: list[str]) -> list[str]:
+    return change_members(loaded.model, loaded.doc, name, upns, add=False)
+
+
+def remove_group(loaded: LoadedTenant, name: str, *, cascade: bool) -> None:
+    """Remove a group; while it is assigned, only with `cascade` (its assignments go)."""
+    if loaded.model.group(name) is None:
+        raise UsageError(f"no group {name!r} in the tenant file.")
+    _unassign_everywhere(
+        loaded, f"{GROUP_PREFIX}{name}", cascade, "unassign it first, or pass --force."
+    )
+    groups = loaded.doc["groups"]
+    del groups[next(i for i, g in enumerate(groups) if g["name"] == name)]
+
+
+def _unassign_everywhere(loaded: LoadedTenant, principal: str, cascade: bool, hint: str) -> None:
+    """The one removal cascade: `principal`'s assignments go only when `cascade`."""
+    apps = apps_assigning(loaded.model, principal)
+    if apps and not cascade:
+        shown = principal if not principal.startswith(GROUP_PREFIX) else (
+            f"group {principal[len(GROUP_PREFIX):]!r}"
+        )
+        raise UsageError(f"{shown} is assigned to {', '.join(apps)}.", hint=hint)
+    for app in apps:
+        remove_from_list(
+            loaded.doc["apps"][app]["assignments"], principal,
+            casefold=not principal.startswith(GROUP_PREFIX),
+        )  # fmt: skip
 
 
 def new_user(
@@ -18,7 +110,7 @@ def new_user(
     given_name: str | None,
     surname: str | None,
     mail: str | None,
-    object_id: str | None = None,
+    object_id: str,
 ) -> Any:
     if tenant.user(upn) is not None:
         raise UsageError(f"user {upn!r} already exists.", hint="`ssoctl user list` shows users.")
@@ -27,7 +119,7 @@ def new_user(
     return mapping(
         {
             "upn": upn,
-            "object_id": object_id or str(uuid.uuid4()),
+            "object_id": object_id,
             "display_name": display_name or upn.split("@", 1)[0],
             "given_name": given_name,
             "surname": surname,
@@ -38,19 +130,17 @@ def new_user(
     )
 
 
-def new_group(tenant: Tenant, name: str, members: list[str]) -> Any:
+def new_group(tenant: Tenant, name: str, members: list[str], *, object_id: str) -> Any:
     if tenant.group(name) is not None:
         raise UsageError(f"group {name!r} already exists.")
     canonical = [check_principal(tenant, m, allow_groups=False) for m in members]
-    return mapping({"name": name, "object_id": str(uuid.uuid4()), "members": flow_list(canonical)})
+    return mapping({"name": name, "object_id": object_id, "members": flow_list(canonical)})
 
 
 def change_members(tenant: Tenant, doc: Any, name: str, upns: list[str], *, add: bool) -> list[str]:
     """Add or remove members of group `name` in the round-trip document; returns the UPNs
     that changed (as written in the file). Unknown users and groups are usage errors;
     removing someone who is not a member is one too."""
-    from ssoctl.tenant.docedit import remove_from_list
-
     group = tenant.group(name)
     if group is None:
         known = ", ".join(g.name for g in tenant.groups) or "none"
