@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import Any
 
 import typer
 
@@ -22,9 +23,6 @@ from ssoctl.cli.common import (
     warn_if_invalid,
 )
 
-if TYPE_CHECKING:
-    from ssoctl.tenant import LoadedTenant
-
 app = new_typer("Add, show and assign SAML apps.")
 claim_app = new_typer("An app's Attributes & Claims, as in Entra.")
 app.add_typer(claim_app, name="claim")
@@ -35,11 +33,11 @@ def claim_list(
     name: str = typer.Argument(..., help="App name."), fmt: DataFormat = FORMAT_OPTION
 ) -> None:
     """The claims Entra sends for the app, in order, after the five it always sends."""
-    from ssoctl.tenant.claims import rows
+    from ssoctl.tenant import claim_rows, require_app
 
     loaded = load_tenant()
-    require_app(loaded, name)
-    found = rows(loaded.model, name)
+    require_app(loaded.model, name, loaded.path)
+    found = claim_rows(loaded.model, name)
     if fmt is DataFormat.json:
         emit_json(found, "claims")
         return
@@ -69,12 +67,9 @@ def claim_set(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Add a claim or change its source (Entra: Attributes & Claims > Edit)."""
-    from ssoctl.tenant.claims import set_claim
+    from ssoctl.tenant import set_app_claim
 
-    def change(loaded: LoadedTenant) -> bool:
-        require_app(loaded, name)
-        return set_claim(loaded.model, name, loaded.doc["apps"][name], claim, source)
-
+    change = partial(set_app_claim, name=name, claim=claim, source=source)
     changed = edit_tenant(change, force=force)
     note(f"{name}: {claim} = {source}" if changed else "nothing changed")
 
@@ -88,13 +83,9 @@ def claim_remove(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove a claim (claims the template requires cannot be removed)."""
-    from ssoctl.tenant.claims import remove_claim
+    from ssoctl.tenant import remove_app_claim
 
-    def change(loaded: LoadedTenant) -> None:
-        require_app(loaded, name)
-        remove_claim(loaded.model, name, loaded.doc["apps"][name], claim)
-
-    edit_tenant(change, force=force)
+    edit_tenant(partial(remove_app_claim, name=name, claim=claim), force=force)
     note(f"{name}: removed {claim}")
 
 
@@ -146,30 +137,20 @@ def add(
     (Entra's profile; key 0600). --certificate NAME shares one on purpose;
     --no-certificate leaves the set empty for Entra's own (`ssoctl cert import --cert`).
     """
-    from ruamel.yaml.comments import CommentedMap
-
     from ssoctl.errors import UsageError
-    from ssoctl.tenant.apps import AppRequest, build_entry
-    from ssoctl.tenant.docedit import section
+    from ssoctl.tenant import AppRequest, NewCertificate, add_app
     from ssoctl.tenant.model import is_guid
 
     if app_id is not None and not is_guid(app_id):
         raise UsageError(f"--app-id {app_id!r} is not a GUID.")
-    request = AppRequest(
-        template=template,
-        name=name,
-        region=region,
-        platform=platform,
-        identifier=identifier,
-        reply_urls=tuple(reply_url),
-        sign_on_url=sign_on_url,
-        relay_state=relay_state,
-        logout_url=logout_url,
-        app_id=app_id,
-    )
-
     if certificate is not None and no_certificate:
         raise UsageError("give --certificate NAME or --no-certificate, not both.")
+    request = AppRequest(
+        template=template, name=name, region=region, platform=platform, identifier=identifier,
+        reply_urls=tuple(reply_url), sign_on_url=sign_on_url, relay_state=relay_state,
+        logout_url=logout_url, app_id=app_id,
+    )  # fmt: skip
+    now = parse_now(None)
     fresh = None
     if certificate is None and not no_certificate:
         import os
@@ -177,43 +158,17 @@ def add(
         from ssoctl import certs
         from ssoctl.cli.common import KEY_PASSPHRASE_ENV
 
-        now = parse_now(None)
-        fresh = (*certs.generate(now=now), os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None)
-
-    def change(loaded: LoadedTenant) -> dict[str, Any]:
-        from ssoctl import certs
-        from ssoctl.tenant import keyring
-
-        app_name, entry, warnings = build_entry(request, loaded.model)
-        section(loaded.doc, "apps", CommentedMap)[app_name] = entry
-        keyring.new_app_set(loaded, app_name, certificate)
-        result: dict[str, Any] = {
-            "app": app_name,
-            "certificate": certificate,
-            "warnings": warnings,
-        }
-        if fresh is not None:
-            key, cert, passphrase = fresh
-            name = keyring.free_certificate_name(loaded, f"{app_name}-{now:%Y%m%d}")
-            cert_rel, key_rel = f"certs/{name}.pem", f"certs/{name}.key"
-            keyring.add_to_set(
-                loaded, app_name, name, cert_rel, key_rel,
-                activate=True, now=now, thumbprint=certs.thumbprint_sha1(cert),
-            )  # fmt: skip
-            loaded.files.new(loaded.beside(key_rel), certs.key_pem(key, passphrase), 0o600)
-            loaded.files.new(loaded.beside(cert_rel), certs.cert_pem(cert), 0o644)
-            result["certificate"] = name
-            result["thumbprint"] = certs.thumbprint_sha1(cert)
-        return result
-
+        key, cert = certs.generate(now=now)
+        fresh = NewCertificate(key, cert, os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None)
+    change = partial(add_app, request=request, shared_certificate=certificate, fresh=fresh, now=now)
     added = edit_tenant(change, force=force)
-    name = added["app"]
-    for warning in added["warnings"]:
+    name = added.app
+    for warning in added.warnings:
         note(f"warning: {warning}")
     if fresh is not None:
         note(
-            f"added app {name!r} with its own signing certificate {added['certificate']} "
-            f"(active, thumbprint {added['thumbprint']})"
+            f"added app {name!r} with its own signing certificate {added.certificate} "
+            f"(active, thumbprint {added.thumbprint})"
         )
     elif certificate is not None:
         note(f"added app {name!r}, signing with the shared certificate {certificate}")
@@ -250,7 +205,7 @@ def set_cmd(
 
     With --region or --platform, the gallery's Identifier, Reply URL and Sign-on URL
     for it replace the old region's; values set by hand stay (and are checked)."""
-    from ssoctl.tenant.apps import AppChanges, set_fields
+    from ssoctl.tenant import AppChanges, set_app
 
     changes = AppChanges(
         app_id=app_id,
@@ -263,11 +218,7 @@ def set_cmd(
         platform=platform,
     )
 
-    def change(loaded: LoadedTenant) -> tuple[list[str], list[str]]:
-        require_app(loaded, name)
-        return set_fields(loaded.doc["apps"][name], loaded.model, name, changes)
-
-    changed, warnings = edit_tenant(change, force=force)
+    changed, warnings = edit_tenant(partial(set_app, name=name, changes=changes), force=force)
     for warning in warnings:
         note(f"warning: {warning}")
     note(f"updated {name!r}: {', '.join(changed)}" if changed else "nothing changed")
@@ -318,11 +269,10 @@ def show(
     fmt: DataFormat = FORMAT_OPTION,
 ) -> None:
     """What to paste into Entra's Basic SAML Configuration and into the SP's portal."""
-    from ssoctl.tenant.apps import portal_view
-    from ssoctl.tenant.keyring import check_keys, set_summaries
+    from ssoctl.tenant import check_keys, portal_view, require_app, set_summaries
 
     loaded = load_tenant()
-    require_app(loaded, name)
+    require_app(loaded.model, name, loaded.path)
     check_keys(loaded)  # a key that does not match its certificate is an error
     warn_if_invalid(loaded)
     view = portal_view(loaded.model, name, set_summaries(loaded, name, parse_now(None)))
@@ -402,29 +352,15 @@ def _print_view(v: dict[str, Any]) -> None:
     row("Assigned", v["assignments"])
 
 
-def require_app(loaded: LoadedTenant, name: str) -> None:
-    from ssoctl.errors import UsageError
-
-    if name not in loaded.model.apps:
-        known = ", ".join(loaded.model.apps) or "none"
-        raise UsageError(
-            f"no app named {name!r} in {loaded.path}; apps: {known}.",
-            hint="`ssoctl app list` shows them.",
-        )
-
-
 @app.command("remove")
 def remove(
     name: str = typer.Argument(..., help="App name."),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove an app from the tenant file."""
+    from ssoctl.tenant import remove_app
 
-    def change(loaded: LoadedTenant) -> None:
-        require_app(loaded, name)
-        del loaded.doc["apps"][name]
-
-    edit_tenant(change, force=force)
+    edit_tenant(partial(remove_app, name=name), force=force)
     note(f"removed app {name!r}")
 
 
@@ -435,24 +371,9 @@ def assign(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Assign users or groups to an app (gallery apps require assignment: AADSTS50105)."""
-    from ssoctl.tenant.directory import check_principal
-    from ssoctl.tenant.docedit import flow_list
+    from ssoctl.tenant import assign as assign_principals
 
-    def change(loaded: LoadedTenant) -> list[str]:
-        require_app(loaded, name)
-        entry = loaded.doc["apps"][name]
-        current = entry.get("assignments")
-        if current is None:
-            current = entry["assignments"] = flow_list([])
-        added = []
-        for principal in principals:
-            canonical = check_principal(loaded.model, principal)
-            if canonical.lower() not in {str(p).lower() for p in current}:
-                current.append(canonical)
-                added.append(canonical)
-        return added
-
-    added = edit_tenant(change, force=force)
+    added = edit_tenant(partial(assign_principals, name=name, principals=principals), force=force)
     note(f"assigned {', '.join(added)} to {name!r}" if added else "nothing new to assign")
 
 
@@ -463,15 +384,7 @@ def unassign(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove assignments from an app."""
-    from ssoctl.errors import UsageError
-    from ssoctl.tenant.docedit import remove_from_list
+    from ssoctl.tenant import unassign as unassign_principals
 
-    def change(loaded: LoadedTenant) -> None:
-        require_app(loaded, name)
-        current = loaded.doc["apps"][name].get("assignments")
-        for principal in principals:
-            if not remove_from_list(current, principal, casefold=True):
-                raise UsageError(f"{principal!r} is not assigned to {name!r}.")
-
-    edit_tenant(change, force=force)
+    edit_tenant(partial(unassign_principals, name=name, principals=principals), force=force)
     note(f"unassigned {', '.join(principals)} from {name!r}")

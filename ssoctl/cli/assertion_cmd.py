@@ -159,10 +159,10 @@ def issue(
         )
 
     loaded = load_tenant()
-    from ssoctl.cli.app_cmd import require_app
+    from ssoctl.tenant import require_app
     from ssoctl.tenant.keyring import pairwise_secret
 
-    require_app(loaded, app_name)
+    require_app(loaded.model, app_name, loaded.path)
     warn_if_invalid(loaded)
     extra = []
     for item in attr:
@@ -468,13 +468,12 @@ def verify_cmd(
     if cert_file is not None:
         trusted = [certs.load_certificate(cert_file)]
     if app_name is not None:
-        from ssoctl.cli.app_cmd import require_app
         from ssoctl.endpoints import idp_endpoints
-        from ssoctl.tenant import keyring
+        from ssoctl.tenant import keyring, require_app
         from ssoctl.urls import audience_for
 
         loaded = load_tenant()
-        require_app(loaded, app_name)
+        require_app(loaded.model, app_name, loaded.path)
         model = loaded.model
         sset = keyring.signing_set(loaded, app_name)
         ring = keyring.entries(loaded)

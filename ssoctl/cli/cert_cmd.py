@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 import sys
 from enum import Enum
+from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -23,16 +24,14 @@ from ssoctl.cli.common import (
     new_typer,
     note,
     parse_now,
+    register_certificate,
     secret_from_env_or_prompt,
 )
 
 if TYPE_CHECKING:
-    import datetime as dt
 
-    from cryptography import x509
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
-    from ssoctl.tenant import LoadedTenant
+    from ssoctl.tenant import Registered
 
 app = new_typer("Signing certificates: create, roll over, activate, export.")
 
@@ -92,7 +91,7 @@ def new(
     result = register_certificate(
         key,
         cert,
-        name=name,
+        name=check_name(name, "--name"),
         app_name=app_name,
         activate=activate,
         passphrase=passphrase,
@@ -100,98 +99,41 @@ def new(
         force=force,
     )
     note(
-        f"created certificate {result['name']} ({result['status']}), "
-        f"thumbprint {certs.thumbprint_sha1(cert)}; key {result['key']} (mode 0600)"
+        f"created certificate {result.name} ({result.status}), "
+        f"thumbprint {certs.thumbprint_sha1(cert)}; key {result.key} (mode 0600)"
     )
     announce(result)
 
 
-def announce(result: dict[str, Any]) -> None:
+def announce(result: Registered) -> None:
     """The one line every command that changes an active certificate prints; or, for an
     inactive one, the next step of Entra's rollover."""
-    switch = result.get("switch")
-    if switch is not None:
-        note(switch.sentence())
-    elif result["status"] == "inactive":
+    if result.switch is not None:
+        note(result.switch.sentence())
+    elif result.status == "inactive":
         note(
-            f"{result['name']} is inactive: give the SP the new metadata, then "
-            f"`ssoctl cert activate {result['name']}"
-            + (f" --app {result['app']}`." if result.get("app") else "`.")
+            f"{result.name} is inactive: give the SP the new metadata, then "
+            f"`ssoctl cert activate {result.name}"
+            + (f" --app {result.app}`." if result.app else "`.")
         )
 
 
-def register_certificate(
-    key: rsa.RSAPrivateKey | None,
-    cert: x509.Certificate,
-    *,
-    name: str | None,
-    app_name: str | None,
-    activate: bool,
-    passphrase: bytes | None,
-    now: dt.datetime,
-    force: bool = False,
-) -> dict[str, Any]:
-    """Write the key (0600, never overwritten) and certificate, and add them to a set.
-
-    The files are staged with the edit: written only once the new tenant file is valid,
-    and removed again if saving it fails, so a failed command leaves no orphan key."""
-    from ssoctl import certs
-    from ssoctl.cli.app_cmd import require_app
-    from ssoctl.tenant.keyring import add_to_set, free_certificate_name
-
-    if name is not None:
-        check_name(name, "--name")
-
-    def change(loaded: LoadedTenant) -> dict[str, Any]:
-        if app_name is not None:
-            require_app(loaded, app_name)
-        chosen = name or free_certificate_name(loaded, f"{app_name or 'sso'}-{now:%Y%m%d}")
-        if loaded.model.certificate(chosen) is not None:
-            from ssoctl.errors import UsageError
-
-            raise UsageError(f"a certificate named {chosen!r} already exists.")
-        cert_rel = f"certs/{chosen}.pem"
-        # Entra's own certificate (no key): its key never leaves Entra.
-        key_rel = f"certs/{chosen}.key" if key is not None else None
-        status, switch = add_to_set(
-            loaded,
-            app_name,
-            chosen,
-            cert_rel,
-            key_rel,
-            activate=activate,
-            now=now,
-            thumbprint=certs.thumbprint_sha1(cert),
-        )
-        if key is not None and key_rel is not None:
-            loaded.files.new(loaded.beside(key_rel), certs.key_pem(key, passphrase), 0o600)
-        loaded.files.new(loaded.beside(cert_rel), certs.cert_pem(cert), 0o644)
-        return {
-            "name": chosen,
-            "status": status,
-            "key": key_rel,
-            "cert": cert_rel,
-            "switch": switch,
-            "app": app_name,
-        }
-
-    result: dict[str, Any] = edit_tenant(change, force=force, now=now)
-    return result
-
-
-def check_name(value: str, option: str) -> None:
-    """A certificate, app or group name, checked before any file is touched (a name
-    becomes a file name under certs/: `../x` must never reach the file system)."""
+def check_name(value: str | None, option: str) -> str | None:
+    """A certificate, app or group name (or None), checked before any file is touched (a
+    name becomes a file name under certs/: `../x` must never reach the file system)."""
     import re
 
     from ssoctl.errors import UsageError
     from ssoctl.tenant.model import NAME_PATTERN
 
+    if value is None:
+        return None
     if re.search(NAME_PATTERN, value) is None:
         raise UsageError(
             f"{option} {value!r} is not a valid name: use letters, digits, '.', '_' or '-', "
             "starting with a letter or digit, at most 64 characters."
         )
+    return value
 
 
 @app.command("list")
@@ -202,15 +144,14 @@ def list_certs(
 ) -> None:
     """Certificates with thumbprints and validity, and their status in each app's set
     (active / inactive / expired), as Entra shows them per app."""
-    from ssoctl.cli.app_cmd import require_app
-    from ssoctl.tenant import keyring
+    from ssoctl.tenant import keyring, require_app
 
     loaded = load_tenant()
     now = parse_now(now_text)
     ring = keyring.entries(loaded)
     keyring.check_keys(loaded)  # a key that does not match its certificate is an error
     if app_name is not None:
-        require_app(loaded, app_name)
+        require_app(loaded.model, app_name, loaded.path)
         sset = keyring.signing_set(loaded, app_name)
         names = list(sset.certificates) if sset else []
         rows = [
@@ -269,24 +210,17 @@ def activate_cmd(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Make a certificate the active one of its set; the previous one becomes inactive."""
-    from ssoctl.tenant.keyring import activate
+    from ssoctl.tenant import activate_certificate
 
     now = parse_now(now_text)
-
-    def change(loaded: LoadedTenant) -> tuple[Any, bool]:
-        inherited = (
-            app_name is not None
-            and loaded.model.apps.get(app_name) is not None
-            and (loaded.model.apps[app_name].signing is None)
-        )
-        return activate(loaded, app_name, name, now), inherited
-
-    switch, inherited = edit_tenant(change, force=force, now=now)
+    change = partial(activate_certificate, app=app_name, name=name, now=now)
+    activation = edit_tenant(change, force=force, now=now)
+    switch = activation.switch
     if switch is None:
         note(
             f"{app_name} now has its own signing set (a copy of the tenant default set); it "
             f"still signs with {name}."
-            if inherited
+            if activation.inherited
             else f"{name} was already the active certificate; nothing changed."
         )
         return
@@ -301,9 +235,9 @@ def remove(
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Remove a certificate from the keyring; refuses while it is active anywhere."""
-    from ssoctl.tenant.keyring import remove_certificate
+    from ssoctl.tenant import remove_certificate
 
-    entry = edit_tenant(lambda loaded: remove_certificate(loaded, name), force=force)
+    entry = edit_tenant(partial(remove_certificate, name=name), force=force)
     note(f"removed {name} from the tenant file; its files stay on disk: {entry}")
 
 
@@ -399,7 +333,7 @@ def import_cmd(
     result = register_certificate(
         key,
         cert,
-        name=name,
+        name=check_name(name, "--name"),
         app_name=app_name,
         activate=activate,
         passphrase=passphrase,
@@ -407,7 +341,7 @@ def import_cmd(
         force=force,
     )
     note(
-        f"imported {result['name']} ({result['status']}), thumbprint {certs.thumbprint_sha1(cert)}"
+        f"imported {result.name} ({result.status}), thumbprint {certs.thumbprint_sha1(cert)}"
         + ("" if key is not None else "; public only: Entra keeps its key")
     )
     announce(result)

@@ -121,6 +121,28 @@ def edit_tenant(change: Any, *, force: bool = False, now: Any = None) -> Any:
     return tenant.edit(tenant_path(), change, notify=note, judge=judge)
 
 
+def register_certificate(
+    key: Any,
+    cert: Any,
+    *,
+    name: str | None,
+    app_name: str | None,
+    activate: bool,
+    passphrase: bytes | None,
+    now: Any,
+    force: bool = False,
+) -> Any:
+    """`cert new`, `cert import` and `init`: one edit registering a certificate (and its
+    key, when it is ours) in the keyring and in a set (tenant.register_certificate)."""
+    from functools import partial
+
+    from ssoctl.tenant import register_certificate as register
+
+    change = partial(register, cert=cert, key=key, passphrase=passphrase, name=name,
+                     app=app_name, activate=activate, now=now)  # fmt: skip
+    return edit_tenant(change, force=force, now=now)
+
+
 def new_object_id() -> str:
     """The ID factory the core is handed: a fresh object ID, as Entra's are GUIDs."""
     import uuid

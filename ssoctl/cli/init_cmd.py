@@ -100,8 +100,7 @@ def _first_certificate(no_cert: bool) -> None:
         import os
 
         from ssoctl import certs
-        from ssoctl.cli.cert_cmd import register_certificate
-        from ssoctl.cli.common import KEY_PASSPHRASE_ENV, parse_now
+        from ssoctl.cli.common import KEY_PASSPHRASE_ENV, parse_now, register_certificate
 
         now = parse_now(None)
         key, cert = certs.generate(now=now)
@@ -110,6 +109,6 @@ def _first_certificate(no_cert: bool) -> None:
             key, cert, name=None, app_name=None, activate=True, passphrase=passphrase, now=now
         )
         note(
-            f"created signing certificate {result['name']} (active), key {result['key']} "
+            f"created signing certificate {result.name} (active), key {result.key} "
             "(mode 0600; keep it out of git)"
         )

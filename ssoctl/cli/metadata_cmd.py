@@ -45,8 +45,8 @@ def export(
     expired ones left out, as Entra publishes them; the signing one first unless --first
     names another. Entra serves app certificates only per app, so --app is required.
     """
-    from ssoctl.cli.app_cmd import require_app
     from ssoctl.errors import UsageError
+    from ssoctl.tenant import require_app
 
     loaded = load_tenant()
     if app_name is None:
@@ -56,7 +56,7 @@ def export(
             f"Metadata), never in tenant-wide metadata. Apps: {apps}.",
             hint="`ssoctl metadata export --app NAME --out idp-metadata.xml`.",
         )
-    require_app(loaded, app_name)
+    require_app(loaded.model, app_name, loaded.path)
     warn_if_invalid(loaded)
     app_entry = loaded.model.apps[app_name]
     if app_entry.missing_fields():
@@ -247,16 +247,17 @@ def import_cmd(
     """Fill an app's Identifier, Reply URLs, Logout URL and SP certificate from the SP's
     metadata, as Entra's "Upload metadata file" does. Shows the diff; writes atomically."""
     from ssoctl import tenant
-    from ssoctl.cli.app_cmd import require_app
     from ssoctl.cli.common import tenant_path
     from ssoctl.errors import InvalidInputError
     from ssoctl.fetch import MAX_BYTES
     from ssoctl.saml import spmetadata
     from ssoctl.spimport import apply_sp, pick_sp, refusals
+    from ssoctl.tenant import require_app
 
     now = parse_now(now_text)
     path = tenant_path()
-    require_app(load_tenant(), app_name)
+    current = load_tenant()
+    require_app(current.model, app_name, current.path)
     if entity_id is not None and cert_file is None:
         # One SP out of a federation aggregate: streamed, so a 50 MB aggregate works;
         # the 10 MB cap stays for documents read whole (a signature covers the whole).
