@@ -4,15 +4,19 @@ rules would refuse (Entra's "Upload metadata file", for the tenant file)."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ssoctl.errors import InvalidInputError, OperationError, UsageError
-from ssoctl.files import read_beside
 from ssoctl.instants import parse_instant
 from ssoctl.saml.spmetadata import Document, Entity
 from ssoctl.saml.xml import BINDING_POST, BINDING_REDIRECT
 from ssoctl.tenant import LoadedTenant
-from ssoctl.tenant.docedit import flow_list
+
+if TYPE_CHECKING:
+    from ssoctl.tenant import EditOutcome, SpValues
 
 CHECKED_RULES = ("url-https", "url-format", "gallery-endpoint", "identifier-unique")
 
@@ -59,42 +63,69 @@ def pick_sp(document: Document, name: str, entity_id: str | None, now: dt.dateti
     return sp
 
 
-def apply_sp(loaded: LoadedTenant, app: str, sp: Entity) -> list[str]:
-    """Set the app's fields on the round-trip document and stage the SP certificate file
-    with the edit (written only if the edit is saved); returns what changed."""
-    entry = loaded.doc["apps"][app]
-    changed: list[str] = []
+def sp_values(sp: Entity) -> SpValues:
+    """What Entra's "Upload metadata file" takes from an SP: its entityID, its HTTP-POST
+    ACS locations (default first, then by index), its Logout URL (Redirect preferred),
+    and its signing certificates."""
+    from ssoctl.tenant import SpValues
 
-    def put(key: str, value: Any, *after: str) -> None:
-        current = entry.get(key)
-        plain = list(current) if isinstance(current, list) else current
-        new_plain = list(value) if isinstance(value, list) else value
-        if plain == new_plain:
-            return
-        if key in entry:
-            entry[key] = value
-        else:
-            # Next to a key that exists, never at the end: a comment written above the
-            # following app belongs to this mapping's last value and must stay there.
-            keys = list(entry.keys())
-            anchor = next((a for a in after if a in keys), keys[0])
-            entry.insert(keys.index(anchor) + 1, key, value)
-        changed.append(key)
-
-    put("identifiers", flow_list([sp.entity_id]), "app_id")
-    put("reply_urls", flow_list([e.location for e in sp.post_acs_in_order()]), "identifiers")
     slo = sorted(sp.slo, key=lambda e: (e.binding not in (BINDING_REDIRECT, BINDING_POST),))
-    if slo:
-        put("logout_url", slo[0].location, "reply_urls")
-    signing_keys = [k for k in sp.sp_keys if k.pem]
-    if signing_keys:
-        relative = f"certs/sp-{app}.pem"
-        target = loaded.beside(relative)
-        pem = "".join(k.pem or "" for k in signing_keys).encode("ascii")
-        if read_beside(target, "SP certificate") != pem:
-            loaded.files.put(target, pem, 0o644)
-        put("sp_certificate", relative, "logout_url", "reply_urls")
-    return changed
+    pems = [k.pem for k in sp.sp_keys if k.pem]
+    return SpValues(
+        identifier=sp.entity_id,
+        reply_urls=[e.location for e in sp.post_acs_in_order()],
+        logout_url=slo[0].location if slo else None,
+        certificate_pem="".join(pems).encode("ascii") if pems else None,
+    )
+
+
+def signed_only(verdict: Any, name: str, cert_file: object) -> Document:
+    """With --cert, only what the signature covers is imported; --force never overrides
+    this. `verdict` is signed_metadata.verify's: its document is the signed element's."""
+    if verdict.document is None:
+        raise InvalidInputError(
+            f"the signature of {name} does not verify with {cert_file} ({verdict.status}).",
+            hint="get the metadata from the SP again; nothing was imported.",
+        )
+    document: Document = verdict.document
+    return document
+
+
+def import_sp(
+    path: Path,
+    app: str,
+    sp: Entity,
+    *,
+    write: bool,
+    force: bool,
+    now: dt.datetime,
+    notify: Callable[[str], None],
+) -> EditOutcome:
+    """Entra's "Upload metadata file", for the tenant file: one edit writing the SP's
+    values into `app`. Refused when the imported values break the gallery's URL rules
+    (unless `force`, which `notify` then hears), and judged like every edit; `write=False`
+    is the dry run. The outcome carries the text before and after, for the diff."""
+    from ssoctl import tenant
+    from ssoctl.tenant import set_sp_values
+    from ssoctl.validate import edit_judge
+
+    def review(result: LoadedTenant, _new_text: str) -> None:
+        problems = refusals(result, app, now)
+        if problems and not force:
+            raise InvalidInputError(
+                f"the imported values break the gallery's rules for {app!r}.",
+                problems=problems,
+                hint="check the metadata, or pass --force to accept it.",
+            )
+        for problem in problems:
+            notify(f"warning (--force): {problem}")
+
+    # The edit's own judge runs at the clock, as before --now existed for import.
+    judge = edit_judge(force=force, notify=notify, now=dt.datetime.now(dt.timezone.utc))
+    change = partial(set_sp_values, app=app, values=sp_values(sp))
+    return tenant.edit_reviewed(
+        path, change, write=write, review=review, notify=notify, judge=judge
+    )
 
 
 def refusals(result: LoadedTenant, app: str, now: dt.datetime) -> list[str]:

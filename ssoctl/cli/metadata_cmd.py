@@ -246,12 +246,10 @@ def import_cmd(
 ) -> None:
     """Fill an app's Identifier, Reply URLs, Logout URL and SP certificate from the SP's
     metadata, as Entra's "Upload metadata file" does. Shows the diff; writes atomically."""
-    from ssoctl import tenant
     from ssoctl.cli.common import tenant_path
-    from ssoctl.errors import InvalidInputError
     from ssoctl.fetch import MAX_BYTES
     from ssoctl.saml import spmetadata
-    from ssoctl.spimport import apply_sp, pick_sp, refusals
+    from ssoctl.spimport import import_sp, pick_sp, signed_only
     from ssoctl.tenant import require_app
 
     now = parse_now(now_text)
@@ -269,41 +267,14 @@ def import_cmd(
             )
     elif cert_file is not None:
         obtained, name = _obtain(source, allow_http, MAX_BYTES)
-        # Only what the signature covers is imported; --force never overrides this.
         verdict = _verify(obtained, name, cert_file, now, entity_id)
-        if verdict.document is None:
-            raise InvalidInputError(
-                f"the signature of {name} does not verify with {cert_file} ({verdict.status}).",
-                hint="get the metadata from the SP again; nothing was imported.",
-            )
-        document = verdict.document
+        document = signed_only(verdict, name, cert_file)
     else:
         obtained, name = _obtain(source, allow_http, MAX_BYTES)
         document = spmetadata.read(obtained, name, entity_id=entity_id)
     sp = pick_sp(document, name, entity_id, now)
 
-    def change(loaded: tenant.LoadedTenant) -> list[str]:
-        return apply_sp(loaded, app_name, sp)
-
-    def review(result: tenant.LoadedTenant, _new_text: str) -> None:
-        problems = refusals(result, app_name, now)
-        if problems and not force:
-            raise InvalidInputError(
-                f"the imported values break the gallery's rules for {app_name!r}.",
-                problems=problems,
-                hint="check the metadata, or pass --force to accept it.",
-            )
-        for problem in problems:
-            note(f"warning (--force): {problem}")
-
-    import datetime as dt
-
-    from ssoctl.validate import edit_judge
-
-    judge = edit_judge(force=force, notify=note, now=dt.datetime.now(dt.timezone.utc))
-    outcome = tenant.edit_reviewed(
-        path, change, write=not dry_run, review=review, notify=note, judge=judge
-    )
+    outcome = import_sp(path, app_name, sp, write=not dry_run, force=force, now=now, notify=note)
     import difflib
 
     diff = difflib.unified_diff(

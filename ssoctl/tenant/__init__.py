@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         AddedApp,
         NewCertificate,
         Registered,
+        SpValues,
         activate_certificate,
         add_app,
         assign,
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
         require_app,
         set_app,
         set_app_claim,
+        set_sp_values,
         unassign,
     )
     from ssoctl.tenant.apps import (
@@ -96,6 +98,7 @@ __all__ = [
     "Positions",
     "Registered",
     "RoundTripPositions",
+    "SpValues",
     "Switch",
     "activate_certificate",
     "add_app",
@@ -136,6 +139,7 @@ __all__ = [
     "schema_problems",
     "set_app",
     "set_app_claim",
+    "set_sp_values",
     "set_summaries",
     "set_user",
     "signing_set",
@@ -150,6 +154,8 @@ __all__ = [
 # or the schema generator (benchmarks/bench_startup.py).
 _LAZY = {
     "require_app": "ssoctl.tenant.appedits",
+    "SpValues": "ssoctl.tenant.appedits",
+    "set_sp_values": "ssoctl.tenant.appedits",
     "NewCertificate": "ssoctl.tenant.appedits",
     "Registered": "ssoctl.tenant.appedits",
     "register_certificate": "ssoctl.tenant.appedits",

@@ -209,3 +209,52 @@ def claim_rows(tenant: Tenant, name: str) -> list[dict[str, Any]]:
 
     require_app(tenant, name)
     return rows(tenant, name)
+
+
+@dataclass(frozen=True)
+class SpValues:
+    """An SP's values from its metadata (spimport.sp_values)."""
+
+    identifier: str
+    reply_urls: list[str]
+    logout_url: str | None
+    certificate_pem: bytes | None  # its signing certificates, PEM
+
+
+def set_sp_values(loaded: LoadedTenant, app: str, values: SpValues) -> list[str]:
+    """Set the app's fields from its SP's metadata and stage the SP certificate file
+    (certs/sp-APP.pem) with the edit (written only if the edit is saved); returns what
+    changed."""
+    from ssoctl.files import read_beside
+
+    entry = loaded.doc["apps"][app]
+    changed: list[str] = []
+
+    def put(key: str, value: Any, *after: str) -> None:
+        current = entry.get(key)
+        plain = list(current) if isinstance(current, list) else current
+        new_plain = list(value) if isinstance(value, list) else value
+        if plain == new_plain:
+            return
+        if key in entry:
+            entry[key] = value
+        else:
+            # Next to a key that exists, never at the end: a comment written above the
+            # following app belongs to this mapping's last value and must stay there.
+            keys = list(entry.keys())
+            anchor = next((a for a in after if a in keys), keys[0])
+            entry.insert(keys.index(anchor) + 1, key, value)
+        changed.append(key)
+
+    put("identifiers", flow_list([values.identifier]), "app_id")
+    put("reply_urls", flow_list(values.reply_urls), "identifiers")
+    if values.logout_url:
+        put("logout_url", values.logout_url, "reply_urls")
+    pem = values.certificate_pem
+    if pem:
+        relative = f"certs/sp-{app}.pem"
+        target = loaded.beside(relative)
+        if read_beside(target, "SP certificate") != pem:
+            loaded.files.put(target, pem, 0o644)
+        put("sp_certificate", relative, "logout_url", "reply_urls")
+    return changed
