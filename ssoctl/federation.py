@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import InvalidInputError, UsageError
-from ssoctl.tenant import LoadedTenant, keyring
-from ssoctl.tenant.keyring import KeyringEntry, PassphraseSource
+from ssoctl.tenant import KeyringEntry, LoadedTenant, PassphraseSource, keyring
 
 
 @dataclass(frozen=True)

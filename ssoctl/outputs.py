@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from msgspec import Meta
 
-from ssoctl.tenant.gallery import Template
+from ssoctl.tenant import Template
 
 OUTPUT_VERSION = 1
 

@@ -19,8 +19,7 @@ from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
 from ssoctl.saml.authnrequest import AuthnRequest, check_authn_context
 from ssoctl.saml.response import ResponseSpec, Signer
-from ssoctl.tenant import LoadedTenant, gallery
-from ssoctl.tenant.keyring import PassphraseSource
+from ssoctl.tenant import LoadedTenant, PassphraseSource, gallery
 from ssoctl.tenant.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.urls import audience_for
 from ssoctl.xmlchars import first_non_xml_char

@@ -159,8 +159,7 @@ def issue(
         )
 
     loaded = load_tenant()
-    from ssoctl.tenant import require_app
-    from ssoctl.tenant.keyring import pairwise_secret
+    from ssoctl.tenant import pairwise_secret, require_app
 
     require_app(loaded.model, app_name, loaded.path)
     warn_if_invalid(loaded)

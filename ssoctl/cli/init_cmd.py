@@ -35,8 +35,8 @@ def init(
     """
     from ssoctl import tenant
     from ssoctl.errors import UsageError
+    from ssoctl.tenant import tenant_text
     from ssoctl.tenant.model import is_guid
-    from ssoctl.tenant.scaffold import tenant_text
 
     path = tenant_path()
     if not is_guid(tenant_id):
@@ -52,15 +52,14 @@ def init(
     previous = read_beside(target, "tenant file", tenant.MAX_TENANT_BYTES)
     import json
 
-    from ssoctl.tenant import json_schema
-    from ssoctl.tenant.scaffold import SCHEMA_FILE, gitignore_text
+    from ssoctl.tenant import SCHEMA_FILE, gitignore_text, json_schema
 
     ignore_path = target.parent / ".gitignore"
     ignore_bytes = read_beside(ignore_path, ".gitignore")
     ignore_before = ignore_bytes.decode("utf-8", "replace") if ignore_bytes is not None else None
     schema_path = target.parent / SCHEMA_FILE
     schema_before = read_beside(schema_path, "schema copy")
-    from ssoctl.tenant.keyring import PAIRWISE_SECRET, pairwise_secret
+    from ssoctl.tenant import PAIRWISE_SECRET, pairwise_secret
 
     secret_path = target.parent / PAIRWISE_SECRET
     secret_existed = os.path.lexists(secret_path)

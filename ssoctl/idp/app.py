@@ -41,9 +41,7 @@ from ssoctl.idp import pages
 from ssoctl.idp.server import served_hosts
 from ssoctl.idp.session import Session, SessionCodec
 from ssoctl.idp.state import TenantState
-from ssoctl.tenant import LoadedTenant
-from ssoctl.tenant.apps import local_app_id
-from ssoctl.tenant.keyring import PassphraseSource
+from ssoctl.tenant import LoadedTenant, PassphraseSource, local_app_id
 
 MAX_QUERY = 32 * 1024  # a deflated AuthnRequest is a few KB
 MAX_BODY = 1024 * 1024  # the HTTP layer refuses larger bodies first (server.MAX_BODY)
@@ -372,7 +370,7 @@ class Twin:
         from ssoctl.saml import bindings, response
         from ssoctl.saml.html import post_form
         from ssoctl.signin import SignInRequest, app_signer, resolve
-        from ssoctl.tenant.keyring import pairwise_secret
+        from ssoctl.tenant import pairwise_secret
 
         assert session.upn is not None
         now = self.options.clock()
@@ -456,7 +454,7 @@ class Twin:
     def _picker(
         self, loaded: LoadedTenant, hidden: dict[str, str], app: str | None, log: RequestLog
     ) -> Reply:
-        from ssoctl.tenant.directory import apps_assigning
+        from ssoctl.tenant import apps_assigning
 
         model = loaded.model
         users = [

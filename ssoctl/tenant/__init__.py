@@ -2,8 +2,10 @@
 beside it (docs/architecture.md). This is its door: re-exports only.
 
 Outside this package, import from `ssoctl.tenant` (these names) or `ssoctl.tenant.model`
-(the typed model, which rules and reporters read); nothing else in here. The import
-contract in tests/test_architecture.py holds that.
+(the typed model, which rules and reporters read); nothing else in here. Three names
+are namespaces read through the door: `gallery` (the app templates), `keyring` (the
+certificates and signing sets, read side) and `model`. The import contract in
+tests/test_architecture.py holds all of this.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -62,6 +64,9 @@ if TYPE_CHECKING:
         remove_user,
         set_user,
     )
+    from ssoctl.tenant.gallery import (
+        Template,
+    )
     from ssoctl.tenant.keyring import (
         PAIRWISE_SECRET,
         KeyringEntry,
@@ -79,12 +84,18 @@ if TYPE_CHECKING:
         usable_active,
         users_of,
     )
+    from ssoctl.tenant.scaffold import (
+        SCHEMA_FILE,
+        gitignore_text,
+        tenant_text,
+    )
     from ssoctl.tenant.schema import json_schema
     from ssoctl.tenant.transaction import EditOutcome, Judge, create, edit, edit_reviewed
 
 __all__ = [
     "MAX_TENANT_BYTES",
     "PAIRWISE_SECRET",
+    "SCHEMA_FILE",
     "Activation",
     "AddedApp",
     "AppChanges",
@@ -100,6 +111,7 @@ __all__ = [
     "RoundTripPositions",
     "SpValues",
     "Switch",
+    "Template",
     "activate_certificate",
     "add_app",
     "add_group",
@@ -117,12 +129,16 @@ __all__ = [
     "edit",
     "edit_reviewed",
     "entries",
+    "gallery",
+    "gitignore_text",
     "json_schema",
+    "keyring",
     "load",
     "load_roundtrip",
     "load_text",
     "local_app_id",
     "metadata_certificates",
+    "model",
     "pairwise_secret",
     "parse_yaml",
     "portal_view",
@@ -144,6 +160,7 @@ __all__ = [
     "set_user",
     "signing_set",
     "status_by_set",
+    "tenant_text",
     "to_plain",
     "unassign",
     "usable_active",
@@ -153,6 +170,10 @@ __all__ = [
 # Loaded on first use: reading commands (`app list`) never import the edit machinery
 # or the schema generator (benchmarks/bench_startup.py).
 _LAZY = {
+    "Template": "ssoctl.tenant.gallery",
+    "SCHEMA_FILE": "ssoctl.tenant.scaffold",
+    "gitignore_text": "ssoctl.tenant.scaffold",
+    "tenant_text": "ssoctl.tenant.scaffold",
     "require_app": "ssoctl.tenant.appedits",
     "SpValues": "ssoctl.tenant.appedits",
     "set_sp_values": "ssoctl.tenant.appedits",
