@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from difflib import SequenceMatcher
 
 from ssoctl.findings import Finding, Severity
-from ssoctl.rules import Context, register
+from ssoctl.rules.registry import Context, register
 from ssoctl.tenant import gallery
 from ssoctl.tenant.model import App
 from ssoctl.urls import MAX_REPLY_URLS, format_problems, host_of, https_problem

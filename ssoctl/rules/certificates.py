@@ -12,7 +12,7 @@ from cryptography import x509
 from ssoctl import certs, gitstate
 from ssoctl.errors import SsoctlError
 from ssoctl.findings import Finding, Severity
-from ssoctl.rules import Context, register
+from ssoctl.rules.registry import Context, register
 from ssoctl.tenant.model import SigningSet
 
 NOTICE_DAYS = (60, 30, 7)  # Entra's expiry notification schedule

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ssoctl.findings import Finding, Severity
-from ssoctl.rules import Context, register
+from ssoctl.rules.registry import Context, register
 from ssoctl.tenant import gallery
 from ssoctl.tenant.model import CLAIM_SOURCES, GROUP_PREFIX, Tenant
 

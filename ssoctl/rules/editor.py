@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ssoctl.findings import Finding, Severity
-from ssoctl.rules import Context, register
+from ssoctl.rules.registry import Context, register
 
 MODELINE = re.compile(r"#\s*yaml-language-server:\s*\$schema=(?P<target>\S+)")
 MAX_SCHEMA_BYTES = 2 * 1024 * 1024
