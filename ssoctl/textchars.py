@@ -7,7 +7,7 @@ and a pull request's diff see one comment line. A lone CR is a line break to YAM
 not to most diff views; a BOM inside the text, C0/C1 controls and DEL are invisible; the
 bidirectional overrides (Trojan Source, CVE-2021-42574) reorder what a reviewer sees.
 `first_hidden` finds the first of them, so the one gate in front of both parsers
-(`yamlfast.compose`) can refuse the file: then every reader sees the same document.
+(`tenant.fastread.compose`) can refuse the file: then every reader sees the same document.
 
 `shown` is the other half: any text that came from outside (a tenant file, an SP's
 metadata, a SAML message) is escaped before it reaches a terminal, so an ESC byte in a

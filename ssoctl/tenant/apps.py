@@ -45,7 +45,7 @@ def check_url(kind: str, url: str, patterns: list[str] | None = None) -> str | N
             hint="; ".join(p.fix for p in refused) + ".",
         )
     # A discouraged value (a wildcard) is accepted, as Entra and validate accept it; the
-    # edit prints validate's warning for it (tenant._judge).
+    # edit prints validate's warning for it (validate.edit_judge).
     if patterns and not gallery.matches(url, patterns):
         return (
             f"the {kind} {url!r} does not match the pattern seen for this app "

@@ -65,7 +65,7 @@ class LoadedTenant:
     model: Tenant
     positions: Positions
     files: Staged = field(default_factory=Staged)  # files to write with this edit
-    style: FileStyle | None = None  # the file's own style, for an edit (see filestyle.py)
+    style: FileStyle | None = None  # the file's own style, for an edit (see style.py)
     # Values computed from this version of the file (the loaded keyring), reused while
     # the object lives: one command, or the twin until the file changes.
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -232,7 +232,7 @@ def schema_problems(data: Any, positions: Positions) -> tuple[Tenant | None, lis
 
 
 def load(path: Path) -> LoadedTenant:
-    """Read, parse and validate a tenant file for reading (fast loader; see yamlfast).
+    """Read, parse and validate a tenant file for reading (fast loader; see fastread.py).
     Raises InvalidInputError with all problems."""
     return load_text(read_text(path), path)
 
