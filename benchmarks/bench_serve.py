@@ -64,9 +64,9 @@ def reference_rate(tenant: Path, seconds: float) -> float:
     import uuid
 
     from ssoctl import tenant as tenant_module
-    from ssoctl.saml import authnrequest, bindings, response, xml
+    from ssoctl.saml import authnrequest, bindings, xml
     from ssoctl.saml.html import post_form
-    from ssoctl.signin import SignInRequest, app_signer, resolve
+    from ssoctl.signin import SignInRequest, issue
 
     loaded = tenant_module.load(tenant)
     app = loaded.model.apps["mitel-connect"]
@@ -78,11 +78,9 @@ def reference_rate(tenant: Path, seconds: float) -> float:
         checked = authnrequest.check(root, list(app.identifiers), list(app.reply_urls))
         now = dt.datetime.now(dt.timezone.utc)
         ask = SignInRequest("mitel-connect", "B.Simon@contoso.com", now, checked)
-        resolved = resolve(loaded.model, ask)
-        signer = app_signer(loaded, "mitel-connect", now, lambda _p: None)
-        built, rid, aid = response.build(resolved.spec, lambda: f"_{uuid.uuid4()}")
-        data = response.to_bytes(response.sign_response(built, rid, aid, signer))
-        post_form(resolved.spec.destination, bindings.encode_post(data), decoded.relay_state)
+        issued = issue(loaded, ask, lambda _p: None)
+        data, _rid = issued.response(lambda: f"_{uuid.uuid4()}")
+        post_form(issued.spec.destination, bindings.encode_post(data), decoded.relay_state)
         done += 1
     return done / (time.perf_counter() - started)
 

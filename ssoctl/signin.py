@@ -14,6 +14,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
@@ -23,6 +24,9 @@ from ssoctl.tenant import LoadedTenant, PassphraseSource, gallery
 from ssoctl.tenant.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.urls import audience_for
 from ssoctl.xmlchars import first_non_xml_char
+
+if TYPE_CHECKING:
+    from ssoctl.saml.verify import Expectations
 
 AMR = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/"
 PASSWORD_METHOD = f"{AMR}password"
@@ -328,4 +332,85 @@ def app_signer(
         cert=entry.cert,
         algorithm=algorithm or (sset.algorithm if sset else "sha256"),
         mode=mode or (sset.mode if sset else "assertion"),
+    )
+
+
+@dataclass(frozen=True)
+class Issue:
+    """A sign-in resolved and ready to be issued (signin.issue): each `response(new_id)`
+    is one signed Response, XML bytes and its ID. `--count N` calls it N times."""
+
+    spec: ResponseSpec
+    relay_state: str | None
+    warnings: list[str]
+    signer: Signer | None  # None: the unsigned case
+    case: str | None
+
+    def response(self, new_id: Callable[[], str]) -> tuple[bytes, str]:
+        from ssoctl.saml import response
+
+        root, response_id, assertion_id = response.build(self.spec, new_id)
+        root = response.sign_response(root, response_id, assertion_id, self.signer)
+        data = response.to_bytes(root)
+        if self.case == "bad-signature":
+            # One signed byte changed after signing: the NameID's first character.
+            marker = f">{self.spec.name_id}</".encode()
+            tampered = f">X{self.spec.name_id[1:]}</".encode()
+            data = data.replace(marker, tampered, 1)
+        return data, response_id
+
+
+def issue(
+    loaded: LoadedTenant,
+    ask: SignInRequest,
+    passphrase: PassphraseSource,
+    *,
+    case: str | None = None,
+    mode: str | None = None,
+    algorithm: str | None = None,
+) -> Issue:
+    """What Entra sends for `ask` (resolve), with one of the negative CASES applied, signed
+    as the app signs (app_signer) unless the case says otherwise. The one pipeline of
+    `assertion issue`, the twin and the benchmarks."""
+    if case is not None and case not in CASES:
+        raise UsageError(f"unknown case {case!r}; cases: {', '.join(CASES)}.")
+    resolved = resolve(loaded.model, ask)
+    spec = apply_case(resolved.spec, case)
+    signer = None
+    if case != "unsigned":
+        chosen = "sha1" if case == "sha1" else algorithm
+        signer = app_signer(loaded, ask.app, ask.now, passphrase, mode=mode, algorithm=chosen)
+    return Issue(spec, resolved.relay_state, resolved.warnings, signer, case)
+
+
+def expectations_for(
+    loaded: LoadedTenant,
+    app: str,
+    *,
+    at: dt.datetime,
+    skew: dt.timedelta = dt.timedelta(minutes=5),
+    in_response_to: str | None = None,
+    ignore_cert_dates: bool = False,
+) -> Expectations:
+    """What `assertion verify --app` (and a test SP) trusts for `app`: every certificate
+    of the app's signing set (Entra's rollover: the SP may hold the next one already),
+    Entra's Issuer for the tenant, the app's Reply URLs, and its Identifiers as Entra
+    writes them in the Audience."""
+    from ssoctl.saml.verify import Expectations
+    from ssoctl.tenant import keyring, require_app
+
+    require_app(loaded.model, app, loaded.path)
+    model = loaded.model
+    sset = keyring.signing_set(loaded, app)
+    ring = keyring.entries(loaded)
+    entry = model.apps[app]
+    return Expectations(
+        trusted=[ring[n].cert for n in (sset.certificates if sset else [])],
+        at=at,
+        skew=skew,
+        in_response_to=in_response_to,
+        ignore_cert_dates=ignore_cert_dates,
+        issuer=idp_endpoints(str(model.tenant.id), model.tenant.cloud).entity_id,
+        reply_urls=list(entry.reply_urls),
+        identifiers=list(dict.fromkeys(audience_for(i) for i in entry.identifiers)),
     )

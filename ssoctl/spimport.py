@@ -120,8 +120,8 @@ def import_sp(
         for problem in problems:
             notify(f"warning (--force): {problem}")
 
-    # The edit's own judge runs at the clock, as before --now existed for import.
-    judge = edit_judge(force=force, notify=notify, now=dt.datetime.now(dt.timezone.utc))
+    # The rules judge at the command's --now (the clock without it), as for every edit.
+    judge = edit_judge(force=force, notify=notify, now=now)
     change = partial(set_sp_values, app=app, values=sp_values(sp))
     return tenant.edit_reviewed(
         path, change, write=write, review=review, notify=notify, judge=judge

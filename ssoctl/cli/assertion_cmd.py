@@ -24,7 +24,6 @@ from ssoctl.cli.common import (
 
 if TYPE_CHECKING:
     from ssoctl.saml.verify import Outcome
-    from ssoctl.tenant import LoadedTenant
 
 app = new_typer("Issue test SAML Responses like Entra's; verify and decode real ones.")
 
@@ -150,7 +149,8 @@ def issue(
     import uuid
 
     from ssoctl.errors import UsageError
-    from ssoctl.signin import SignInRequest, apply_case, resolve
+    from ssoctl.signin import SignInRequest
+    from ssoctl.signin import issue as issue_response
 
     if count > 1 and fmt in (IssueFormat.xml, IssueFormat.html):
         raise UsageError(
@@ -197,25 +197,26 @@ def issue(
         authn_instant=signed_in_at,
         pairwise_secret=lambda: pairwise_secret(loaded),
     )
-    resolved = resolve(loaded.model, ask)
-    for warning in resolved.warnings:
+    issued = issue_response(
+        loaded, ask, key_passphrase, case=case.value if case else None,
+        mode=sign.value if sign else None, algorithm=algorithm.value if algorithm else None,
+    )  # fmt: skip
+    for warning in issued.warnings:
         note(f"warning: {warning}")
-    spec = apply_case(resolved.spec, case.value if case else None)
-    signer = _signer(loaded, app_name, sign, algorithm, case, now)
 
     def new_id() -> str:
         return f"_{uuid.uuid4()}"
 
+    acs, relay = issued.spec.destination, issued.relay_state
     if count > 1:
         lines = (
-            _json_line(*_one(spec, signer, case, new_id), spec.destination,
-                       resolved.relay_state, summary=fmt is IssueFormat.json)
+            _json_line(*issued.response(new_id), acs, relay, summary=fmt is IssueFormat.json)
             for _ in range(count)
-        )  # fmt: skip
+        )
         _stream(lines, count, out_path)
         return
-    xml_bytes, _ = _one(spec, signer, case, new_id)
-    _emit(xml_bytes, spec.destination, resolved.relay_state, fmt or IssueFormat.xml, out_path)
+    xml_bytes, _ = issued.response(new_id)
+    _emit(xml_bytes, acs, relay, fmt or IssueFormat.xml, out_path)
 
 
 def _json_line(
@@ -312,42 +313,6 @@ def _checked_request(
     decoded = bindings.decode(read_input(value, "--request"), "--request")
     root = xml.parse(decoded.xml, "the AuthnRequest")
     return authnrequest.check(root, identifiers, reply_urls), decoded.relay_state
-
-
-def _signer(
-    loaded: LoadedTenant,
-    app_name: str,
-    sign: SignMode | None,
-    algorithm: Algorithm | None,
-    case: Case | None,
-    now: Any,
-) -> Any:
-    from ssoctl.signin import app_signer
-
-    if case is Case.unsigned:
-        return None
-    return app_signer(
-        loaded,
-        app_name,
-        now,
-        key_passphrase,
-        mode=sign.value if sign else None,
-        algorithm="sha1" if case is Case.sha1 else (algorithm.value if algorithm else None),
-    )
-
-
-def _one(spec: Any, signer: Any, case: Case | None, new_id: Any) -> tuple[bytes, str]:
-    from ssoctl.saml import response
-
-    root, response_id, assertion_id = response.build(spec, new_id)
-    root = response.sign_response(root, response_id, assertion_id, signer)
-    data = response.to_bytes(root)
-    if case is Case.bad_signature:
-        # Change one signed byte after signing: the NameID's first character.
-        marker = f">{spec.name_id}</".encode()
-        tampered = f">X{spec.name_id[1:]}</".encode()
-        data = data.replace(marker, tampered, 1)
-    return data, response_id
 
 
 def _emit(
@@ -467,31 +432,22 @@ def verify_cmd(
     if cert_file is not None:
         trusted = [certs.load_certificate(cert_file)]
     if app_name is not None:
-        from ssoctl.endpoints import idp_endpoints
-        from ssoctl.tenant import keyring, require_app
-        from ssoctl.urls import audience_for
+        from ssoctl.signin import expectations_for
 
-        loaded = load_tenant()
-        require_app(loaded.model, app_name, loaded.path)
-        model = loaded.model
-        sset = keyring.signing_set(loaded, app_name)
-        ring = keyring.entries(loaded)
-        trusted = [ring[n].cert for n in (sset.certificates if sset else [])]
-        app_model = model.apps[app_name]
-        kwargs = {
-            "issuer": idp_endpoints(str(model.tenant.id), model.tenant.cloud).entity_id,
-            "reply_urls": list(app_model.reply_urls),
-            "identifiers": list(dict.fromkeys(audience_for(i) for i in app_model.identifiers)),
-        }
-    expect = Expectations(
-        trusted=trusted,
-        at=at,
-        skew=dt.timedelta(minutes=skew),
-        in_response_to=expect_in_response_to,
-        trust_embedded=trust_embedded,
-        ignore_cert_dates=ignore_cert_dates,
-        **kwargs,
-    )
+        expect = expectations_for(
+            load_tenant(), app_name, at=at, skew=dt.timedelta(minutes=skew),
+            in_response_to=expect_in_response_to, ignore_cert_dates=ignore_cert_dates,
+        )  # fmt: skip
+        if trust_embedded:
+            from dataclasses import replace
+
+            expect = replace(expect, trust_embedded=True)
+    else:
+        expect = Expectations(
+            trusted=trusted, at=at, skew=dt.timedelta(minutes=skew),
+            in_response_to=expect_in_response_to, trust_embedded=trust_embedded,
+            ignore_cert_dates=ignore_cert_dates, **kwargs,
+        )  # fmt: skip
     outcome = verify_response(root, expect)
     _report(outcome, fmt)
     if not outcome.valid:

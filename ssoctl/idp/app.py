@@ -367,9 +367,9 @@ class Twin:
         log: RequestLog,
     ) -> Reply:
         """Issue the signed Response for the session's user and auto-post it to the ACS."""
-        from ssoctl.saml import bindings, response
+        from ssoctl.saml import bindings
         from ssoctl.saml.html import post_form
-        from ssoctl.signin import SignInRequest, app_signer, resolve
+        from ssoctl.signin import SignInRequest, issue
         from ssoctl.tenant import pairwise_secret
 
         assert session.upn is not None
@@ -377,19 +377,16 @@ class Twin:
         acs = (request.acs_url if request is not None else None) or (
             loaded.model.apps[app].reply_urls[0] if loaded.model.apps[app].reply_urls else None
         )
+        ask = SignInRequest(
+            app=app,
+            upn=session.upn,
+            now=now,
+            request=request,
+            request_relay_state=relay_state,
+            pairwise_secret=lambda: pairwise_secret(loaded),
+        )
         try:
-            resolved = resolve(
-                loaded.model,
-                SignInRequest(
-                    app=app,
-                    upn=session.upn,
-                    now=now,
-                    request=request,
-                    request_relay_state=relay_state,
-                    pairwise_secret=lambda: pairwise_secret(loaded),
-                ),
-            )
-            signer = app_signer(loaded, app, now, self.options.passphrase)
+            issued = issue(loaded, ask, self.options.passphrase)
         except EntraRefusal as refusal:
             log.check("sign-in", False, refusal.code)
             raise Refused(
@@ -400,20 +397,17 @@ class Twin:
                 relay_state=relay_state,
             ) from None
         log.check("sign-in", True, session.upn)
-        root, response_id, assertion_id = response.build(resolved.spec, lambda: f"_{uuid.uuid4()}")
-        signed = response.sign_response(root, response_id, assertion_id, signer)
-        data = response.to_bytes(signed)
+        data, response_id = issued.response(lambda: f"_{uuid.uuid4()}")
+        spec = issued.spec
         log.sent = {
             "response_id": response_id,
-            "acs": resolved.spec.destination,
+            "acs": spec.destination,
             "user": session.upn,
-            "name_id": resolved.spec.name_id,
-            "relay_state": resolved.relay_state,
-            "in_response_to": resolved.spec.in_response_to,
+            "name_id": spec.name_id,
+            "relay_state": issued.relay_state,
+            "in_response_to": spec.in_response_to,
         }
-        html = post_form(
-            resolved.spec.destination, bindings.encode_post(data), resolved.relay_state
-        )
+        html = post_form(spec.destination, bindings.encode_post(data), issued.relay_state)
         signed_in = Session(session.upn, sorted({*session.apps, app}))
         return Reply("200 OK", html.encode(), headers=[self._cookie(signed_in)])
 

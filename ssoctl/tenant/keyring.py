@@ -52,11 +52,11 @@ class KeyringEntry:
     def summary(
         self,
         *,
-        now: dt.datetime | None = None,
+        now: dt.datetime,
         sset: SigningSet | None = None,
         include_base64: bool = False,
     ) -> dict[str, Any]:
-        when = now or dt.datetime.now(dt.timezone.utc)
+        when = now
         v = self.validity
         data: dict[str, Any] = {
             "name": self.name,

@@ -22,7 +22,7 @@ from ssoctl import tenant as tenant_module
 from ssoctl.idp.app import Twin, TwinOptions
 from ssoctl.idp.state import TenantState
 from ssoctl.saml import xml as samlxml
-from ssoctl.saml.verify import Expectations, verify_response
+from ssoctl.saml.verify import verify_response
 from tests.conftest import TENANT_ID, run_cli
 from tests.saml_messages import redirect_value
 
@@ -87,21 +87,17 @@ def posted(page: str) -> tuple[str, bytes, str | None]:
 
 
 def verified(example: Path, data: bytes, acs: str, identifier: str, request_id: str | None = None):
+    """The Response, verified with exactly what `assertion verify --app` trusts."""
+    from ssoctl.signin import expectations_for
+
     loaded = tenant_module.load(example)
-    cert = certs.load_certificate(example.parent / "certs" / "contoso-2026.pem")
-    outcome = verify_response(
-        samlxml.parse(data),
-        Expectations(
-            trusted=[cert],
-            at=dt.datetime.now(dt.timezone.utc),
-            issuer=f"https://sts.windows.net/{TENANT_ID}/",
-            reply_urls=[acs],
-            identifiers=[identifier],
-            in_response_to=request_id,
-        ),
+    app = next(n for n, a in loaded.model.apps.items() if identifier in a.identifiers)
+    expect = expectations_for(
+        loaded, app, at=dt.datetime.now(dt.timezone.utc), in_response_to=request_id
     )
+    assert acs in expect.reply_urls
+    outcome = verify_response(samlxml.parse(data), expect)
     assert outcome.valid, [c for c in outcome.checks if c.ok is False]
-    assert loaded is not None
     return outcome.summary
 
 
