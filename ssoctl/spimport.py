@@ -132,14 +132,13 @@ def refusals(result: LoadedTenant, app: str, now: dt.datetime) -> list[str]:
     """Error findings of the URL and gallery rules on the imported app."""
     from ssoctl.findings import Severity
     from ssoctl.rules import Context, load_all
+    from ssoctl.validate import run_rule
 
     registry = load_all()
     ctx = Context(result, now, str(result.path))
     found = []
     for rule_id in CHECKED_RULES:
-        check = registry[rule_id].check
-        assert check is not None
-        for finding in check(ctx):
+        for finding in run_rule(registry[rule_id], ctx):
             if finding.severity is Severity.error and (finding.path or "").startswith(
                 f"apps.{app}."
             ):

@@ -107,8 +107,11 @@ def run_rule(rule: rules_pkg.Rule, ctx: rules_pkg.Context) -> list[Finding]:
     error finding that names it, and every other rule still runs and is reported."""
     if rule.check is None:
         return []
+    from dataclasses import replace
+
+    ctx = replace(ctx, rule=rule.id)
     try:
-        return list(rule.check(ctx))
+        return [replace(f, rule=rule.id) for f in rule.check(ctx)]
     except Exception as exc:  # RecursionError and MemoryError included: a bug, reported
         return [
             Finding(

@@ -41,7 +41,6 @@ def url_https(ctx: Context) -> Iterator[Finding]:
             problem = https_problem(url)
             if problem:
                 yield ctx.finding(
-                    "url-https",
                     f"{problem}; change {key} of app {name!r} to https.",
                     *_path(name, key, index),
                 )
@@ -59,7 +58,6 @@ def url_format(ctx: Context) -> Iterator[Finding]:
     for name, app in ctx.model.apps.items():
         if len(app.reply_urls) > MAX_REPLY_URLS:
             yield ctx.finding(
-                "url-format",
                 f"app {name!r} has {len(app.reply_urls)} Reply URLs; "
                 f"Entra allows {MAX_REPLY_URLS}.",
                 "apps",
@@ -70,7 +68,6 @@ def url_format(ctx: Context) -> Iterator[Finding]:
             for problem in format_problems(url):
                 severity = Severity.warning if problem.discouraged else None
                 yield ctx.finding(
-                    "url-format",
                     f"Reply URL {problem.text}; {problem.fix}.",
                     "apps",
                     name,
@@ -103,7 +100,6 @@ def gallery_endpoint(ctx: Context) -> Iterator[Finding]:
         template = templates.get(app.template)
         if template is None:
             yield ctx.finding(
-                "gallery-endpoint",
                 f"app {name!r} uses template "
                 f"{app.template!r}, which the gallery does not have "
                 f"({', '.join(templates)}).",
@@ -118,7 +114,6 @@ def gallery_endpoint(ctx: Context) -> Iterator[Finding]:
             valid = ", ".join(template.variants)
             where = ("apps", name, key) if chosen else ("apps", name)
             yield ctx.finding(
-                "gallery-endpoint",
                 f"app {name!r}: {template.variant_kind} {chosen!r} is not one of {valid}.",
                 *where,
             )
@@ -135,7 +130,6 @@ def gallery_endpoint(ctx: Context) -> Iterator[Finding]:
                 if patterns and not gallery.matches(url, patterns):
                     code = "AADSTS700016" if field == "identifiers" else "AADSTS50011"
                     yield ctx.finding(
-                        "gallery-endpoint",
                         f"{url!r} does not match the pattern seen for "
                         f"{template.display_name} ({' or '.join(patterns)}); no source "
                         f"confirms the pattern, so check the value in the SP's portal "
@@ -163,7 +157,6 @@ def _exact(
                 continue
             if field == "identifiers" and url in variant.legacy_identifiers:
                 yield ctx.finding(
-                    "gallery-endpoint",
                     f"{url!r} is the legacy {template.display_name} {chosen} Identifier; it "
                     f"stays valid for accounts set up with it (new ones use {expected[0]!r}).",
                     "apps",
@@ -196,7 +189,7 @@ def _exact(
                     f"{url!r} is not {template.display_name}'s {chosen} value "
                     f"{expected[0]!r} ({code} at sign-in)."
                 )
-            yield ctx.finding("gallery-endpoint", message, "apps", name, field, index)
+            yield ctx.finding(message, "apps", name, field, index)
 
 
 @register("identifier-unique", Severity.error)
@@ -211,7 +204,6 @@ def identifier_unique(ctx: Context) -> Iterator[Finding]:
         for index, identifier in enumerate(app.identifiers):
             if identifier in seen and seen[identifier] != name:
                 yield ctx.finding(
-                    "identifier-unique",
                     f"Identifier {identifier!r} is also used "
                     f"by app {seen[identifier]!r}; Identifiers must be unique in a "
                     "tenant.",
@@ -241,14 +233,12 @@ def sso_mode(ctx: Context) -> Iterator[Finding]:
             if not app.sign_on_url:
                 hint = f" such as {choices[0]!r}" if choices else ""
                 yield ctx.finding(
-                    "sso-mode",
                     f"app {name!r} is SP-initiated and needs a sign_on_url{hint}.",
                     "apps",
                     name,
                 )
             elif choices and app.sign_on_url not in choices:
                 yield ctx.finding(
-                    "sso-mode",
                     f"Sign-on URL {app.sign_on_url!r} is not one of {', '.join(choices)}.",
                     "apps",
                     name,
@@ -256,7 +246,6 @@ def sso_mode(ctx: Context) -> Iterator[Finding]:
                 )
         elif template.sso_mode == "idp-initiated" and app.sign_on_url:
             yield ctx.finding(
-                "sso-mode",
                 f"app {name!r} is IdP-initiated; a Sign-on URL makes "
                 "Entra send users to the SP instead of posting a Response; "
                 "remove it.",
@@ -282,7 +271,6 @@ def required_claims(ctx: Context) -> Iterator[Finding]:
             got = app.effective_claims().get(claim)
             if got is None:
                 yield ctx.finding(
-                    "required-claims",
                     f"app {name!r} lacks the claim {claim} "
                     f"({source}), which {template.display_name} requires.",
                     "apps",
@@ -291,7 +279,6 @@ def required_claims(ctx: Context) -> Iterator[Finding]:
                 )
             elif got != source:
                 yield ctx.finding(
-                    "required-claims",
                     f"claim {claim} reads {got}; {template.display_name} expects {source}.",
                     "apps",
                     name,
@@ -312,7 +299,6 @@ def app_id_missing(ctx: Context) -> Iterator[Finding]:
     for name, app in ctx.model.apps.items():
         if app.app_id is None:
             yield ctx.finding(
-                "app-id-missing",
                 f"app {name!r} has no app_id: its App Federation Metadata URL is unknown. "
                 f"Copy the Application ID from Entra (the app's Overview page) and run "
                 f"`ssoctl app set {name} --app-id GUID`.",
@@ -336,7 +322,6 @@ def app_signing_set(ctx: Context) -> Iterator[Finding]:
     for name, app in ctx.model.apps.items():
         if app.signing is None:
             yield ctx.finding(
-                "app-signing-set",
                 f"app {name!r} signs with the tenant default set; Entra gives each app its "
                 f"own. `ssoctl cert activate {ctx.model.signing.active or 'NAME'} --app "
                 f"{name}` gives it its own set without changing what it signs with.",
@@ -358,7 +343,6 @@ def app_incomplete(ctx: Context) -> Iterator[Finding]:
         missing = app.missing_fields()
         if missing:
             yield ctx.finding(
-                "app-incomplete",
                 f"app {name!r} has no {' and no '.join(missing)} yet; fill them with "
                 f"`ssoctl metadata import SP-METADATA --app {name}` or `ssoctl app set {name} "
                 "--identifier URL --reply-url URL`.",

@@ -84,7 +84,6 @@ def cert_file(ctx: Context) -> Iterator[Finding]:
     for index, entry in enumerate(ctx.model.certificates):
         if _cert(ctx, entry.name) is None:
             yield ctx.finding(
-                "cert-file",
                 f"certificate {entry.name!r}: {entry.cert} is missing or not a certificate.",
                 "certificates",
                 index,
@@ -96,7 +95,6 @@ def cert_file(ctx: Context) -> Iterator[Finding]:
             and not key_missing_by_design(ctx, entry.key)
         ):
             yield ctx.finding(
-                "cert-file",
                 f"certificate {entry.name!r}: key file {entry.key} "
                 "does not exist; nothing can be signed with it.",
                 "certificates",
@@ -118,7 +116,6 @@ def cert_expiry(ctx: Context) -> Iterator[Finding]:
         if sset is not None and not sset.certificates and len(where) == 3:
             app = where[1]
             yield ctx.finding(
-                "cert-expiry",
                 f"{who} has no signing certificate yet; Entra would refuse its sign-ins "
                 f"(AADSTS50003). Import Entra's: `ssoctl cert import --cert FILE --app {app} "
                 "--activate`.",
@@ -128,7 +125,6 @@ def cert_expiry(ctx: Context) -> Iterator[Finding]:
             continue
         if sset is None or not sset.active:
             yield ctx.finding(
-                "cert-expiry",
                 f"{who} has no active signing certificate; "
                 "create one with `ssoctl cert new --activate`.",
                 *where,
@@ -142,7 +138,6 @@ def cert_expiry(ctx: Context) -> Iterator[Finding]:
         at = (*where, "active") if where else ()
         if state == "expired":
             yield ctx.finding(
-                "cert-expiry",
                 f"the active certificate {sset.active!r} of {who} "
                 f"expired on {validity.not_after:%Y-%m-%d}; sign-ins fail. "
                 "Activate a valid one.",
@@ -150,7 +145,6 @@ def cert_expiry(ctx: Context) -> Iterator[Finding]:
             )
         elif state == "not-yet-valid":
             yield ctx.finding(
-                "cert-expiry",
                 f"the active certificate {sset.active!r} of {who} "
                 f"is not valid before {validity.not_before:%Y-%m-%d}.",
                 *at,
@@ -160,7 +154,6 @@ def cert_expiry(ctx: Context) -> Iterator[Finding]:
             notice = next((d for d in sorted(NOTICE_DAYS) if days <= d), None)
             if notice is not None:
                 yield ctx.finding(
-                    "cert-expiry",
                     f"the active certificate {sset.active!r} of "
                     f"{who} expires in {days} days "
                     f"({validity.not_after:%Y-%m-%d}); roll it over.",
@@ -192,7 +185,6 @@ def rollover(ctx: Context) -> Iterator[Finding]:
         ]
         if not successors:
             yield ctx.finding(
-                "rollover",
                 f"{who}: {sset.active!r} expires "
                 f"{end:%Y-%m-%d} and no inactive successor exists; run "
                 "`ssoctl cert new` for it.",
@@ -214,7 +206,6 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
         bits = certs.key_bits(cert)
         if bits is None or bits < 2048:
             yield ctx.finding(
-                "cert-strength",
                 f"certificate {entry.name!r} has a "
                 f"{bits or 'non-RSA'}-bit key; Entra needs RSA 2048 or more.",
                 "certificates",
@@ -224,7 +215,6 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
         digest = cert.signature_hash_algorithm
         if digest is not None and digest.name == "sha1":
             yield ctx.finding(
-                "cert-strength",
                 f"certificate {entry.name!r} is signed with SHA-1.",
                 "certificates",
                 index,
@@ -237,7 +227,6 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
             verdict = _key_verdict(key_file, cert_path, _stamp(key_file), _stamp(cert_path))
             if verdict == "mismatch":
                 yield ctx.finding(
-                    "cert-strength",
                     f"key {entry.key} does not match certificate {entry.cert}.",
                     "certificates",
                     index,
@@ -245,7 +234,6 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
                 )
             elif verdict.startswith("unreadable"):
                 yield ctx.finding(
-                    "cert-strength",
                     f"key {entry.key} cannot be used ({verdict.partition(': ')[2]}); nothing "
                     "can be signed with it. Restore the key, or replace the certificate.",
                     "certificates",
@@ -255,7 +243,6 @@ def cert_strength(ctx: Context) -> Iterator[Finding]:
     for who, sset, where in _sets(ctx):
         if sset is not None and sset.algorithm == "sha1":
             yield ctx.finding(
-                "cert-strength",
                 f"{who} signs with SHA-1; use sha256 (Entra's default).",
                 *where,
                 "algorithm",
@@ -284,7 +271,6 @@ def key_file(ctx: Context) -> Iterator[Finding]:
         git = gitstate.state(path, ctx.loaded.folder)
         if git is not None and git.tracked and entry.public_demo_key:
             yield ctx.finding(
-                "key-file",
                 f"key {entry.key} is committed to git and marked public_demo_key: anyone "
                 "can sign as this IdP. Fine for a demo; never for a real tenant.",
                 "certificates",
@@ -294,7 +280,6 @@ def key_file(ctx: Context) -> Iterator[Finding]:
             )
         elif git is not None and git.tracked:
             yield ctx.finding(
-                "key-file",
                 f"key {entry.key} is committed to git ({git.relative} in {git.work_tree}); "
                 "anyone who can read the repository can sign as this IdP. Run "
                 f"`git rm --cached {git.relative}`, add it to .gitignore, and replace the "
@@ -309,7 +294,6 @@ def key_file(ctx: Context) -> Iterator[Finding]:
         mode = path.stat().st_mode & 0o777
         if mode & 0o077 and not entry.public_demo_key:  # a published key has no secret
             yield ctx.finding(
-                "key-file",
                 f"key {entry.key} has mode {mode:o}; run `chmod 600 {entry.key}`.",
                 "certificates",
                 index,
@@ -317,7 +301,6 @@ def key_file(ctx: Context) -> Iterator[Finding]:
             )
         if git is not None and not git.tracked and not git.ignored:
             yield ctx.finding(
-                "key-file",
                 f"key {entry.key} is in a git work tree and not "
                 "ignored; add it to .gitignore (or move it out).",
                 "certificates",

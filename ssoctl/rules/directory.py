@@ -23,7 +23,6 @@ def assignment_unknown(ctx: Context) -> Iterator[Finding]:
             if principal.startswith(GROUP_PREFIX):
                 if model.group(principal[len(GROUP_PREFIX) :]) is None:
                     yield ctx.finding(
-                        "assignment-unknown",
                         f"app {name!r} is assigned to "
                         f"{principal!r}, which is not a group in this file.",
                         "apps",
@@ -33,7 +32,6 @@ def assignment_unknown(ctx: Context) -> Iterator[Finding]:
                     )
             elif model.user(principal) is None:
                 yield ctx.finding(
-                    "assignment-unknown",
                     f"app {name!r} is assigned to {principal!r}, which is not a user in this file.",
                     "apps",
                     name,
@@ -44,7 +42,6 @@ def assignment_unknown(ctx: Context) -> Iterator[Finding]:
         for m_index, member in enumerate(group.members):
             if model.user(member) is None:
                 yield ctx.finding(
-                    "assignment-unknown",
                     f"group {group.name!r} lists {member!r}, which is not a user in this file.",
                     "groups",
                     g_index,
@@ -62,7 +59,6 @@ def no_assignments(ctx: Context) -> Iterator[Finding]:
     for name in ctx.model.apps:
         if not ctx.model.assigned_users(name):
             yield ctx.finding(
-                "no-assignments",
                 f"nobody is assigned to app {name!r}; every "
                 "sign-in fails with AADSTS50105. Assign users or groups.",
                 "apps",
@@ -89,7 +85,6 @@ def user_matching(ctx: Context) -> Iterator[Finding]:
                 index = ctx.model.users.index(user)
                 has = f"mail {user.mail!r}" if user.mail else "no mail"
                 yield ctx.finding(
-                    "user-matching",
                     f"{user.upn} has {has}; {template.display_name} matches accounts by "
                     "email, which must equal the UPN.",
                     "users",
@@ -110,7 +105,7 @@ def claim_source_missing(ctx: Context) -> Iterator[Finding]:
     claim (`ssoctl app claim remove APP CLAIM`).
     """
     for finding in claim_source_problems(ctx.model):
-        yield ctx.finding("claim-source-missing", finding.message, "users", finding.user_index)
+        yield ctx.finding(finding.message, "users", finding.user_index)
 
 
 @dataclass(frozen=True)

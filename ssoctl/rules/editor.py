@@ -32,7 +32,7 @@ def schema_copy(ctx: Context) -> Iterator[Finding]:
         problem = _problem(ctx, target)
         if problem:
             yield Finding(
-                "schema-copy",
+                ctx.rule,
                 Severity.warning,
                 problem,
                 ctx.file,

@@ -18,18 +18,21 @@ class Context:
     loaded: LoadedTenant
     now: dt.datetime
     file: str  # as the user named it, for reports
+    # The rule running now, set by the engine (validate.run_rule), which also stamps it on
+    # every finding: a rule names its ID once, where it registers (as yamllint does).
+    rule: str = ""
 
     @property
     def model(self):  # type: ignore[no-untyped-def]  # -> Tenant; kept light for rules
         return self.loaded.model
 
-    def finding(
-        self, rule: str, message: str, *path: str | int, severity: Severity | None = None
-    ) -> Finding:
+    def finding(self, message: str, *path: str | int, severity: Severity | None = None) -> Finding:
+        """A finding of the running rule at `path` in the file, with the rule's usual
+        severity unless `severity` raises or lowers it."""
         line, col = self.loaded.positions.position(path)
         return Finding(
-            rule=rule,
-            severity=severity or REGISTRY[rule].severity,
+            rule=self.rule,
+            severity=severity or REGISTRY[self.rule].severity,
             message=message,
             file=self.file,
             line=line,
