@@ -65,25 +65,14 @@ def register_certificate(
     app: str | None,
     activate: bool,
     now: dt.datetime,
+    app_exists: bool = True,
 ) -> Registered:
     """Add a certificate to the keyring and to `app`'s set (the default set without one),
     and stage its files: the key (0600, never overwritten) and the certificate. A
-    certificate without a key is Entra's own: its key never leaves Entra."""
-    if app is not None:
+    certificate without a key is Entra's own: its key never leaves Entra. `app_exists`
+    is False only for an app this same edit adds (the model the check reads lacks it)."""
+    if app is not None and app_exists:
         require_app(loaded.model, app, loaded.path)
-    return _register(loaded, cert, key, passphrase, name, app, activate, now)
-
-
-def _register(
-    loaded: LoadedTenant,
-    cert: x509.Certificate,
-    key: rsa.RSAPrivateKey | None,
-    passphrase: bytes | None,
-    name: str | None,
-    app: str | None,
-    activate: bool,
-    now: dt.datetime,
-) -> Registered:
     from ssoctl import certs
     from ssoctl.tenant.keyring import add_to_set, free_certificate_name
 
@@ -130,8 +119,10 @@ def add_app(
     new_app_set(loaded, name, shared_certificate)
     if fresh is None:
         return AddedApp(name, shared_certificate, None, warnings)
-    # the app is in the document, not yet in the model the check reads: no require_app
-    registered = _register(loaded, fresh.cert, fresh.key, fresh.passphrase, None, name, True, now)
+    registered = register_certificate(
+        loaded, fresh.cert, key=fresh.key, passphrase=fresh.passphrase, name=None, app=name,
+        activate=True, now=now, app_exists=False,  # in the document, not yet in the model
+    )  # fmt: skip
     # the certificate's name follows the app's (an app added later finds it taken)
     return AddedApp(name, registered.name, registered.thumbprint, warnings)
 
