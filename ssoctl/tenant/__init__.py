@@ -86,11 +86,13 @@ if TYPE_CHECKING:
     )
     from ssoctl.tenant.scaffold import (
         SCHEMA_FILE,
+        Created,
+        create_tenant_folder,
         gitignore_text,
         tenant_text,
     )
     from ssoctl.tenant.schema import json_schema
-    from ssoctl.tenant.transaction import EditOutcome, Judge, create, edit, edit_reviewed
+    from ssoctl.tenant.transaction import EditOutcome, Judge, edit, edit_reviewed
 
 __all__ = [
     "MAX_TENANT_BYTES",
@@ -100,6 +102,7 @@ __all__ = [
     "AddedApp",
     "AppChanges",
     "AppRequest",
+    "Created",
     "EditOutcome",
     "Judge",
     "KeyringEntry",
@@ -123,7 +126,7 @@ __all__ = [
     "check_principal",
     "claim_rows",
     "compose",
-    "create",
+    "create_tenant_folder",
     "dotted",
     "dump",
     "edit",
@@ -172,6 +175,8 @@ __all__ = [
 _LAZY = {
     "Template": "ssoctl.tenant.gallery",
     "SCHEMA_FILE": "ssoctl.tenant.scaffold",
+    "create_tenant_folder": "ssoctl.tenant.scaffold",
+    "Created": "ssoctl.tenant.scaffold",
     "gitignore_text": "ssoctl.tenant.scaffold",
     "tenant_text": "ssoctl.tenant.scaffold",
     "require_app": "ssoctl.tenant.appedits",
@@ -221,7 +226,6 @@ _LAZY = {
     "check_principal": "ssoctl.tenant.directory",
     "EditOutcome": "ssoctl.tenant.transaction",
     "Judge": "ssoctl.tenant.transaction",
-    "create": "ssoctl.tenant.transaction",
     "edit": "ssoctl.tenant.transaction",
     "edit_reviewed": "ssoctl.tenant.transaction",
     "json_schema": "ssoctl.tenant.schema",

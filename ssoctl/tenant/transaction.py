@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ssoctl.errors import InvalidInputError, OperationError, UsageError
+from ssoctl.errors import InvalidInputError, UsageError
 from ssoctl.files import real_target, write_atomic
 from ssoctl.tenant.document import LoadedTenant, dump, load_roundtrip, load_text, read_text
 
@@ -101,11 +101,3 @@ def edit_reviewed(
             loaded.files.rollback()
             raise
         return EditOutcome(value, loaded.text, new_text, write and changed)
-
-
-def create(path: Path, text: str) -> None:
-    """Write a new tenant file; validates first."""
-    load_text(text, path)
-    if path.exists() and not real_target(path).is_file():
-        raise OperationError(f"{path} exists and is not a regular file; nothing was written.")
-    write_atomic(path, text.encode("utf-8"), mode=0o644, follow_link=True)
