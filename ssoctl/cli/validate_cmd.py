@@ -6,19 +6,23 @@ import os
 import sys
 from enum import Enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from ssoctl.cli.common import parse_now, tenant_path
+from ssoctl.report import FORMATS
 
+if TYPE_CHECKING:
 
-class ReportFormat(str, Enum):
-    auto = "auto"
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    junit = "junit"
-    github = "github"
+    class ReportFormat(str, Enum):  # the type checker's view; the choices come from below
+        auto = "auto"
+        json = "json"  # compared with by name
+
+else:  # the --format choices: "auto", then the reporter registry's names, in its order
+    ReportFormat = Enum(
+        "ReportFormat", {name: name for name in ("auto", *FORMATS)}, type=str, module=__name__
+    )
 
 
 def _split(values: list[str]) -> list[str]:
@@ -82,7 +86,7 @@ def validate(
         rule = registry[explain]
         sys.stdout.write(f"{rule.id} ({rule.severity.value})\n\n{rule.doc}\n")
         return
-    from ssoctl.report import reporters
+    from ssoctl.report import reporter
     from ssoctl.validate import selected_rules
     from ssoctl.validate import validate as run
 
@@ -112,7 +116,7 @@ def validate(
         color = output is None and color_wanted()
         report = text.render(result, color=color)
     else:
-        report = reporters()[chosen](result)
+        report = reporter(chosen)(result)
     if output is not None:
         from ssoctl.files import write_atomic
 
