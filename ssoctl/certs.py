@@ -225,6 +225,17 @@ class Validity:
         return "valid"
 
 
+
+def check_for_entra(cert: x509.Certificate, key: rsa.RSAPrivateKey | None) -> None:
+    """Entra's rule for an imported signing certificate: RSA of 2048 bits or more, and
+    the key (when given) is the certificate's. UsageError otherwise."""
+    from ssoctl.errors import UsageError
+
+    if key is not None and not key_matches(cert, key):
+        raise UsageError("the private key does not match the certificate.")
+    if (key_bits(cert) or 0) < 2048:
+        raise UsageError("the key is shorter than 2048 bits; Entra requires RSA 2048 or more.")
+
 def validity(cert: x509.Certificate) -> Validity:
     return Validity(cert.not_valid_before_utc, cert.not_valid_after_utc)
 

@@ -23,6 +23,10 @@ from ssoctl.cli.common import (
 )
 
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Iterable
+
+    from ssoctl.files import StreamedFile
     from ssoctl.saml.verify import Outcome
 
 app = new_typer("Issue test SAML Responses like Entra's; verify and decode real ones.")
@@ -233,7 +237,7 @@ def _json_line(
     return (json.dumps(document) + "\n").encode()
 
 
-def _stream(lines: Any, count: int, out_path: Path | None) -> None:
+def _stream(lines: Iterable[bytes], count: int, out_path: Path | None) -> None:
     """Write each line as it is made (constant memory), with progress on a terminal.
     Ctrl-C keeps what was written, says how many, and exits 130. To a file, the lines go
     to a temp file beside it that replaces the file at the end (or at Ctrl-C), so a
@@ -274,7 +278,7 @@ def _stream(lines: Any, count: int, out_path: Path | None) -> None:
     note(f"wrote {written} responses{where}")
 
 
-def _finish(sink: Any) -> str:
+def _finish(sink: StreamedFile | None) -> str:
     if sink is None:
         return ""
     sink.close()
@@ -289,7 +293,7 @@ def _summary(xml_bytes: bytes) -> dict[str, Any]:
     return verify.summarize(assertion, root) if assertion is not None else {}
 
 
-def _duration(text: str, option: str) -> Any:
+def _duration(text: str, option: str) -> dt.timedelta:
     """`90m`, `8h`, `2d` (or `45s`) as a timedelta."""
     import datetime as dt
     import re

@@ -302,15 +302,14 @@ def import_cmd(
     Passwords come from $SSOCTL_PFX_PASSWORD / $SSOCTL_KEY_PASSPHRASE or a prompt.
     """
     from ssoctl import certs
-    from ssoctl.errors import OperationError, UsageError
+    from ssoctl.errors import UsageError
 
     if pfx_file is not None and (cert_file or key_file):
         raise UsageError("give --pfx, or --cert with --key, not both.")
     if pfx_file is not None:
-        try:
-            data = pfx_file.read_bytes()
-        except OSError as exc:
-            raise OperationError(f"cannot read {pfx_file}: {exc.strerror}.") from None
+        from ssoctl.files import read_regular
+
+        data = read_regular(pfx_file, "PFX file")  # bounded: a FIFO or /dev/zero is refused
         password = secret_from_env_or_prompt(PFX_PASSWORD_ENV, f"Password for {pfx_file}")
         key, cert = certs.load_pfx(data, password, str(pfx_file))
     elif cert_file is not None and key_file is not None:
@@ -324,10 +323,7 @@ def import_cmd(
         key = None
     else:
         raise UsageError("give --cert FILE (Entra's certificate), --cert with --key, or --pfx.")
-    if key is not None and not certs.key_matches(cert, key):
-        raise UsageError("the private key does not match the certificate.")
-    if (certs.key_bits(cert) or 0) < 2048:
-        raise UsageError("the key is shorter than 2048 bits; Entra requires RSA 2048 or more.")
+    certs.check_for_entra(cert, key)
     passphrase = os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None
     now = parse_now(None)
     result = register_certificate(

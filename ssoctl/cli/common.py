@@ -8,16 +8,23 @@ import sys
 import traceback
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
+    import datetime as dt
+    from collections.abc import Callable
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives.asymmetric import rsa
     from rich.console import Console
 
-    from ssoctl.tenant import LoadedTenant
+    from ssoctl.tenant import LoadedTenant, Registered
 
 
 class State:
@@ -107,7 +114,9 @@ FORCE_EDIT_OPTION = typer.Option(
 )
 
 
-def edit_tenant(change: Any, *, force: bool = False, now: Any = None) -> Any:
+def edit_tenant(
+    change: Callable[[LoadedTenant], T], *, force: bool = False, now: dt.datetime | None = None
+) -> T:
     """Run a tenant-file edit (see tenant.edit), telling the person if it has to wait and
     what warnings it adds; an edit that adds an error (judged at `now`, the command's
     --now, or the clock) is refused unless `force`."""
@@ -118,20 +127,21 @@ def edit_tenant(change: Any, *, force: bool = False, now: Any = None) -> Any:
 
     moment = now or dt.datetime.now(dt.timezone.utc)
     judge = edit_judge(force=force, notify=note, now=moment)
-    return tenant.edit(tenant_path(), change, notify=note, judge=judge)
+    result: T = tenant.edit(tenant_path(), change, notify=note, judge=judge)
+    return result
 
 
 def register_certificate(
-    key: Any,
-    cert: Any,
+    key: rsa.RSAPrivateKey | None,
+    cert: x509.Certificate,
     *,
     name: str | None,
     app_name: str | None,
     activate: bool,
     passphrase: bytes | None,
-    now: Any,
+    now: dt.datetime,
     force: bool = False,
-) -> Any:
+) -> Registered:
     """`cert new`, `cert import` and `init`: one edit registering a certificate (and its
     key, when it is ours) in the keyring and in a set (tenant.register_certificate)."""
     from functools import partial
@@ -307,7 +317,7 @@ def key_passphrase(path: str) -> bytes | None:
     return secret_from_env_or_prompt(KEY_PASSPHRASE_ENV, f"Passphrase for {path}")
 
 
-def parse_now(value: str | None) -> Any:
+def parse_now(value: str | None) -> dt.datetime:
     """--now / --at: an ISO 8601 instant (UTC if no zone), or the clock."""
     import datetime as dt
 

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -22,6 +22,11 @@ from ssoctl.cli.common import (
     warn_if_invalid,
     write_out,
 )
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from ssoctl.saml.signed_metadata import Verdict
 
 app = new_typer("IdP metadata for the SP; the SP's metadata into the tenant file.")
 
@@ -138,8 +143,8 @@ def _streamed(source: str, allow_http: bool) -> Iterator[tuple[Path, str]]:
 
 
 def _verify(
-    source: bytes | Path, name: str, cert_file: Path, now: Any, entity_id: str | None
-) -> Any:
+    source: bytes | Path, name: str, cert_file: Path, now: dt.datetime, entity_id: str | None
+) -> Verdict:
     """The signed_metadata verdict for --cert: values come from the signed root only."""
     from ssoctl import certs
     from ssoctl.files import read_regular
