@@ -143,12 +143,15 @@ class _CertificateFields(_Out):
     days_left: int
     cert: Annotated[str, Meta(description="Path relative to the tenant file.")]
     key: Annotated[str | None, Meta(description="Null for Entra's own (public only).")]
-    local_key: bool
+
+
+LocalKey = Annotated[bool, Meta(description="True when the key is on disk (ours); false: Entra's.")]
 
 
 class CertificateView(_CertificateFields):
     base64: Annotated[str, Meta(description="Certificate (Base64), as Entra shows it.")]
     active: bool
+    local_key: LocalKey
 
 
 class NameIdOut(_Out):
@@ -240,6 +243,7 @@ class CertRow(_CertificateFields):
         dict[str, str],
         Meta(description="Signing set ((default) or an app) -> active or inactive."),
     ]
+    local_key: LocalKey
 
 
 class CertList(_Out):
@@ -247,6 +251,19 @@ class CertList(_Out):
 
     version: Version
     certificates: list[CertRow]
+
+
+class CertInSetRow(_CertificateFields):
+    used_by: Annotated[
+        list[str], Meta(description="The signing sets ((default) or apps) that hold it.")
+    ]
+
+
+class CertSetList(_Out):
+    """`ssoctl cert list --app NAME --format json`: the app's signing set."""
+
+    version: Version
+    certificates: list[CertInSetRow]
 
 
 # gallery -------------------------------------------------------------------------------
@@ -286,7 +303,7 @@ class EndpointOut(_Out):
     is_default: bool | None
 
 
-class KeyOut(_Out):
+class KeyOut(_Out, omit_defaults=True):
     use: Literal["signing", "encryption", "both"]
     subject: str | None
     thumbprint_sha1: str | None
@@ -354,7 +371,7 @@ class IssuedResponse(_Out):
     summary: MessageSummary
 
 
-class IssuedLine(_Out):
+class IssuedLine(_Out, omit_defaults=True):
     """One line of `ssoctl assertion issue --count N` (JSON lines)."""
 
     version: Version
@@ -367,7 +384,7 @@ class IssuedLine(_Out):
 
 class Check(_Out):
     check: str
-    ok: bool
+    ok: Annotated[bool | None, Meta(description="null: not checked (SKIP), with the reason.")]
     warning: bool
     reason: str
 
@@ -401,6 +418,7 @@ OUTPUTS: dict[str, type[_Out]] = {
     "user-list": UserList,
     "group-list": GroupList,
     "cert-list": CertList,
+    "cert-list-app": CertSetList,
     "gallery-list": GalleryList,
     "gallery-show": GalleryShow,
     "metadata-inspect": MetadataInspect,

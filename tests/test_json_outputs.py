@@ -70,6 +70,7 @@ def outputs_of(example: Path, tmp_path: Path) -> dict[str, list[Any]]:
         "user-list": [("user", "list")],
         "group-list": [("group", "list")],
         "cert-list": [("cert", "list")],
+        "cert-list-app": [("cert", "list", "--app", "ringcentral")],
         "gallery-list": [("gallery", "list")],
         "gallery-show": [("gallery", "show", name) for name in ("ringcentral", "mitel-connect")],
         "metadata-inspect": [
@@ -91,6 +92,8 @@ def outputs_of(example: Path, tmp_path: Path) -> dict[str, list[Any]]:
         "assertion-verify": [
             ("assertion", "verify", str(response), "--app", "ringcentral", "--at", NOW),
             ("assertion", "verify", str(DATA / "entra-response-2022.xml"), "--app", "ringcentral"),
+            # checks not asked for are SKIP: ok is null
+            ("assertion", "verify", str(response), "--trust-embedded-cert", "--at", NOW),
         ],
         "assertion-decode": [("assertion", "decode", str(response))],
     }

@@ -39,7 +39,9 @@ def claim_list(
     require_app(loaded.model, name, loaded.path)
     found = claim_rows(loaded.model, name)
     if fmt is DataFormat.json:
-        emit_json(found, "claims")
+        from ssoctl import outputs
+
+        emit_json(found, "claims", shape=outputs.ClaimList)
         return
     from ssoctl.cli.table import print_table
 
@@ -240,7 +242,9 @@ def list_apps(fmt: DataFormat = FORMAT_OPTION) -> None:
         for name, a in loaded.model.apps.items()
     ]
     if fmt is DataFormat.json:
-        emit_json(rows, "apps")
+        from ssoctl import outputs
+
+        emit_json(rows, "apps", shape=outputs.AppList)
         return
     if not rows:
         note("no apps yet; add one with `ssoctl app add ringcentral --region us`.")
@@ -277,7 +281,9 @@ def show(
     warn_if_invalid(loaded)
     view = portal_view(loaded.model, name, set_summaries(loaded, name, parse_now(None)))
     if fmt is DataFormat.json:
-        emit_json(view)
+        from ssoctl import outputs
+
+        emit_json(view, shape=outputs.AppShow)
         return
     _print_view(view)
 

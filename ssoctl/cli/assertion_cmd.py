@@ -18,6 +18,7 @@ from ssoctl.cli.common import (
     new_typer,
     note,
     parse_now,
+    shaped,
     warn_if_invalid,
     write_out,
 )
@@ -234,7 +235,9 @@ def _json_line(
         document["RelayState"] = relay_state
     if summary:
         document["summary"] = _summary(xml_bytes)
-    return (json.dumps(document) + "\n").encode()
+    from ssoctl import outputs
+
+    return (json.dumps(shaped(document, outputs.IssuedLine)) + "\n").encode()
 
 
 def _stream(lines: Iterable[bytes], count: int, out_path: Path | None) -> None:
@@ -345,7 +348,9 @@ def _emit(
             "SAMLResponse": encoded,
             "summary": _summary(xml_bytes),
         }
-        payload = (json.dumps(document, indent=2) + "\n").encode()
+        from ssoctl import outputs
+
+        payload = (json.dumps(shaped(document, outputs.IssuedResponse), indent=2) + "\n").encode()
     _write(payload, out_path)
 
 
@@ -487,6 +492,8 @@ def _expected_from_sp_metadata(path: Path, given: dict[str, Any]) -> dict[str, A
 
 def _report(outcome: Outcome, fmt: VerifyFormat) -> None:
     if fmt is VerifyFormat.json:
+        from ssoctl import outputs
+
         emit_json(
             {
                 "valid": outcome.valid,
@@ -495,7 +502,8 @@ def _report(outcome: Outcome, fmt: VerifyFormat) -> None:
                     for c in outcome.checks
                 ],
                 "summary": outcome.summary or None,  # null when nothing could be read
-            }
+            },
+            shape=outputs.VerifyReport,
         )
         return
     marks = {True: "PASS", False: "FAIL", None: "SKIP"}
@@ -538,7 +546,9 @@ def decode_cmd(
             from ssoctl.saml.authnrequest import read
 
             document["summary"] = read(root).__dict__
-        emit_json(document)
+        from ssoctl import outputs
+
+        emit_json(document, shape=outputs.Decoded)
         return
     etree.indent(root)
     write_out(etree.tostring(root, encoding="unicode") + "\n")

@@ -169,7 +169,10 @@ def list_certs(
             for n, entry in ring.items()
         ]
     if fmt is DataFormat.json:
-        emit_json(rows, "certificates")
+        from ssoctl import outputs
+
+        shape = outputs.CertSetList if app_name is not None else outputs.CertList
+        emit_json(rows, "certificates", shape=shape)
         return
     if not rows:
         note("no certificates; create one with `ssoctl cert new --activate`.")

@@ -185,14 +185,26 @@ def write_out(text: str) -> None:
 OUTPUT_VERSION = 1  # ssoctl/outputs.py documents each shape; docs/schemas/ has them
 
 
-def emit_json(data: Any, key: str | None = None) -> None:
+def emit_json(data: Any, key: str | None = None, *, shape: type[Any]) -> None:
     """One JSON document on stdout, nothing else: `data` (a mapping) with the document
-    version first, or `{"version": 1, key: data}` for a list."""
+    version first, or `{"version": 1, key: data}` for a list. `shape` is the document's
+    type in ssoctl/outputs.py, the one description of every --format json output: the
+    data is converted into it (a key it does not describe, a missing one or a wrong type
+    is a bug, caught here and by the tests) and written in its key order."""
+
     from ssoctl.textchars import shown_in_json
 
     document = {"version": OUTPUT_VERSION, **({key: data} if key else data)}
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    text = json.dumps(shaped(document, shape), indent=2, ensure_ascii=False)
     sys.stdout.write(shown_in_json(text) + "\n")
+
+
+def shaped(document: dict[str, Any], shape: type[Any]) -> Any:
+    """`document` as its outputs.py type describes it: converted (strictly) and back, so
+    what is written has exactly the documented keys, in the documented order."""
+    import msgspec
+
+    return msgspec.to_builtins(msgspec.convert(document, shape, str_keys=True))
 
 
 def _console_class() -> type[Console]:

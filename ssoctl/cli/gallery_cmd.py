@@ -29,7 +29,9 @@ def list_templates(fmt: DataFormat = FORMAT_OPTION) -> None:
         for t in gallery.templates().values()
     ]
     if fmt is DataFormat.json:
-        emit_json(rows, "templates")
+        from ssoctl import outputs
+
+        emit_json(rows, "templates", shape=outputs.GalleryList)
         return
     from ssoctl.cli.table import print_table
 
@@ -61,7 +63,9 @@ def show(
 
     data = msgspec.to_builtins(gallery.get(name))
     if fmt is DataFormat.json:
-        emit_json(data, "template")
+        from ssoctl import outputs
+
+        emit_json(data, "template", shape=outputs.GalleryShow)
         return
     _print_template(data)
 

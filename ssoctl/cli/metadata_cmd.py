@@ -200,7 +200,9 @@ def inspect(
         "entities": [e.as_dict() for e in document.entities],
     }
     if fmt is DataFormat.json:
-        emit_json(data)
+        from ssoctl import outputs
+
+        emit_json(data, shape=outputs.MetadataInspect)
     else:
         _print_inspect(data)
     if document.signature.startswith("invalid"):

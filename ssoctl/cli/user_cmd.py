@@ -88,7 +88,9 @@ def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     model = load_tenant().model
     rows = [{**msgspec.to_builtins(u), "apps": apps_assigning(model, u.upn)} for u in model.users]
     if fmt is DataFormat.json:
-        emit_json(rows, "users")
+        from ssoctl import outputs
+
+        emit_json(rows, "users", shape=outputs.UserList)
         return
     from ssoctl.cli.table import print_table
 
@@ -180,7 +182,9 @@ def group_list(fmt: DataFormat = FORMAT_OPTION) -> None:
         for g in model.groups
     ]
     if fmt is DataFormat.json:
-        emit_json(rows, "groups")
+        from ssoctl import outputs
+
+        emit_json(rows, "groups", shape=outputs.GroupList)
         return
     for r in rows:
         out().print(

@@ -75,7 +75,9 @@ def validate(
                 {"id": r.id, "severity": r.severity.value, "summary": r.summary, "doc": r.doc}
                 for r in registry.values()
             ]
-            emit_json(rows, "rules")
+            from ssoctl import outputs
+
+            emit_json(rows, "rules", shape=outputs.RuleList)
             return
         for rule in registry.values():
             sys.stdout.write(f"{rule.id:<22} {rule.severity.value:<8} {rule.summary}\n")

@@ -42,4 +42,10 @@ def render(result: Result) -> str:
             for f in result.files
         ],
     }
-    return shown_in_json(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"
+    # written as its type in outputs.py documents it (strictly converted, in its key order)
+    import msgspec
+
+    from ssoctl.outputs import ValidateReport
+
+    typed = msgspec.to_builtins(msgspec.convert(document, ValidateReport))
+    return shown_in_json(json.dumps(typed, indent=2, ensure_ascii=False)) + "\n"
