@@ -7,6 +7,7 @@ from typing import Any
 
 import typer
 
+from ssoctl.cli import options
 from ssoctl.cli.common import (
     FORCE_EDIT_OPTION,
     FORMAT_OPTION,
@@ -145,8 +146,7 @@ def add(
 
     if app_id is not None and not is_guid(app_id):
         raise UsageError(f"--app-id {app_id!r} is not a GUID.")
-    if certificate is not None and no_certificate:
-        raise UsageError("give --certificate NAME or --no-certificate, not both.")
+    options.not_both("--certificate", certificate is not None, "--no-certificate", no_certificate)
     request = AppRequest(
         template=template, name=name, region=region, platform=platform, identifier=identifier,
         reply_urls=tuple(reply_url), sign_on_url=sign_on_url, relay_state=relay_state,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ssoctl.cli import options
 from ssoctl.cli.common import (
     OUTPUT_VERSION,
     emit_json,
@@ -157,11 +158,10 @@ def issue(
     from ssoctl.signin import SignInRequest
     from ssoctl.signin import issue as issue_response
 
-    if count > 1 and fmt in (IssueFormat.xml, IssueFormat.html):
-        raise UsageError(
-            f"--format {fmt.value} writes one response; --count {count} writes JSON lines.",
-            hint="use --format base64 (id, acs, SAMLResponse) or json (with a summary).",
-        )
+    options.issue_output(count=count, fmt=fmt.value if fmt else None)
+    options.not_both(
+        "--authn-instant", authn_instant is not None, "--session-age", session_age is not None
+    )
 
     loaded = load_tenant()
     from ssoctl.tenant import pairwise_secret, require_app
@@ -182,8 +182,6 @@ def issue(
             request, app_model.identifiers, app_model.reply_urls
         )
     now = parse_now(now_text)
-    if authn_instant is not None and session_age is not None:
-        raise UsageError("give --authn-instant or --session-age, not both.")
     signed_in_at = parse_now(authn_instant) if authn_instant is not None else None
     if session_age is not None:
         signed_in_at = now - _duration(session_age, "--session-age")
@@ -407,26 +405,13 @@ def verify_cmd(
     import datetime as dt
 
     from ssoctl import certs
-    from ssoctl.errors import UsageError
     from ssoctl.saml import bindings, xml
     from ssoctl.saml.verify import Expectations, verify_response
 
-    if app_name is None and cert_file is None and not trust_embedded:
-        raise UsageError("give --app NAME, --cert PEM, or --trust-embedded-cert.")
-    if app_name is not None and cert_file is not None:
-        raise UsageError("give --app or --cert, not both.")
-    if trust_embedded and (app_name is not None or cert_file is not None):
-        raise UsageError(
-            f"--trust-embedded-cert cannot be combined with {'--app' if app_name else '--cert'}: "
-            "the certificate inside the message proves nothing about who signed it, so it "
-            "never replaces the certificates you trust.",
-            hint="drop --trust-embedded-cert to check against the trusted certificates.",
-        )
-    if app_name is not None and (issuer or audience or destination or sp_metadata):
-        raise UsageError(
-            "--app gives the expected Issuer, Audience and Destination; --issuer, --audience, "
-            "--destination and --sp-metadata go with --cert."
-        )
+    options.verify_trust(
+        app=app_name, cert=cert_file, trust_embedded=trust_embedded,
+        expected_given=bool(issuer or audience or destination or sp_metadata),
+    )  # fmt: skip
     decoded = bindings.decode(read_input(source, "response"), "the response")
     root = xml.parse(decoded.xml, "the response")
     at = parse_now(at_text)
@@ -447,10 +432,6 @@ def verify_cmd(
             load_tenant(), app_name, at=at, skew=dt.timedelta(minutes=skew),
             in_response_to=expect_in_response_to, ignore_cert_dates=ignore_cert_dates,
         )  # fmt: skip
-        if trust_embedded:
-            from dataclasses import replace
-
-            expect = replace(expect, trust_embedded=True)
     else:
         expect = Expectations(
             trusted=trusted, at=at, skew=dt.timedelta(minutes=skew),

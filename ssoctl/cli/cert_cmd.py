@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from ssoctl.cli import options
 from ssoctl.cli.common import (
     FORCE_EDIT_OPTION,
     FORMAT_OPTION,
@@ -72,11 +73,9 @@ def new(
     It starts inactive unless --activate is given or its set has no active certificate.
     """
     from ssoctl import certs
-    from ssoctl.errors import UsageError
 
+    options.not_both("--years", years is not None, "--end-date", end_date is not None)
     now = parse_now(now_text)
-    if years is not None and end_date is not None:
-        raise UsageError("give --years or --end-date, not both.")
     not_after = None
     if years is not None:
         not_after = certs.add_years(now.replace(microsecond=0), years)
@@ -305,10 +304,8 @@ def import_cmd(
     Passwords come from $SSOCTL_PFX_PASSWORD / $SSOCTL_KEY_PASSPHRASE or a prompt.
     """
     from ssoctl import certs
-    from ssoctl.errors import UsageError
 
-    if pfx_file is not None and (cert_file or key_file):
-        raise UsageError("give --pfx, or --cert with --key, not both.")
+    options.import_source(pfx=pfx_file, cert=cert_file, key=key_file)
     if pfx_file is not None:
         from ssoctl.files import read_regular
 
@@ -319,13 +316,13 @@ def import_cmd(
         cert = certs.load_certificate(cert_file)
         pw = key_passphrase(str(key_file)) if certs.is_encrypted_pem(key_file) else None
         key = certs.load_private_key(key_file, pw)
-    elif cert_file is not None:
-        # Entra generated it and keeps the key: a public-only certificate, for paste
-        # sheets, metadata and expiry checks; the twin cannot sign with it.
+    else:
+        # --cert alone (the parse step left nothing else): Entra generated it and keeps
+        # the key: a public-only certificate, for paste sheets, metadata and expiry
+        # checks; the twin cannot sign with it.
+        assert cert_file is not None
         cert = certs.load_certificate(cert_file)
         key = None
-    else:
-        raise UsageError("give --cert FILE (Entra's certificate), --cert with --key, or --pfx.")
     certs.check_for_entra(cert, key)
     passphrase = os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None
     now = parse_now(None)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import typer
 
+from ssoctl.cli import options as option_rules
 from ssoctl.cli.common import KEY_PASSPHRASE_ENV, new_typer, note, tenant_path
 
 app = new_typer("A local twin of the tenant's Entra, for testing SPs before go-live.")
@@ -63,15 +64,11 @@ def serve(
     """
     import datetime as dt
 
-    from ssoctl.errors import UsageError
     from ssoctl.idp import server
     from ssoctl.idp.app import Twin, TwinOptions
     from ssoctl.idp.state import TenantState
 
-    if self_signed and (tls_cert or tls_key):
-        raise UsageError("give --self-signed, or --tls-cert with --tls-key, not both.")
-    if (tls_cert is None) != (tls_key is None):
-        raise UsageError("--tls-cert and --tls-key go together.")
+    option_rules.tls_source(self_signed=self_signed, cert=tls_cert, key=tls_key)
     state = TenantState(tenant_path(), reload=reload)
     tls = None
     if self_signed:

@@ -40,3 +40,15 @@ def test_a_core_edit_runs_without_the_cli(example: Path) -> None:
     model = tenant.load(example).model
     assert model.user("x@contoso.com") is None
     assert "x@contoso.com" not in model.apps["ringcentral"].assignments
+
+
+def test_option_conflicts_are_usage_errors_before_any_file_is_read(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-tenant.yaml"
+    for args, words in (
+        (("cert", "import", "--key", "k.pem"), "--key goes with --cert"),
+        (("cert", "new", "--years", "1", "--end-date", "2030-01-01"), "not both"),
+        (("assertion", "verify", "x.xml"), "--app NAME, --cert PEM"),
+        (("idp", "serve", "--tls-cert", "c.pem"), "go together"),
+    ):
+        result = run_cli(*args, tenant=missing)
+        assert result.exit_code == 2 and words in result.stderr, (args, result.stderr)

@@ -1,0 +1,64 @@
+"""The parse step of the commands whose options exclude or require each other, as
+check-jsonschema's ParseResult: each function takes the raw options and either returns
+nothing or raises a UsageError (exit 2) naming the options and the fix, before any file is
+read. The command body then makes its core call."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ssoctl.errors import UsageError
+
+
+def not_both(first: str, first_given: bool, second: str, second_given: bool) -> None:
+    if first_given and second_given:
+        raise UsageError(f"give {first} or {second}, not both.")
+
+
+def verify_trust(
+    *, app: str | None, cert: Path | None, trust_embedded: bool, expected_given: bool
+) -> None:
+    """`assertion verify`: exactly one source of trust, and the expected values only with
+    --cert (--app brings its own)."""
+    if app is None and cert is None and not trust_embedded:
+        raise UsageError("give --app NAME, --cert PEM, or --trust-embedded-cert.")
+    not_both("--app", app is not None, "--cert", cert is not None)
+    if trust_embedded and (app is not None or cert is not None):
+        raise UsageError(
+            f"--trust-embedded-cert cannot be combined with {'--app' if app else '--cert'}: "
+            "the certificate inside the message proves nothing about who signed it, so it "
+            "never replaces the certificates you trust.",
+            hint="drop --trust-embedded-cert to check against the trusted certificates.",
+        )
+    if app is not None and expected_given:
+        raise UsageError(
+            "--app gives the expected Issuer, Audience and Destination; --issuer, --audience, "
+            "--destination and --sp-metadata go with --cert."
+        )
+
+
+def issue_output(*, count: int, fmt: str | None) -> None:
+    """`assertion issue --count N` writes JSON lines: one-document formats cannot."""
+    if count > 1 and fmt in ("xml", "html"):
+        raise UsageError(
+            f"--format {fmt} writes one response; --count {count} writes JSON lines.",
+            hint="use --format base64 (id, acs, SAMLResponse) or json (with a summary).",
+        )
+
+
+def tls_source(*, self_signed: bool, cert: Path | None, key: Path | None) -> None:
+    """`idp serve`: --self-signed, or --tls-cert with --tls-key, or plain http."""
+    if self_signed and (cert or key):
+        raise UsageError("give --self-signed, or --tls-cert with --tls-key, not both.")
+    if (cert is None) != (key is None):
+        raise UsageError("--tls-cert and --tls-key go together.")
+
+
+def import_source(*, pfx: Path | None, cert: Path | None, key: Path | None) -> None:
+    """`cert import`: a PFX, or a certificate (with its key, or Entra's alone)."""
+    if pfx is not None and (cert or key):
+        raise UsageError("give --pfx, or --cert with --key, not both.")
+    if key is not None and cert is None:
+        raise UsageError("--key goes with --cert.")
+    if pfx is None and cert is None:
+        raise UsageError("give --cert FILE (Entra's certificate), --cert with --key, or --pfx.")
