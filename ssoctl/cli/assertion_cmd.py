@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from ssoctl.files import StreamedFile
+    from ssoctl.saml.authnrequest import AuthnRequest
     from ssoctl.saml.verify import Outcome
 
 app = new_typer("Issue test SAML Responses like Entra's; verify and decode real ones.")
@@ -310,7 +311,7 @@ def _duration(text: str, option: str) -> dt.timedelta:
 
 def _checked_request(
     value: str, identifiers: list[str], reply_urls: list[str]
-) -> tuple[Any, str | None]:
+) -> tuple[AuthnRequest, str | None]:
     """The AuthnRequest, checked as Entra checks it, and the RelayState sent with it (from
     a Redirect URL's query or a pasted POST form body)."""
     from ssoctl.saml import authnrequest, bindings, xml

@@ -18,7 +18,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:
     import datetime as dt
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping, Sequence
 
     from cryptography import x509
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -45,13 +45,13 @@ class DataFormat(str, Enum):
 FORMAT_OPTION = typer.Option(DataFormat.text, "--format", "-f", help="Output format.")
 
 
-def checked(kind: str) -> Any:
+def checked(kind: str) -> Callable[[T], T]:
     """A Typer callback judging an option's value (or each of a list) by the tenant file's
     own rule for it, so a bad value is a usage error naming the option (exit 2) rather
     than a schema error at a line of a file the person never wrote. `kind`: name, upn,
     domain or principal. "" passes (it clears a field)."""
 
-    def callback(value: Any) -> Any:
+    def callback(value: T) -> T:
         from ssoctl.tenant import model
 
         types = {
@@ -69,7 +69,7 @@ def checked(kind: str) -> Any:
     return callback
 
 
-def complete_variants(kind: str) -> Any:
+def complete_variants(kind: str) -> Callable[[str], list[str]]:
     """Shell completion for --region / --platform: the gallery's values."""
 
     def complete(incomplete: str) -> list[str]:
@@ -185,16 +185,24 @@ def write_out(text: str) -> None:
 OUTPUT_VERSION = 1  # ssoctl/outputs.py documents each shape; docs/schemas/ has them
 
 
-def emit_json(data: Any, key: str | None = None, *, shape: type[Any]) -> None:
+def emit_json(
+    data: Mapping[str, Any] | Sequence[Any], key: str | None = None, *, shape: type[Any]
+) -> None:
     """One JSON document on stdout, nothing else: `data` (a mapping) with the document
     version first, or `{"version": 1, key: data}` for a list. `shape` is the document's
     type in ssoctl/outputs.py, the one description of every --format json output: the
     data is converted into it (a key it does not describe, a missing one or a wrong type
     is a bug, caught here and by the tests) and written in its key order."""
 
+    from collections.abc import Mapping
+
     from ssoctl.textchars import shown_in_json
 
-    document = {"version": OUTPUT_VERSION, **({key: data} if key else data)}
+    if key:
+        document: dict[str, Any] = {"version": OUTPUT_VERSION, key: data}
+    else:
+        assert isinstance(data, Mapping), "a document without a key is a mapping"
+        document = {"version": OUTPUT_VERSION, **data}
     text = json.dumps(shaped(document, shape), indent=2, ensure_ascii=False)
     sys.stdout.write(shown_in_json(text) + "\n")
 
