@@ -23,7 +23,7 @@ meta = next(n for n in names if n.endswith("METADATA"))
 text = zipfile.ZipFile(sys.argv[1]).read(meta).decode()
 assert "License-Expression: MIT" in text, "no SPDX license expression"
 assert any(n.endswith("licenses/LICENSE") for n in names), "LICENSE not in the wheel"
-assert any(n.endswith("ssoctl/gallery/ringcentral.yaml") for n in names)
+assert any(n.endswith("ssoctl/tenant/gallery/ringcentral.yaml") for n in names)
 assert any(n.endswith("ssoctl/py.typed") for n in names)
 PY
 lowest_python=$(ls -d "$HOME"/.pyenv/versions/3.10.*/bin/python 2>/dev/null | sort -V | tail -1)
@@ -35,6 +35,6 @@ for resolution in lowest-direct highest; do
   uv pip compile -q pyproject.toml --resolution "$resolution" \
     --python "$venv/bin/python" -o "$out/pins-$resolution.txt"
   VIRTUAL_ENV="$venv" uv pip install -q -c "$out/pins-$resolution.txt" "$wheel"
-  echo "== $resolution: $(VIRTUAL_ENV="$venv" uv pip freeze -q | grep -iE '^(typer|rich|lxml|signxml|cryptography|pyyaml|httpx|ruamel.yaml|msgspec|dulwich)==' | tr '\n' ' ')"
+  echo "== $resolution: $(VIRTUAL_ENV="$venv" uv pip freeze -q | grep -iE '^(typer|rich|lxml|signxml|cryptography|pyyaml|httpx|ruamel.yaml|msgspec|dulwich|hypercorn)==' | tr '\n' ' ')"
   SSOCTL="$venv/bin/ssoctl" bash scripts/smoke.sh
 done

@@ -27,4 +27,25 @@ grep -q "EntityDescriptor" idp.xml
 grep -q "surname: Simons" "$tenant"
 "$ssoctl" schema --out schema.json 2>/dev/null
 "$ssoctl" gallery list >/dev/null
+# The twin on its HTTP server (Hypercorn at this resolution's version): the picker, a
+# rebound Host refused, then Ctrl-C.
+"$ssoctl" -t "$tenant" idp serve --port 0 --processes 1 2>serve.log &
+twin=$!
+for _ in $(seq 100); do grep -q "on http://" serve.log && break; sleep 0.1; done
+base=$(grep -o "http://[0-9.]*:[0-9]*" serve.log | head -1)
+python3 - "$base" <<'PY'
+import sys, urllib.error, urllib.request
+base = sys.argv[1]
+with urllib.request.urlopen(base + "/", timeout=10) as reply:
+    assert reply.status == 200 and b"Pick an account" in reply.read()
+request = urllib.request.Request(base + "/", headers={"Host": "rebound.example"})
+try:
+    urllib.request.urlopen(request, timeout=10)
+    raise SystemExit("a rebound Host was served")
+except urllib.error.HTTPError as refused:
+    assert refused.code == 421, refused.code
+PY
+kill -INT "$twin"
+wait "$twin"
+grep -q "stopping the twin" serve.log
 echo "smoke: ok ($("$ssoctl" --version))"
