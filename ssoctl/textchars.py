@@ -18,17 +18,12 @@ from __future__ import annotations
 
 import re
 
-# In a tenant file: C0 controls but TAB/LF/CR, DEL, C1 (NEL included), LS, PS, the
-# bidirectional embeddings, overrides and isolates, a BOM (allowed only as the first
-# character: see first_hidden), non-characters and lone surrogates, and a CR not
-# followed by LF.
-_HIDDEN = re.compile(
+# C0 controls but TAB/LF/CR, DEL, C1 (NEL included), LS, PS, the bidirectional
+# embeddings, overrides and isolates, a BOM (allowed in a tenant file only as the first
+# character: see first_hidden), non-characters and lone surrogates, and a CR not followed
+# by LF. Refused in a tenant file; escaped on output, where TAB and LF are layout.
+_MISLEADING = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
-    "\ufeff\ufffe\uffff\ud800-\udfff]|\r(?!\n)"
-)
-# On output: the same set, without CR/LF/TAB, which the caller's layout uses.
-_ESCAPED = re.compile(
-    "[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
     "\ufeff\ufffe\uffff\ud800-\udfff]|\r(?!\n)"
 )
 
@@ -61,7 +56,7 @@ def first_hidden(text: str) -> tuple[int, int, str] | None:
     """(line, col, description) of the first misleading character, 1-based and counted
     in LF-separated lines as every editor counts them; a BOM at the very start is fine."""
     start = 1 if text.startswith("\ufeff") else 0
-    found = _HIDDEN.search(text, start)
+    found = _MISLEADING.search(text, start)
     if found is None:
         return None
     at = found.start()
@@ -73,9 +68,9 @@ def first_hidden(text: str) -> tuple[int, int, str] | None:
 def shown(text: str) -> str:
     """`text` with every control and misleading character written as an escape
     (\\x1b, \\u0085): safe to print to a terminal or a CI log."""
-    if not _ESCAPED.search(text):
+    if not _MISLEADING.search(text):
         return text
-    return _ESCAPED.sub(_escape, text)
+    return _MISLEADING.sub(_escape, text)
 
 
 def _escape(found: re.Match[str]) -> str:
@@ -87,4 +82,4 @@ def shown_in_json(document: str) -> str:
     """A JSON text with those characters as \\u escapes (json.dumps escapes C0 controls
     but, with ensure_ascii=False, leaves C1, LS, PS and the bidi controls raw). In JSON
     they can only stand inside strings, where the escape means the same character."""
-    return _ESCAPED.sub(lambda m: f"\\u{ord(m.group()[0]):04x}", document)
+    return _MISLEADING.sub(lambda m: f"\\u{ord(m.group()[0]):04x}", document)

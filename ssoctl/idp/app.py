@@ -129,23 +129,12 @@ class Twin:
         method = str(environ.get("REQUEST_METHOD", "GET"))
         path = str(environ.get("PATH_INFO", "/"))
         log = RequestLog(method, path)
-        if "HTTP_TRANSFER_ENCODING" in environ and environ.get("CONTENT_LENGTH"):
-            # Both framings: a smuggling attempt. RFC 9112 6.3: refuse, and close the
-            # connection so that nothing after this request is read from it.
-            log.error = "Content-Length with Transfer-Encoding"
-            self._write_log(log, "400")
-            start_response("400 Bad Request", [("Content-Length", "0"), ("Connection", "close")])
-            return [b""]
-        head = sum(len(k) + len(str(v)) for k, v in environ.items() if k.startswith("HTTP_"))
-        if head > MAX_HEAD:  # the parser caps a head that arrives in pieces; this, any head
-            log.error = f"request headers of {head} bytes"
-            self._write_log(log, "431")
-            start_response("431 Request Header Fields Too Large", [("Content-Length", "0")])
-            return [b""]
-        if not self._host_served(environ):
-            log.error = "host not served: " + str(environ.get("HTTP_HOST", ""))[:100]
-            self._write_log(log, "421")
-            start_response("421 Misdirected Request", [("Content-Length", "0")])
+        refused = self._refused_before_dispatch(environ)
+        if refused is not None:
+            status, why, extra = refused
+            log.error = why
+            self._write_log(log, status)
+            start_response(status, [("Content-Length", "0"), *extra])
             return [b""]
         cookie = environ.get("HTTP_COOKIE")
         nonce = self.codec.csrf_nonce(cookie)
@@ -172,6 +161,25 @@ class Twin:
         ]
         start_response(reply.status, headers)
         return [reply.body] if method != "HEAD" else [b""]
+
+    def _refused_before_dispatch(
+        self, environ: dict[str, Any]
+    ) -> tuple[str, str, list[tuple[str, str]]] | None:
+        """(status, why, headers) of a request answered with an empty reply before the
+        twin looks at it, or None. Both framings are a smuggling attempt: RFC 9112 6.3
+        says refuse and close, so nothing after it is read from the connection. The
+        parser caps a head that arrives in pieces; this caps any head. A Host the twin
+        does not serve is a name rebound to this address (DNS rebinding)."""
+        if "HTTP_TRANSFER_ENCODING" in environ and environ.get("CONTENT_LENGTH"):
+            why = "Content-Length with Transfer-Encoding"
+            return "400 Bad Request", why, [("Connection", "close")]
+        head = sum(len(k) + len(str(v)) for k, v in environ.items() if k.startswith("HTTP_"))
+        if head > MAX_HEAD:
+            return "431 Request Header Fields Too Large", f"request headers of {head} bytes", []
+        if not self._host_served(environ):
+            host = str(environ.get("HTTP_HOST", ""))[:100]
+            return "421 Misdirected Request", f"host not served: {host}", []
+        return None
 
     def _reply(self, environ: dict[str, Any], method: str, path: str, log: RequestLog) -> Reply:
         """Always a reply: a refusal whose own answer fails (a SAML error Response to an

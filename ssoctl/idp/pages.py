@@ -17,7 +17,8 @@ h1{font-weight:600;font-size:22px}
 .tiles{display:flex;flex-wrap:wrap;gap:16px}
 .tile{width:180px;height:110px;border:1px solid #ddd;border-radius:4px;padding:12px;
       display:flex;flex-direction:column;justify-content:space-between}
-.tile button,.user button{background:#0067b8;color:#fff;border:0;padding:6px 12px;cursor:pointer}
+.tile button,.user button,.launch button{background:#0067b8;color:#fff;border:0;
+      padding:6px 12px;cursor:pointer}
 .user{display:flex;justify-content:space-between;align-items:center;border-bottom:1px solid #eee;
       padding:10px 0}
 .muted{color:#666;font-size:13px}
@@ -109,7 +110,7 @@ def launch(
     body = (
         f"<h1>Open {escape(display_name)}</h1>"
         f"<p>Signed in as <strong>{escape(upn)}</strong>.</p>"
-        f'<form method="post" action="/_twin/launch/{escape(app, quote=True)}">'
+        f'<form class="launch" method="post" action="/_twin/launch/{escape(app, quote=True)}">'
         f'{_csrf_field(csrf)}<button type="submit">Continue to {escape(display_name)}</button>'
         "</form>"
     )

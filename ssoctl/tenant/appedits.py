@@ -71,11 +71,11 @@ def register_certificate(
     and stage its files: the key (0600, never overwritten) and the certificate. A
     certificate without a key is Entra's own: its key never leaves Entra. `app_exists`
     is False only for an app this same edit adds (the model the check reads lacks it)."""
-    if app is not None and app_exists:
-        require_app(loaded.model, app, loaded.path)
     from ssoctl import certs
     from ssoctl.tenant.keyring import add_to_set, free_certificate_name
 
+    if app is not None and app_exists:
+        require_app(loaded.model, app, loaded.path)
     chosen = name or free_certificate_name(loaded, f"{app or 'sso'}-{now:%Y%m%d}")
     if loaded.model.certificate(chosen) is not None:
         raise UsageError(f"a certificate named {chosen!r} already exists.")
