@@ -409,6 +409,51 @@ class Decoded(_Out):
     summary: dict[str, Any]
 
 
+# entra ---------------------------------------------------------------------------------
+
+
+class PlanDifference(_Out):
+    field: Annotated[str, Meta(description="The tenant file's key: reply_urls, claims, ...")]
+    file: Annotated[Any, Meta(description="The tenant file's value (what apply would set).")]
+    live: Annotated[Any, Meta(description="Entra's value now; certificates by thumbprint.")]
+
+
+class PlanApp(_Out):
+    name: Annotated[str, Meta(description="The app's name in the tenant file (or the one export would give it).")]
+    app_id: str | None
+    display_name: Annotated[str | None, Meta(description="Entra's display name; null when only in the file.")]
+    state: Literal["same", "differs", "only-file", "only-live"]
+    differences: list[PlanDifference]
+
+
+class PlanCertificate(_Out):
+    app: str
+    thumbprint: Thumbprint
+    state: Annotated[
+        Literal["inactive", "expiring", "expired"],
+        Meta(description="inactive: Entra does not sign with it; expiring: within a notice point."),
+    ]
+    days_left: int
+    not_after: Time | None
+    within_days: Annotated[int | None, Meta(description="Entra's notice point it is within: 60, 30 or 7.")]
+
+
+class EntraPlan(_Out):
+    """`ssoctl entra plan --format json`: the tenant file against live Entra."""
+
+    version: Version
+    tenant: str
+    cloud: Literal["public", "usgov"]
+    drift: Annotated[bool, Meta(description="Whether anything differs (the command exits 1).")]
+    apps: list[PlanApp]
+    certificates: list[PlanCertificate]
+    missing_users: Annotated[
+        list[str], Meta(description="UPNs the file assigns that do not exist in Entra's directory.")
+    ]
+    warnings: Annotated[list[str], Meta(description="Settings read but not expressible, or not read.")]
+    graph_requests: Annotated[int, Meta(description="HTTP requests sent to Graph.")]
+
+
 OUTPUTS: dict[str, type[_Out]] = {
     "validate": ValidateReport,
     "validate-rules": RuleList,
@@ -426,6 +471,7 @@ OUTPUTS: dict[str, type[_Out]] = {
     "assertion-issue-line": IssuedLine,
     "assertion-verify": VerifyReport,
     "assertion-decode": Decoded,
+    "entra-plan": EntraPlan,
 }
 
 

@@ -24,6 +24,7 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "metadata": ("ssoctl.cli.metadata_cmd", "app"),
     "assertion": ("ssoctl.cli.assertion_cmd", "app"),
     "idp": ("ssoctl.cli.idp_cmd", "app"),
+    "entra": ("ssoctl.cli.entra_cmd", "app"),
 }
 
 

@@ -62,3 +62,13 @@ def import_source(*, pfx: Path | None, cert: Path | None, key: Path | None) -> N
         raise UsageError("--key goes with --cert.")
     if pfx is None and cert is None:
         raise UsageError("give --cert FILE (Entra's certificate), --cert with --key, or --pfx.")
+
+
+def export_scope(*, app: str | None, all_apps: bool) -> None:
+    """`entra export`: one app, or every SAML app on purpose."""
+    not_both("--app", app is not None, "--all", all_apps)
+    if app is None and not all_apps:
+        raise UsageError(
+            "give --app NAME (one app) or --all (every SAML app of the tenant).",
+            hint="`ssoctl entra plan` lists the live apps first.",
+        )

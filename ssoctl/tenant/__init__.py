@@ -64,6 +64,14 @@ if TYPE_CHECKING:
         remove_user,
         set_user,
     )
+    from ssoctl.tenant.exported import (
+        ExportOutcome,
+        ExportedApp,
+        ExportedCertificate,
+        ExportedGroup,
+        ExportedUser,
+        merge_export,
+    )
     from ssoctl.tenant.gallery import (
         Template,
     )
@@ -95,23 +103,28 @@ if TYPE_CHECKING:
     from ssoctl.tenant.transaction import EditOutcome, Judge, edit, edit_reviewed
 
 __all__ = [
-    "MAX_TENANT_BYTES",
-    "PAIRWISE_SECRET",
-    "SCHEMA_FILE",
     "Activation",
     "AddedApp",
     "AppChanges",
     "AppRequest",
     "Created",
     "EditOutcome",
+    "ExportOutcome",
+    "ExportedApp",
+    "ExportedCertificate",
+    "ExportedGroup",
+    "ExportedUser",
     "Judge",
     "KeyringEntry",
     "LoadedTenant",
+    "MAX_TENANT_BYTES",
     "NewCertificate",
+    "PAIRWISE_SECRET",
     "PassphraseSource",
     "Positions",
     "Registered",
     "RoundTripPositions",
+    "SCHEMA_FILE",
     "SpValues",
     "Switch",
     "Template",
@@ -140,6 +153,7 @@ __all__ = [
     "load_roundtrip",
     "load_text",
     "local_app_id",
+    "merge_export",
     "metadata_certificates",
     "model",
     "pairwise_secret",
@@ -229,6 +243,12 @@ _LAZY = {
     "edit": "ssoctl.tenant.transaction",
     "edit_reviewed": "ssoctl.tenant.transaction",
     "json_schema": "ssoctl.tenant.schema",
+    "ExportOutcome": "ssoctl.tenant.exported",
+    "ExportedApp": "ssoctl.tenant.exported",
+    "ExportedCertificate": "ssoctl.tenant.exported",
+    "ExportedGroup": "ssoctl.tenant.exported",
+    "ExportedUser": "ssoctl.tenant.exported",
+    "merge_export": "ssoctl.tenant.exported",
 }
 
 

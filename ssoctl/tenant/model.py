@@ -200,6 +200,14 @@ class App(Strict, frozen=True, kw_only=True):
     sign_on_url: Annotated[Url | None, _doc("Sign on URL (SP-initiated apps).")] = None
     relay_state: Annotated[str | None, _doc("Relay State (optional).")] = None
     logout_url: Annotated[Url | None, _doc("Logout URL (optional).")] = None
+    notification_emails: Annotated[
+        list[Upn],
+        Meta(
+            max_length=5,
+            description="Notification Email: who Entra mails before a signing certificate "
+            "expires (the portal takes at most 5).",
+        ),
+    ] = field(default_factory=list)
     signing: Annotated[
         SigningSet | None, _doc("The app's own certificate set; the tenant default otherwise.")
     ] = None
