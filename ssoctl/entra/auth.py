@@ -85,12 +85,17 @@ def from_environment(environ: Mapping[str, str]) -> Credential | None:
             secrets,
         )  # fmt: skip
     if token_file:
-        assertion = _read_small(Path(token_file), "$AZURE_FEDERATED_TOKEN_FILE").strip()
-        if not assertion:
-            raise OperationError(f"$AZURE_FEDERATED_TOKEN_FILE {token_file} is empty.")
+        def assertion() -> str:
+            # Read on every sign-in: the platform rotates the file (workload identity).
+            text = _read_small(Path(token_file), "$AZURE_FEDERATED_TOKEN_FILE").strip()
+            if not text:
+                raise OperationError(f"$AZURE_FEDERATED_TOKEN_FILE {token_file} is empty.")
+            return text
+
+        first = assertion()
         return Credential(
             "federated", client_id, f"federated token of app {client_id} (no secret)",
-            {"client_assertion": assertion}, (assertion,),
+            {"client_assertion": assertion}, (first,),
         )  # fmt: skip
     raise UsageError(
         "$AZURE_CLIENT_ID is set, but no credential for it.",
@@ -226,7 +231,19 @@ class TokenSource:
     _app: Any = field(default=None, repr=False)
 
     def token(self) -> str:
-        result = self._acquire()
+        import httpx
+        from msal.exceptions import MsalError
+
+        try:
+            result = self._acquire()
+        except (MsalError, httpx.HTTPError, ValueError) as exc:
+            # msal raises when Entra's answers are not what it expects (a twin, a proxy):
+            # the type is enough; its text may quote a request.
+            raise OperationError(
+                f"signing in to Entra ({self.endpoints.authority_host}) failed: "
+                f"{type(exc).__name__}.",
+                hint="check tenant.cloud, $AZURE_AUTHORITY_HOST and the network.",
+            ) from None
         if not isinstance(result, dict) or "access_token" not in result:
             raise self._failure(result)
         token = str(result["access_token"])
@@ -278,6 +295,7 @@ class TokenSource:
         error = str(result.get("error", "no token")) if isinstance(result, dict) else "no token"
         text = result.get("error_description", "") if isinstance(result, dict) else ""
         first = redact(str(text).splitlines()[0] if text else "", self.secrets())[:400]
+        first = first.rstrip(". ")
         return OperationError(
             f"signing in to Entra ({self.endpoints.authority_host}) failed: {error}"
             + (f": {first}" if first else "") + ".",

@@ -117,7 +117,14 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, live: Live) -> Run:
     monkeypatch.setattr(transport, "make_client",
                         lambda: httpx.Client(transport=httpx.WSGITransport(app=live.twin)))  # fmt: skip
     waits: list[float] = []
-    monkeypatch.setattr(graph, "sleep", waits.append)
+    elapsed = [0.0]
+
+    def sleep(seconds: float) -> None:  # a clock that moves only when ssoctl waits
+        waits.append(seconds)
+        elapsed[0] += seconds
+
+    monkeypatch.setattr(graph, "sleep", sleep)
+    monkeypatch.setattr(graph, "clock", lambda: elapsed[0])
     runner = Run(tmp_path, monkeypatch)
     result = runner("init", "--tenant-id", TENANT_ID, "--domain", "contoso.com")
     assert result.exit_code == 0, result.output

@@ -38,6 +38,7 @@ class Knobs:
     roles: list[str] = field(default_factory=lambda: list(READ_ALL))
     secret: str = "twin-client-secret-7Q~x"
     error_message: str | None = None  # echo this text in every Graph error message
+    refuse: set[str] = field(default_factory=set)  # path prefixes that answer 403
 
 
 def jwt(payload: dict[str, Any]) -> str:
@@ -212,6 +213,15 @@ class GraphTwin:
     # -- login.microsoftonline.com -----------------------------------------------------
 
     def login(self, method: str, path: str, body: bytes) -> tuple[str, dict[str, str], Any]:
+        if path == "/common/discovery/instance":
+            # Entra's instance discovery document (what msal asks for authority aliases).
+            host = "login.microsoftonline.com" if self.cloud == "public" else "login.microsoftonline.us"
+            return "200 OK", {}, {
+                "tenant_discovery_endpoint": f"https://{host}/{self.tenant_id}/v2.0/.well-known/openid-configuration",
+                "api-version": "1.1",
+                "metadata": [{"preferred_network": host, "preferred_cache": host,
+                              "aliases": [host]}],
+            }  # fmt: skip
         prefix = f"/{self.tenant_id}"
         if not path.lower().startswith(prefix.lower()):
             return "400 Bad Request", {}, {"error": "invalid_tenant",
@@ -245,7 +255,7 @@ class GraphTwin:
             grant = form.get("grant_type")
             scope = form.get("scope", "")
             graph = "https://graph.microsoft.com" if self.cloud == "public" else "https://graph.microsoft.us"
-            if f"{graph}/.default" not in scope.split():
+            if grant == "client_credentials" and f"{graph}/.default" not in scope.split():
                 return "400 Bad Request", {}, {"error": "invalid_scope", "error_description":
                     f"AADSTS1002012: The provided value for scope {scope} is not valid."}  # fmt: skip
             if grant == "client_credentials":
@@ -356,6 +366,9 @@ class GraphTwin:
                                   "Insufficient privileges to complete the operation.")[::2]  # fmt: skip
             return None
 
+        if any(rest.startswith(prefix) for prefix in self.knobs.refuse):
+            return self.error("403 Forbidden", "Authorization_RequestDenied",
+                              "Insufficient privileges to complete the operation.")[::2]  # fmt: skip
         select = [s for s in q("$select").split(",") if s]
         version = "beta" if beta else "v1.0"
         m = re.fullmatch(r"/servicePrincipals", rest)
