@@ -419,9 +419,14 @@ class PlanDifference(_Out):
 
 
 class PlanApp(_Out):
-    name: Annotated[str, Meta(description="The app's name in the tenant file (or the one export would give it).")]
+    name: Annotated[
+        str,
+        Meta(description="The app's name in the tenant file (or the one export would give it)."),
+    ]
     app_id: str | None
-    display_name: Annotated[str | None, Meta(description="Entra's display name; null when only in the file.")]
+    display_name: Annotated[
+        str | None, Meta(description="Entra's display name; null when only in the file.")
+    ]
     state: Literal["same", "differs", "only-file", "only-live"]
     differences: list[PlanDifference]
 
@@ -435,7 +440,9 @@ class PlanCertificate(_Out):
     ]
     days_left: int
     not_after: Time | None
-    within_days: Annotated[int | None, Meta(description="Entra's notice point it is within: 60, 30 or 7.")]
+    within_days: Annotated[
+        int | None, Meta(description="Entra's notice point it is within: 60, 30 or 7.")
+    ]
 
 
 class EntraPlan(_Out):
@@ -450,7 +457,9 @@ class EntraPlan(_Out):
     missing_users: Annotated[
         list[str], Meta(description="UPNs the file assigns that do not exist in Entra's directory.")
     ]
-    warnings: Annotated[list[str], Meta(description="Settings read but not expressible, or not read.")]
+    warnings: Annotated[
+        list[str], Meta(description="Settings read but not expressible, or not read.")
+    ]
     graph_requests: Annotated[int, Meta(description="HTTP requests sent to Graph.")]
 
 

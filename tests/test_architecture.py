@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ssoctl.tenant", "ssoctl.saml"),
     # the core that joins them: rules and reports, sign-in, metadata, import, outputs
     ("ssoctl.rules", "ssoctl.report", "ssoctl.validate", "ssoctl.signin",
-     "ssoctl.federation", "ssoctl.spimport", "ssoctl.outputs"),
+     "ssoctl.federation", "ssoctl.spimport", "ssoctl.outputs", "ssoctl.entra"),
     # the twin (incoming network)
     ("ssoctl.idp",),
     # the command line

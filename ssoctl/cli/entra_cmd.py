@@ -152,14 +152,18 @@ def export(
         note(f"warning: {warning}")
     if dry_run:
         write_out(result.diff)
-        note(f"dry run: {len(result.changes)} change(s), nothing written "
-             f"({result.requests} Graph requests).")  # fmt: skip
+        note(
+            f"dry run: {len(result.changes)} change(s), nothing written "
+            f"({result.requests} Graph requests)."
+        )
         return
     for change in result.changes:
         note(f"  {change}")
     if result.written:
-        note(f"exported {len(result.apps)} app(s) into {tenant_path()} "
-             f"({result.requests} Graph requests).")  # fmt: skip
+        note(
+            f"exported {len(result.apps)} app(s) into {tenant_path()} "
+            f"({result.requests} Graph requests)."
+        )
     else:
         note(f"{tenant_path()} already matches Entra ({result.requests} Graph requests).")
 
@@ -173,9 +177,9 @@ def plan(
     """Compare the tenant file with live Entra, field by field: what apply would change,
     what exists only live, certificates inactive or near expiry, and assigned users
     missing from the directory. Exit 0: no drift; 1: drift; 3: Entra could not be read."""
+    from ssoctl import outputs
     from ssoctl.entra import plan as run_plan
     from ssoctl.entra import plan_document, plan_text
-    from ssoctl import outputs
 
     moment = parse_now(now)
     loaded = load_tenant()
@@ -187,4 +191,3 @@ def plan(
         write_out(plan_text(result))
     if result.drift:
         raise typer.Exit(1)
-

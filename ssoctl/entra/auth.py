@@ -64,9 +64,15 @@ def from_environment(environ: Mapping[str, str]) -> Credential | None:
     secret = environ.get("AZURE_CLIENT_SECRET")
     cert_path = environ.get("AZURE_CLIENT_CERTIFICATE_PATH")
     token_file = environ.get("AZURE_FEDERATED_TOKEN_FILE")
-    chosen = [n for n, v in (("AZURE_CLIENT_SECRET", secret),
-              ("AZURE_CLIENT_CERTIFICATE_PATH", cert_path),
-              ("AZURE_FEDERATED_TOKEN_FILE", token_file)) if v]  # fmt: skip
+    chosen = [
+        n
+        for n, v in (
+            ("AZURE_CLIENT_SECRET", secret),
+            ("AZURE_CLIENT_CERTIFICATE_PATH", cert_path),
+            ("AZURE_FEDERATED_TOKEN_FILE", token_file),
+        )
+        if v
+    ]
     if len(chosen) > 1:
         raise UsageError(
             f"{' and '.join('$' + c for c in chosen)} are both set; ssoctl would not know "
@@ -81,10 +87,14 @@ def from_environment(environ: Mapping[str, str]) -> Credential | None:
         password = environ.get("AZURE_CLIENT_CERTIFICATE_PASSWORD") or None
         cred, secrets = _certificate_credential(Path(cert_path), password)
         return Credential(
-            "certificate", client_id, f"certificate {cert_path} of app {client_id}", cred,
+            "certificate",
+            client_id,
+            f"certificate {cert_path} of app {client_id}",
+            cred,
             secrets,
-        )  # fmt: skip
+        )
     if token_file:
+
         def assertion() -> str:
             # Read on every sign-in: the platform rotates the file (workload identity).
             text = _read_small(Path(token_file), "$AZURE_FEDERATED_TOKEN_FILE").strip()
@@ -94,9 +104,12 @@ def from_environment(environ: Mapping[str, str]) -> Credential | None:
 
         first = assertion()
         return Credential(
-            "federated", client_id, f"federated token of app {client_id} (no secret)",
-            {"client_assertion": assertion}, (first,),
-        )  # fmt: skip
+            "federated",
+            client_id,
+            f"federated token of app {client_id} (no secret)",
+            {"client_assertion": assertion},
+            (first,),
+        )
     raise UsageError(
         "$AZURE_CLIENT_ID is set, but no credential for it.",
         hint="set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or "
@@ -131,6 +144,7 @@ def _certificate_credential(path: Path, password: str | None) -> tuple[Any, tupl
         ) from None
     secret_password = password.encode() if password else None
     key: Any
+    cert: x509.Certificate | None
     try:
         if b"-----BEGIN" in raw:
             key = serialization.load_pem_private_key(raw, secret_password)
@@ -152,7 +166,7 @@ def _certificate_credential(path: Path, password: str | None) -> tuple[Any, tupl
     ).decode()
     credential = {
         "private_key": key_pem,
-        "thumbprint": cert.fingerprint(hashes.SHA1()).hex().upper(),  # noqa: S303 (Entra's id)
+        "thumbprint": cert.fingerprint(hashes.SHA1()).hex().upper(),
         "public_certificate": cert.public_bytes(serialization.Encoding.PEM).decode(),
     }
     return credential, tuple(s for s in (key_pem, password) if s)
@@ -193,12 +207,14 @@ def _read_login(path: Path) -> dict[str, Any] | None:
     if not stat.S_ISREG(info.st_mode) or info.st_mode & 0o077:
         raise OperationError(
             f"{path} is not a private regular file (mode {stat.S_IMODE(info.st_mode):o}).",
-            hint=f"remove it (`ssoctl entra logout`) and sign in again.",
+            hint="remove it (`ssoctl entra logout`) and sign in again.",
         )
     try:
         data = json.loads(path.read_text("utf-8"))
     except (OSError, ValueError):
-        raise OperationError(f"{path} cannot be read.", hint="`ssoctl entra logout`, then log in.") from None
+        raise OperationError(
+            f"{path} cannot be read.", hint="`ssoctl entra logout`, then log in."
+        ) from None
     return data if isinstance(data, dict) else None
 
 
@@ -207,9 +223,12 @@ def from_login(environ: Mapping[str, str], tenant_id: str) -> Credential | None:
     if not data or not isinstance(data.get("client_id"), str):
         return None
     return Credential(
-        "login", data["client_id"], f"device-code login with app {data['client_id']}",
-        data, (),
-    )  # fmt: skip
+        "login",
+        data["client_id"],
+        f"device-code login with app {data['client_id']}",
+        data,
+        (),
+    )
 
 
 def logout(environ: Mapping[str, str], tenant_id: str) -> bool:
@@ -265,10 +284,12 @@ class TokenSource:
             cache = msal.SerializableTokenCache()
             cache.deserialize(json.dumps(self.credential.msal_credential.get("cache") or {}))
             app = msal.PublicClientApplication(
-                self.credential.client_id, authority=self.endpoints.authority,
-                http_client=MsalHttp(self.http), token_cache=cache,
+                self.credential.client_id,
+                authority=self.endpoints.authority,
+                http_client=MsalHttp(self.http),
+                token_cache=cache,
                 instance_discovery=discovery,
-            )  # fmt: skip
+            )
             accounts = app.get_accounts()
             result = app.acquire_token_silent(scopes, account=accounts[0]) if accounts else None
             if result is None:
@@ -285,10 +306,12 @@ class TokenSource:
             return result
         if self._app is None:
             self._app = msal.ConfidentialClientApplication(
-                self.credential.client_id, authority=self.endpoints.authority,
+                self.credential.client_id,
+                authority=self.endpoints.authority,
                 client_credential=self.credential.msal_credential,
-                http_client=MsalHttp(self.http), instance_discovery=discovery,
-            )  # fmt: skip
+                http_client=MsalHttp(self.http),
+                instance_discovery=discovery,
+            )
         return self._app.acquire_token_for_client(scopes=scopes)
 
     def _failure(self, result: Any) -> OperationError:
@@ -298,7 +321,8 @@ class TokenSource:
         first = first.rstrip(". ")
         return OperationError(
             f"signing in to Entra ({self.endpoints.authority_host}) failed: {error}"
-            + (f": {first}" if first else "") + ".",
+            + (f": {first}" if first else "")
+            + ".",
             hint=_login_fix(error, first),
         )
 
@@ -330,9 +354,12 @@ def device_login(
 
     cache = msal.SerializableTokenCache()
     app = msal.PublicClientApplication(
-        client_id, authority=endpoints.authority, http_client=MsalHttp(http),
-        token_cache=cache, instance_discovery=not endpoints.overridden,
-    )  # fmt: skip
+        client_id,
+        authority=endpoints.authority,
+        http_client=MsalHttp(http),
+        token_cache=cache,
+        instance_discovery=not endpoints.overridden,
+    )
     flow = app.initiate_device_flow(scopes=[endpoints.scope])
     if "user_code" not in flow:
         raise OperationError(

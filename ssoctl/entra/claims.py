@@ -104,7 +104,10 @@ def _single_attribute(claim: dict[str, Any]) -> tuple[str | None, str | None]:
     if kind == "valueBasedAttribute":
         return None, f"the constant {attribute.get('value')!r} is not expressible"
     if attribute.get("source") != "user" or attribute.get("isExtensionAttribute"):
-        return None, f"the source {attribute.get('source')}.{attribute.get('id')} is not expressible"
+        return (
+            None,
+            f"the source {attribute.get('source')}.{attribute.get('id')} is not expressible",
+        )
     source = SOURCE_FROM_GRAPH.get(str(attribute.get("id", "")).lower())
     if source is None:
         return None, f"the attribute user.{attribute.get('id')} is not one ssoctl resolves"

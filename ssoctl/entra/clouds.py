@@ -53,9 +53,13 @@ def endpoints(cloud: str, tenant_id: str, environ: Mapping[str, str]) -> Endpoin
         graph_root = _https_root("SSOCTL_GRAPH_URL", environ["SSOCTL_GRAPH_URL"])
         overridden.append("SSOCTL_GRAPH_URL")
     return Endpoints(
-        cloud, tenant_id, authority_host, graph_root, f"{known.graph_root}/.default",
+        cloud,
+        tenant_id,
+        authority_host,
+        graph_root,
+        f"{known.graph_root}/.default",
         tuple(overridden),
-    )  # fmt: skip
+    )
 
 
 def _https_root(variable: str, value: str) -> str:

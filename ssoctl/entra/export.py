@@ -92,9 +92,14 @@ def export(
         )
     )
     return ExportResult(
-        sorted(names), list(outcome.value.changed), warnings, diff, outcome.written,
-        connection.graph.round_trips, unchanged=outcome.old_text == outcome.new_text,
-    )  # fmt: skip
+        sorted(names),
+        list(outcome.value.changed),
+        warnings,
+        diff,
+        outcome.written,
+        connection.graph.round_trips,
+        unchanged=outcome.old_text == outcome.new_text,
+    )
 
 
 def to_exported(live: LiveTenant, model: Tenant) -> tuple[list[ExportedApp], list[str]]:
@@ -136,9 +141,7 @@ def to_exported(live: LiveTenant, model: Tenant) -> tuple[list[ExportedApp], lis
                     if c.thumbprint and c.der
                 ],
                 active=app.active_thumbprint,
-                assignments=[
-                    p for p in principals(app, live, model) if not p.startswith("(user ")
-                ],
+                assignments=[p for p in principals(app, live, model) if not p.startswith("(user ")],
             )
         )
     return exported, warnings
@@ -154,8 +157,10 @@ def _load(der: bytes | None) -> Any:
 def _name_id(app: LiveApp) -> tuple[str, str] | None:
     if app.claims.state != "custom":
         return None
-    return (app.claims.name_id_source or "user.userprincipalname",
-            app.claims.name_id_format or "emailAddress")  # fmt: skip
+    return (
+        app.claims.name_id_source or "user.userprincipalname",
+        app.claims.name_id_format or "emailAddress",
+    )
 
 
 def _variant_kind(template: str) -> str | None:

@@ -92,9 +92,14 @@ class GraphClient:
         return f"{self.root}/{'beta' if beta else 'v1.0'}{path}"
 
     def get(
-        self, path: str, *, select: Sequence[str], params: dict[str, str] | None = None,
-        beta: bool = False, needs: str | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+        self,
+        path: str,
+        *,
+        select: Sequence[str],
+        params: dict[str, str] | None = None,
+        beta: bool = False,
+        needs: str | None = None,
+    ) -> dict[str, Any]:
         """One object or page; any error status raises GraphError."""
         found = self.get_optional(path, select=select, params=params, beta=beta, needs=needs)
         if found is None:
@@ -102,9 +107,14 @@ class GraphClient:
         return found
 
     def get_optional(
-        self, path: str, *, select: Sequence[str], params: dict[str, str] | None = None,
-        beta: bool = False, needs: str | None = None,
-    ) -> dict[str, Any] | None:  # fmt: skip
+        self,
+        path: str,
+        *,
+        select: Sequence[str],
+        params: dict[str, str] | None = None,
+        beta: bool = False,
+        needs: str | None = None,
+    ) -> dict[str, Any] | None:
         """One object, or None when Graph answers 404."""
         url = self.url(Get(path, select, params or {}).relative(), beta=beta)
         reply = self._send("GET", url)
@@ -114,14 +124,22 @@ class GraphClient:
         return reply.body
 
     def pages(
-        self, path: str, *, select: Sequence[str], params: dict[str, str] | None = None,
-        beta: bool = False, needs: str | None = None,
-    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        self,
+        path: str,
+        *,
+        select: Sequence[str],
+        params: dict[str, str] | None = None,
+        beta: bool = False,
+        needs: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
         """Every item of a collection, following `@odata.nextLink`."""
-        yield from self.follow(self.get(path, select=select, params=params, beta=beta,
-                                        needs=needs), path, needs)  # fmt: skip
+        yield from self.follow(
+            self.get(path, select=select, params=params, beta=beta, needs=needs), path, needs
+        )
 
-    def follow(self, page: dict[str, Any], path: str, needs: str | None) -> Iterator[dict[str, Any]]:
+    def follow(
+        self, page: dict[str, Any], path: str, needs: str | None
+    ) -> Iterator[dict[str, Any]]:
         """The items of a first page and of every page after it."""
         for _ in range(MAX_PAGES):
             yield from _items(page, path)
@@ -181,9 +199,13 @@ class GraphClient:
         return reply.body
 
     def wait_until_visible(
-        self, path: str, *, select: Sequence[str], beta: bool = False,
+        self,
+        path: str,
+        *,
+        select: Sequence[str],
+        beta: bool = False,
         notify: Callable[[str], None] | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
+    ) -> dict[str, Any]:
         """An object just created, once Graph's replicas have it: new objects answer 404
         `Request_ResourceNotFound` for seconds to minutes (TF#156, #1802)."""
         while True:
@@ -220,8 +242,10 @@ class GraphClient:
                 self._wait(_backoff(attempt), "Graph to answer")
                 continue
             if status in RETRIED:
-                self._wait(_retry_after(reply_headers) or _backoff(attempt),
-                           f"Graph ({status} on {method} {_path_of(url)})")  # fmt: skip
+                self._wait(
+                    _retry_after(reply_headers) or _backoff(attempt),
+                    f"Graph ({status} on {method} {_path_of(url)})",
+                )
                 continue
             return Reply(status, _json_body(raw, reply_headers, status, method, url), reply_headers)
 
@@ -311,8 +335,7 @@ def _read_capped(response: httpx.Response, url: str) -> bytes:
         size += len(chunk)
         if size > MAX_BODY:
             raise GraphError(
-                f"Graph's answer to {_path_of(url)} is larger than {MAX_BODY // 2**20} MB; "
-                "refused."
+                f"Graph's answer to {_path_of(url)} is larger than {MAX_BODY // 2**20} MB; refused."
             )
         chunks.append(chunk)
     return b"".join(chunks)
@@ -358,5 +381,5 @@ def _retry_after(headers: dict[str, str]) -> float | None:
 
 def _backoff(attempt: int) -> float:
     """Capped exponential backoff with full jitter (half to all of the step)."""
-    step = min(MAX_WAIT_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
-    return step * (0.5 + random.random() / 2)  # noqa: S311 (jitter, not a secret)
+    step: float = min(MAX_WAIT_S, BACKOFF_BASE_S * 2.0 ** (attempt - 1))
+    return step * (0.5 + random.random() / 2)

@@ -19,16 +19,26 @@ from ssoctl.entra.claims import LiveClaims, from_policy
 from ssoctl.entra.graph import Get, GraphClient, GraphError
 
 SP_SELECT = (
-    "id", "appId", "displayName", "applicationTemplateId", "preferredSingleSignOnMode",
-    "loginUrl", "samlSingleSignOnSettings", "notificationEmailAddresses",
+    "id",
+    "appId",
+    "displayName",
+    "applicationTemplateId",
+    "preferredSingleSignOnMode",
+    "loginUrl",
+    "samlSingleSignOnSettings",
+    "notificationEmailAddresses",
     "preferredTokenSigningKeyThumbprint",
-)  # fmt: skip
+)
 APP_SELECT = ("id", "appId", "identifierUris", "web")
 USER_SELECT = ("id", "userPrincipalName", "displayName", "givenName", "surname", "mail")
 ASSIGNMENT_SELECT = ("id", "principalId", "principalType", "principalDisplayName", "appRoleId")
 CLAIMS_POLICY_SELECT = (
-    "id", "includeBasicClaimSet", "includeApplicationIdInIssuer", "audienceOverride", "claims"
-)  # fmt: skip
+    "id",
+    "includeBasicClaimSet",
+    "includeApplicationIdInIssuer",
+    "audienceOverride",
+    "claims",
+)
 IN_LIMIT = 15  # values per `in (...)` filter (Graph's limit)
 MAX_APPS = 5000
 
@@ -107,12 +117,13 @@ def read(
     sps = [
         sp
         for sp in client.pages(
-            "/servicePrincipals", select=SP_SELECT,
+            "/servicePrincipals",
+            select=SP_SELECT,
             params={"$filter": "preferredSingleSignOnMode eq 'saml'", "$top": "999"},
             needs="Application.Read.All",
         )
         if wanted(sp)
-    ]  # fmt: skip
+    ]
     if len(sps) > MAX_APPS:
         raise GraphError(f"the tenant has more than {MAX_APPS} SAML apps; use --app.")
     apps = _read_apps(client, sps, cloud)
@@ -137,10 +148,11 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
             Get(f"/applications(appId='{app_id}')", APP_SELECT),
             # keyCredentials' `key` only comes with $select on a single object (A2).
             Get(f"/servicePrincipals/{sp_id}", ("id", "keyCredentials")),
-            Get(f"/servicePrincipals/{sp_id}/appRoleAssignedTo", ASSIGNMENT_SELECT,
-                {"$top": "999"}),
+            Get(
+                f"/servicePrincipals/{sp_id}/appRoleAssignedTo", ASSIGNMENT_SELECT, {"$top": "999"}
+            ),
             Get(f"/servicePrincipals/{sp_id}/claimsMappingPolicies", ("id", "displayName")),
-        ]  # fmt: skip
+        ]
         if cloud == "public":  # customClaimsPolicy is global-only (A2.1)
             beta += [
                 Get(f"/servicePrincipals/{sp_id}/claimsPolicy", CLAIMS_POLICY_SELECT),
@@ -170,7 +182,9 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
             )
         else:
             policy_get, policy_reply = beta[2 * n], beta_replies[2 * n]
-            policy = client.checked(policy_reply, policy_get, "Policy.Read.ApplicationConfiguration")
+            policy = client.checked(
+                policy_reply, policy_get, "Policy.Read.ApplicationConfiguration"
+            )
             claims = from_policy(policy) if policy else LiveClaims("default")
         if application is None:
             warnings.append("its application object could not be read (404): URLs not read")
@@ -180,10 +194,13 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
         saml = sp.get("samlSingleSignOnSettings")
         saml = saml if isinstance(saml, dict) else {}
         assignments = [
-            LivePrincipal(str(a.get("principalType")), _guid(a.get("principalId")),
-                          str(a.get("principalDisplayName") or ""))
+            LivePrincipal(
+                str(a.get("principalType")),
+                _guid(a.get("principalId")),
+                str(a.get("principalDisplayName") or ""),
+            )
             for a in client.follow(assigned, gets[2].path, "Application.Read.All")
-        ]  # fmt: skip
+        ]
         thumbprint = _text(sp.get("preferredTokenSigningKeyThumbprint"))
         apps.append(
             LiveApp(
@@ -209,13 +226,18 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
 
 
 def claims_warnings(claims: LiveClaims) -> list[str]:
-    return [f"{item}: not expressible in the tenant file, not exported" for item in claims.unsupported]
+    return [
+        f"{item}: not expressible in the tenant file, not exported" for item in claims.unsupported
+    ]
 
 
 def _reply_urls(
-    application: dict[str, Any] | None, beta: list[Get], replies: list[Any], n: int,
+    application: dict[str, Any] | None,
+    beta: list[Get],
+    replies: list[Any],
+    n: int,
     client: GraphClient,
-) -> list[str]:  # fmt: skip
+) -> list[str]:
     """Reply URLs in the order Entra uses them: by beta's `index` where set (A1), then in
     v1.0's order."""
     if application is None:
@@ -253,18 +275,22 @@ def certificates(credentials: Any) -> list[LiveCertificate]:
         end = _instant(credential.get("endDateTime"))
         raw = credential.get("key")
         if not isinstance(raw, str) or not raw:
-            found.append(LiveCertificate(None, None, key_id, name, end,
-                                         "Graph returned no certificate (key is null)"))  # fmt: skip
+            found.append(
+                LiveCertificate(
+                    None, None, key_id, name, end, "Graph returned no certificate (key is null)"
+                )
+            )
             continue
         try:
             der = base64.b64decode(raw, validate=True)
             cert = x509.load_der_x509_certificate(der)
             der = cert.public_bytes(serialization.Encoding.DER)
         except (ValueError, binascii.Error):
-            found.append(LiveCertificate(None, None, key_id, name, end,
-                                         "the certificate does not parse"))  # fmt: skip
+            found.append(
+                LiveCertificate(None, None, key_id, name, end, "the certificate does not parse")
+            )
             continue
-        thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()  # noqa: S303 (Entra's id)
+        thumbprint = cert.fingerprint(hashes.SHA1()).hex().upper()
         found.append(LiveCertificate(thumbprint, der, key_id, name, end))
     return found
 
@@ -286,7 +312,9 @@ def _guid(value: Any) -> str:
     try:
         return str(uuid.UUID(str(value)))
     except ValueError:
-        raise GraphError(f"Graph returned {str(value)[:60]!r} where an object ID belongs.") from None
+        raise GraphError(
+            f"Graph returned {str(value)[:60]!r} where an object ID belongs."
+        ) from None
 
 
 def _read_principals(
@@ -312,7 +340,7 @@ def _read_principals(
     members: dict[str, list[str]] = {gid: [] for gid in group_ids}
     user_chunks = len(_chunks(user_ids))
     group_chunks = len(_chunks(group_ids))
-    for n, (get, reply) in enumerate(zip(gets, replies)):
+    for n, (get, reply) in enumerate(zip(gets, replies, strict=True)):
         needs = "GroupMember.Read.All" if n >= user_chunks else "User.Read.All"
         page = client.checked(reply, get, needs) or {"value": []}
         for item in client.follow(page, get.path, needs):
@@ -324,19 +352,19 @@ def _read_principals(
                     members[group_ids[n - user_chunks - group_chunks]].append(_guid(item.get("id")))
             else:
                 group_names[_guid(item.get("id"))] = str(item.get("displayName") or "")
-    groups = {
-        gid: LiveGroup(gid, group_names.get(gid, gid), members[gid]) for gid in group_ids
-    }
+    groups = {gid: LiveGroup(gid, group_names.get(gid, gid), members[gid]) for gid in group_ids}
     return users, groups
 
 
 def find_users_by_upn(client: GraphClient, upns: Iterable[str]) -> dict[str, LiveUser]:
     """The directory's users among these UPNs, by lower-cased UPN."""
     wanted = sorted({u.lower() for u in upns})
-    gets = [Get("/users", USER_SELECT, {"$filter": _in("userPrincipalName", c)})
-            for c in _chunks(wanted)]  # fmt: skip
+    gets = [
+        Get("/users", USER_SELECT, {"$filter": _in("userPrincipalName", c)})
+        for c in _chunks(wanted)
+    ]
     found: dict[str, LiveUser] = {}
-    for get, reply in zip(gets, client.batch(gets)):
+    for get, reply in zip(gets, client.batch(gets), strict=True):
         page = client.checked(reply, get, "User.Read.All") or {"value": []}
         for item in client.follow(page, get.path, "User.Read.All"):
             user = _user(item)
@@ -350,9 +378,13 @@ def _user(item: dict[str, Any]) -> LiveUser | None:
     if upn is None:
         return None
     return LiveUser(
-        _guid(item.get("id")), upn, _text(item.get("displayName")), _text(item.get("givenName")),
-        _text(item.get("surname")), _text(item.get("mail")),
-    )  # fmt: skip
+        _guid(item.get("id")),
+        upn,
+        _text(item.get("displayName")),
+        _text(item.get("givenName")),
+        _text(item.get("surname")),
+        _text(item.get("mail")),
+    )
 
 
 def _chunks(values: list[str]) -> list[list[str]]:

@@ -106,8 +106,10 @@ def live_settings(app: LiveApp, live: LiveTenant, tenant: Tenant) -> Settings:
         name_id: tuple[str, str] | None = ("user.userprincipalname", "emailAddress")
         claims: dict[str, str] | None = dict(ENTRA_DEFAULT_CLAIMS)
     elif claims_read:
-        name_id = (app.claims.name_id_source or "user.userprincipalname",
-                   app.claims.name_id_format or "emailAddress")  # fmt: skip
+        name_id = (
+            app.claims.name_id_source or "user.userprincipalname",
+            app.claims.name_id_format or "emailAddress",
+        )
         claims = dict(app.claims.claims or {})
     else:
         name_id, claims = None, None
@@ -148,9 +150,7 @@ def group_name(object_id: str, live: LiveTenant, tenant: Tenant) -> str:
     return slug(found.display_name) if found and slug(found.display_name) else object_id
 
 
-def file_settings(
-    entry: App, signing: SigningSet | None, thumbprints: dict[str, str]
-) -> Settings:
+def file_settings(entry: App, signing: SigningSet | None, thumbprints: dict[str, str]) -> Settings:
     """`signing`: the app's set (its own, or the tenant default it uses); `thumbprints`:
     the keyring's certificate names to thumbprints."""
     names = list(signing.certificates) if signing else []

@@ -9,8 +9,12 @@ from typing import Any
 # Least privilege first; each is also satisfied by the broader permissions listed.
 SATISFIED_BY: dict[str, frozenset[str]] = {
     "Application.Read.All": frozenset(
-        {"Application.Read.All", "Application.ReadWrite.All", "Directory.Read.All",
-         "Directory.ReadWrite.All"}
+        {
+            "Application.Read.All",
+            "Application.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+        }
     ),
     "Policy.Read.ApplicationConfiguration": frozenset(
         {"Policy.Read.ApplicationConfiguration", "Policy.ReadWrite.ApplicationConfiguration"}
@@ -20,10 +24,16 @@ SATISFIED_BY: dict[str, frozenset[str]] = {
         {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
     ),
     "GroupMember.Read.All": frozenset(
-        {"GroupMember.Read.All", "GroupMember.ReadWrite.All", "Group.Read.All",
-         "Group.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
+        {
+            "GroupMember.Read.All",
+            "GroupMember.ReadWrite.All",
+            "Group.Read.All",
+            "Group.ReadWrite.All",
+            "Directory.Read.All",
+            "Directory.ReadWrite.All",
+        }
     ),
-}  # fmt: skip
+}
 
 READ = (
     "Application.Read.All",

@@ -12,7 +12,7 @@ from ssoctl.entra.mapping import Settings, file_name_for, file_settings, live_se
 
 if TYPE_CHECKING:
     from ssoctl.entra.session import Connection
-    from ssoctl.tenant.document import LoadedTenant
+    from ssoctl.tenant import LoadedTenant
     from ssoctl.tenant.model import Tenant
 
 # Entra mails the notification addresses 60, 30 and 7 days before a signing certificate
@@ -63,7 +63,9 @@ class Plan:
         return bool(self.missing_users) or any(a.state != "same" for a in self.apps)
 
 
-def plan(loaded: LoadedTenant, connection: Connection, *, app: str | None, now: dt.datetime) -> Plan:
+def plan(
+    loaded: LoadedTenant, connection: Connection, *, app: str | None, now: dt.datetime
+) -> Plan:
     from ssoctl.entra.export import wanted_filter
     from ssoctl.tenant import entries, require_app
 
@@ -95,29 +97,35 @@ def plan(loaded: LoadedTenant, connection: Connection, *, app: str | None, now: 
         desired = file_settings(entry, model.signing_set(name), thumbprints)
         current = live_settings(live_app, live, model)
         if not recognise(live_app).certain:
-            current = _without(current, "template")
-            desired = _without(desired, "template")
+            current = _without_template(current)
+            desired = _without_template(desired)
         differences = compare(desired, current)
         state = "differs" if differences else "same"
         apps.append(AppPlan(name, live_app.app_id, live_app.display_name, state, differences))
     for name in model.apps:
         if name not in paired and (app is None or name == app):
             entry = model.apps[name]
-            apps.append(AppPlan(name, str(entry.app_id) if entry.app_id else None, None,
-                                "only-file"))  # fmt: skip
+            apps.append(
+                AppPlan(name, str(entry.app_id) if entry.app_id else None, None, "only-file")
+            )
     assigned = _assigned_upns(model, [a.name for a in apps if a.state != "only-live"])
     found = live_reader.find_users_by_upn(connection.graph, assigned) if assigned else {}
     missing = sorted(u for u in assigned if u.lower() not in found)
     return Plan(
-        str(model.tenant.id), model.tenant.cloud, sorted(apps, key=lambda a: a.name), notices,
-        missing, warnings, connection.graph.round_trips,
-    )  # fmt: skip
+        str(model.tenant.id),
+        model.tenant.cloud,
+        sorted(apps, key=lambda a: a.name),
+        notices,
+        missing,
+        warnings,
+        connection.graph.round_trips,
+    )
 
 
-def _without(settings: Settings, name: str) -> Settings:
+def _without_template(settings: Settings) -> Settings:
     import dataclasses
 
-    return dataclasses.replace(settings, **{name: None})
+    return dataclasses.replace(settings, template=None)
 
 
 def compare(desired: Settings, current: Settings) -> list[Difference]:
@@ -126,8 +134,19 @@ def compare(desired: Settings, current: Settings) -> list[Difference]:
     found = []
     for item in fields(Settings):
         want, have = getattr(desired, item.name), getattr(current, item.name)
-        if item.name in ("template", "identifiers", "reply_urls", "name_id", "claims",
-                         "certificates", "assignments") and have is None:  # fmt: skip
+        if (
+            item.name
+            in (
+                "template",
+                "identifiers",
+                "reply_urls",
+                "name_id",
+                "claims",
+                "certificates",
+                "assignments",
+            )
+            and have is None
+        ):
             continue  # not read (another policy, another cloud, an unreadable object)
         if item.name in UNORDERED:
             same = {str(v).lower() for v in want or []} == {str(v).lower() for v in have or []}

@@ -31,9 +31,13 @@ def plan_document(plan: Plan) -> dict[str, Any]:
         ],
         "certificates": [
             {
-                "app": c.app, "thumbprint": c.thumbprint, "state": c.state,
-                "days_left": c.days_left, "not_after": c.not_after, "within_days": c.days_point,
-            }  # fmt: skip
+                "app": c.app,
+                "thumbprint": c.thumbprint,
+                "state": c.state,
+                "days_left": c.days_left,
+                "not_after": c.not_after,
+                "within_days": c.days_point,
+            }
             for c in plan.certificates
         ],
         "missing_users": list(plan.missing_users),
@@ -84,7 +88,11 @@ def plan_text(plan: Plan) -> str:
     lines.append(
         f"Plan: {counts['differs']} app(s) differ, {counts['only-file']} only in the file, "
         f"{counts['only-live']} only in Entra, {counts['same']} the same"
-        + (f"; {len(plan.missing_users)} assigned user(s) missing in Entra" if plan.missing_users else "")
+        + (
+            f"; {len(plan.missing_users)} assigned user(s) missing in Entra"
+            if plan.missing_users
+            else ""
+        )
         + f". {plan.requests} Graph requests."
     )
     return "\n".join(lines) + "\n"

@@ -65,11 +65,11 @@ if TYPE_CHECKING:
         set_user,
     )
     from ssoctl.tenant.exported import (
-        ExportOutcome,
         ExportedApp,
         ExportedCertificate,
         ExportedGroup,
         ExportedUser,
+        ExportOutcome,
         merge_export,
     )
     from ssoctl.tenant.gallery import (
@@ -103,6 +103,9 @@ if TYPE_CHECKING:
     from ssoctl.tenant.transaction import EditOutcome, Judge, edit, edit_reviewed
 
 __all__ = [
+    "MAX_TENANT_BYTES",
+    "PAIRWISE_SECRET",
+    "SCHEMA_FILE",
     "Activation",
     "AddedApp",
     "AppChanges",
@@ -117,14 +120,11 @@ __all__ = [
     "Judge",
     "KeyringEntry",
     "LoadedTenant",
-    "MAX_TENANT_BYTES",
     "NewCertificate",
-    "PAIRWISE_SECRET",
     "PassphraseSource",
     "Positions",
     "Registered",
     "RoundTripPositions",
-    "SCHEMA_FILE",
     "SpValues",
     "Switch",
     "Template",

@@ -16,10 +16,22 @@ if TYPE_CHECKING:
 
 # The order build_entry (app add) writes an app's keys in.
 APP_KEYS = (
-    "template", "region", "platform", "app_id", "identifiers", "reply_urls", "sign_on_url",
-    "relay_state", "logout_url", "notification_emails", "signing", "name_id", "claims",
-    "assignments", "sp_certificate",
-)  # fmt: skip
+    "template",
+    "region",
+    "platform",
+    "app_id",
+    "identifiers",
+    "reply_urls",
+    "sign_on_url",
+    "relay_state",
+    "logout_url",
+    "notification_emails",
+    "signing",
+    "name_id",
+    "claims",
+    "assignments",
+    "sp_certificate",
+)
 USER_KEYS = ("upn", "object_id", "display_name", "given_name", "surname", "mail")
 
 
@@ -126,9 +138,13 @@ def _merge_users(loaded: LoadedTenant, users: list[ExportedUser], out: ExportOut
     by_upn = {str(u.get("upn", "")).lower(): u for u in seq}
     for user in users:
         values = {
-            "upn": user.upn, "object_id": user.object_id, "display_name": user.display_name,
-            "given_name": user.given_name, "surname": user.surname, "mail": user.mail,
-        }  # fmt: skip
+            "upn": user.upn,
+            "object_id": user.object_id,
+            "display_name": user.display_name,
+            "given_name": user.given_name,
+            "surname": user.surname,
+            "mail": user.mail,
+        }
         entry = by_upn.get(user.upn.lower())
         if entry is None:
             seq.append(mapping(values))
@@ -151,14 +167,19 @@ def _merge_groups(loaded: LoadedTenant, groups: list[ExportedGroup], out: Export
             None,
         ) or next((g for g in seq if g.get("name") == group.name), None)
         if entry is None:
-            seq.append(mapping({"name": group.name, "object_id": group.object_id,
-                                "members": flow_list(list(group.members))}))  # fmt: skip
+            seq.append(
+                mapping(
+                    {
+                        "name": group.name,
+                        "object_id": group.object_id,
+                        "members": flow_list(list(group.members)),
+                    }
+                )
+            )
             out.changed.append(f"group {group.name}: added")
             continue
         order = ("name", "object_id", "members")
-        changed = [
-            k for k, v in (("object_id", group.object_id),) if _put(entry, k, v, order)
-        ]
+        changed = [k for k, v in (("object_id", group.object_id),) if _put(entry, k, v, order)]
         if {m.lower() for m in entry.get("members") or []} != {m.lower() for m in group.members}:
             entry["members"] = flow_list(list(group.members))
             changed.append("members")
@@ -192,7 +213,10 @@ def _merge_app(loaded: LoadedTenant, app: ExportedApp, out: ExportOutcome) -> No
     put("sign_on_url", app.sign_on_url)
     put("relay_state", app.relay_state)
     put("logout_url", app.logout_url)
-    put("notification_emails", flow_list(list(app.notification_emails)) if app.notification_emails else None)
+    put(
+        "notification_emails",
+        flow_list(list(app.notification_emails)) if app.notification_emails else None,
+    )
     _merge_signing(loaded, app, entry, changed)
     if app.claims_read:
         name_id = app.name_id or ("user.userprincipalname", "emailAddress")

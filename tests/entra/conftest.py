@@ -27,7 +27,9 @@ def make_der(days: int, cn: str = "Microsoft Azure Federated SSO Certificate") -
     from cryptography.hazmat.primitives.serialization import Encoding
 
     now = dt.datetime.now(dt.timezone.utc)
-    _, cert = certs.generate(now=now - dt.timedelta(days=1), subject=f"CN={cn}", not_after=now + dt.timedelta(days=days))
+    _, cert = certs.generate(
+        now=now - dt.timedelta(days=1), subject=f"CN={cn}", not_after=now + dt.timedelta(days=days)
+    )
     return cert.public_bytes(Encoding.DER)
 
 
@@ -42,38 +44,57 @@ class Live:
 
 def build_twin() -> Live:
     twin = GraphTwin(TENANT_ID)
-    alice = twin.add_user("alice@contoso.com", displayName="Alice Adams", givenName="Alice",
-                          surname="Adams")  # fmt: skip
-    bob = twin.add_user("bob@contoso.com", displayName="Bob Brown", givenName="Bob", surname="Brown")
+    alice = twin.add_user(
+        "alice@contoso.com", displayName="Alice Adams", givenName="Alice", surname="Adams"
+    )
+    bob = twin.add_user(
+        "bob@contoso.com", displayName="Bob Brown", givenName="Bob", surname="Brown"
+    )
     carol = twin.add_user("carol@contoso.com", displayName="Carol Chu", mail=None)
     sales = twin.add_group("Sales Team", [bob, carol])
     rc, _ = twin.add_saml_app(
-        "RingCentral", identifiers=["https://ssoeuro.ringcentral.com"],
+        "RingCentral",
+        identifiers=["https://ssoeuro.ringcentral.com"],
         reply_urls=["https://ssoeuro.ringcentral.com/sp/ACS.saml2"],
         emails=["it@contoso.com"],
-    )  # fmt: skip
-    twin.set_claims(rc, ("userprincipalname", "emailAddress"), {
-        f"{CLAIMS_NS}/givenname": "givenname", f"{CLAIMS_NS}/surname": "surname",
-        f"{CLAIMS_NS}/emailaddress": "mail", f"{CLAIMS_NS}/name": "userprincipalname",
-    })  # fmt: skip
-    rc_thumb = twin.add_signing_certificate(rc, make_der(1000), end="2029-12-01T00:00:00Z", active=True)
+    )
+    twin.set_claims(
+        rc,
+        ("userprincipalname", "emailAddress"),
+        {
+            f"{CLAIMS_NS}/givenname": "givenname",
+            f"{CLAIMS_NS}/surname": "surname",
+            f"{CLAIMS_NS}/emailaddress": "mail",
+            f"{CLAIMS_NS}/name": "userprincipalname",
+        },
+    )
+    rc_thumb = twin.add_signing_certificate(
+        rc, make_der(1000), end="2029-12-01T00:00:00Z", active=True
+    )
     twin.assign(rc, alice, "User")
     twin.assign(rc, sales, "Group")
     mitel, _ = twin.add_saml_app(
         "Mitel Connect",
         identifiers=["https://authentication.api.mitel.io/2017-09-01/saml2/contoso-0001"],
         reply_urls=["https://authentication.api.mitel.io/2017-09-01/saml2/contoso-0001/consume"],
-        login_url="https://accounts.mitel.io", logout_url="https://accounts.mitel.io/logout",
-    )  # fmt: skip
+        login_url="https://accounts.mitel.io",
+        logout_url="https://accounts.mitel.io/logout",
+    )
     m1 = twin.add_signing_certificate(mitel, make_der(900), end="2029-06-01T00:00:00Z", active=True)
-    m2 = twin.add_signing_certificate(mitel, make_der(1000), end="2029-12-01T00:00:00Z", active=False)
+    m2 = twin.add_signing_certificate(
+        mitel, make_der(1000), end="2029-12-01T00:00:00Z", active=False
+    )
     twin.assign(mitel, alice, "User")
     wiki, _ = twin.add_saml_app(
-        "Wiki", identifiers=["https://wiki.contoso.com"],
+        "Wiki",
+        identifiers=["https://wiki.contoso.com"],
         reply_urls=["https://wiki.contoso.com/saml/acs", "https://wiki.contoso.com/saml/acs2"],
-        relay_state="/home", reply_index={"https://wiki.contoso.com/saml/acs2": 0,
-                                          "https://wiki.contoso.com/saml/acs": 1},
-    )  # fmt: skip
+        relay_state="/home",
+        reply_index={
+            "https://wiki.contoso.com/saml/acs2": 0,
+            "https://wiki.contoso.com/saml/acs": 1,
+        },
+    )
     twin.set_claims(wiki, ("mail", "persistent"), {"urn:wiki:email": "mail"})
     w1 = twin.add_signing_certificate(wiki, make_der(800), end="2028-12-01T00:00:00Z", active=True)
     twin.assign(wiki, bob, "User")
@@ -89,11 +110,18 @@ class Run:
     def __init__(self, folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         self.folder = folder
         self.monkeypatch = monkeypatch
-        self.env = {"AZURE_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
-                    "AZURE_CLIENT_SECRET": "twin-client-secret-7Q~x",
-                    "XDG_CONFIG_HOME": str(folder / "config")}  # fmt: skip
-        for name in ("AZURE_TENANT_ID", "AZURE_AUTHORITY_HOST", "SSOCTL_GRAPH_URL",
-                     "AZURE_CLIENT_CERTIFICATE_PATH", "AZURE_FEDERATED_TOKEN_FILE"):  # fmt: skip
+        self.env = {
+            "AZURE_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
+            "AZURE_CLIENT_SECRET": "twin-client-secret-7Q~x",
+            "XDG_CONFIG_HOME": str(folder / "config"),
+        }
+        for name in (
+            "AZURE_TENANT_ID",
+            "AZURE_AUTHORITY_HOST",
+            "SSOCTL_GRAPH_URL",
+            "AZURE_CLIENT_CERTIFICATE_PATH",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ):
             monkeypatch.delenv(name, raising=False)
 
     @property
@@ -114,8 +142,9 @@ def run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, live: Live) -> Run:
     import ssoctl.entra.graph as graph
     import ssoctl.entra.transport as transport
 
-    monkeypatch.setattr(transport, "make_client",
-                        lambda: httpx.Client(transport=httpx.WSGITransport(app=live.twin)))  # fmt: skip
+    monkeypatch.setattr(
+        transport, "make_client", lambda: httpx.Client(transport=httpx.WSGITransport(app=live.twin))
+    )
     waits: list[float] = []
     elapsed = [0.0]
 

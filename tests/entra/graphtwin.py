@@ -19,8 +19,12 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 NON_GALLERY = "8adf8e6e-67b2-4cf2-a259-e3dc5476c621"
-READ_ALL = ["Application.Read.All", "Policy.Read.ApplicationConfiguration", "User.Read.All",
-            "GroupMember.Read.All"]  # fmt: skip
+READ_ALL = [
+    "Application.Read.All",
+    "Policy.Read.ApplicationConfiguration",
+    "User.Read.All",
+    "GroupMember.Read.All",
+]
 
 
 @dataclass
@@ -75,10 +79,13 @@ class GraphTwin:
         uid = str(uuid.uuid4())
         local = upn.split("@")[0]
         self.users[uid] = {
-            "id": uid, "userPrincipalName": upn, "displayName": fields.get("displayName", local),
-            "givenName": fields.get("givenName"), "surname": fields.get("surname"),
+            "id": uid,
+            "userPrincipalName": upn,
+            "displayName": fields.get("displayName", local),
+            "givenName": fields.get("givenName"),
+            "surname": fields.get("surname"),
             "mail": fields.get("mail", upn),
-        }  # fmt: skip
+        }
         return uid
 
     def add_group(self, name: str, members: list[str]) -> str:
@@ -88,43 +95,72 @@ class GraphTwin:
         return gid
 
     def add_saml_app(
-        self, display_name: str, *, identifiers: list[str], reply_urls: list[str],
-        template_id: str | None = None, login_url: str | None = None,
-        relay_state: str | None = None, logout_url: str | None = None,
-        emails: list[str] | None = None, reply_index: dict[str, int] | None = None,
-    ) -> tuple[str, str]:  # fmt: skip
+        self,
+        display_name: str,
+        *,
+        identifiers: list[str],
+        reply_urls: list[str],
+        template_id: str | None = None,
+        login_url: str | None = None,
+        relay_state: str | None = None,
+        logout_url: str | None = None,
+        emails: list[str] | None = None,
+        reply_index: dict[str, int] | None = None,
+    ) -> tuple[str, str]:
         """An instantiated, SAML-enabled app. Returns (service principal id, appId)."""
         # MGD v1.0/api/applicationtemplate-instantiate.md response: application {id, appId,
         # appRoles [User, msiam_access], signInAudience AzureADMyOrg} and servicePrincipal
         # {id, appId, appRoleAssignmentRequired true, servicePrincipalNames [appId], tags}.
         app_object, app_id, sp_id = (str(uuid.uuid4()) for _ in range(3))
         roles = [
-            {"id": str(uuid.uuid4()), "displayName": "User", "value": None, "isEnabled": True,
-             "allowedMemberTypes": ["User"]},
-            {"id": str(uuid.uuid4()), "displayName": "msiam_access", "value": None,
-             "isEnabled": True, "allowedMemberTypes": ["User"]},
-        ]  # fmt: skip
+            {
+                "id": str(uuid.uuid4()),
+                "displayName": "User",
+                "value": None,
+                "isEnabled": True,
+                "allowedMemberTypes": ["User"],
+            },
+            {
+                "id": str(uuid.uuid4()),
+                "displayName": "msiam_access",
+                "value": None,
+                "isEnabled": True,
+                "allowedMemberTypes": ["User"],
+            },
+        ]
         self.applications[app_object] = {
-            "id": app_object, "appId": app_id, "displayName": display_name,
-            "identifierUris": list(identifiers), "signInAudience": "AzureADMyOrg",
+            "id": app_object,
+            "appId": app_id,
+            "displayName": display_name,
+            "identifierUris": list(identifiers),
+            "signInAudience": "AzureADMyOrg",
             "appRoles": roles,
-            "web": {"redirectUris": list(reply_urls), "logoutUrl": logout_url,
-                    "homePageUrl": None,
-                    "redirectUriSettings": [{"uri": u, "index": (reply_index or {}).get(u)}
-                                            for u in reply_urls]},
-        }  # fmt: skip
+            "web": {
+                "redirectUris": list(reply_urls),
+                "logoutUrl": logout_url,
+                "homePageUrl": None,
+                "redirectUriSettings": [
+                    {"uri": u, "index": (reply_index or {}).get(u)} for u in reply_urls
+                ],
+            },
+        }
         self.service_principals[sp_id] = {
-            "id": sp_id, "appId": app_id, "displayName": display_name,
+            "id": sp_id,
+            "appId": app_id,
+            "displayName": display_name,
             "applicationTemplateId": template_id or NON_GALLERY,
-            "appRoleAssignmentRequired": True, "appRoles": roles,
-            "preferredSingleSignOnMode": "saml", "loginUrl": login_url,
+            "appRoleAssignmentRequired": True,
+            "appRoles": roles,
+            "preferredSingleSignOnMode": "saml",
+            "loginUrl": login_url,
             "samlSingleSignOnSettings": {"relayState": relay_state} if relay_state else None,
             "notificationEmailAddresses": list(emails or []),
-            "preferredTokenSigningKeyThumbprint": None, "keyCredentials": [],
+            "preferredTokenSigningKeyThumbprint": None,
+            "keyCredentials": [],
             "passwordCredentials": [],
             "servicePrincipalNames": [app_id],
             "tags": ["WindowsAzureActiveDirectoryIntegratedApp"],
-        }  # fmt: skip
+        }
         self.assignments[sp_id] = []
         return sp_id, app_id
 
@@ -133,56 +169,97 @@ class GraphTwin:
         # sharing customKeyIdentifier (Sign, Verify, a password); here the two keyCredentials.
         import hashlib
 
-        thumbprint = hashlib.sha1(der).hexdigest().upper()  # noqa: S324 (Entra's id)
+        thumbprint = hashlib.sha1(der).hexdigest().upper()
         custom = base64.b64encode(bytes.fromhex(thumbprint)).decode()
         sp = self.service_principals[sp_id]
         for usage in ("Sign", "Verify"):
-            sp["keyCredentials"].append({
-                "customKeyIdentifier": custom, "displayName": "CN=Microsoft Azure Federated SSO Certificate",
-                "endDateTime": end, "keyId": str(uuid.uuid4()), "startDateTime": "2025-01-01T00:00:00Z",
-                "type": "AsymmetricX509Cert" if usage == "Verify" else "X509CertAndPassword",
-                "usage": usage, "key": base64.b64encode(der).decode() if usage == "Verify" else None,
-            })  # fmt: skip
+            sp["keyCredentials"].append(
+                {
+                    "customKeyIdentifier": custom,
+                    "displayName": "CN=Microsoft Azure Federated SSO Certificate",
+                    "endDateTime": end,
+                    "keyId": str(uuid.uuid4()),
+                    "startDateTime": "2025-01-01T00:00:00Z",
+                    "type": "AsymmetricX509Cert" if usage == "Verify" else "X509CertAndPassword",
+                    "usage": usage,
+                    "key": base64.b64encode(der).decode() if usage == "Verify" else None,
+                }
+            )
         if active:
             sp["preferredTokenSigningKeyThumbprint"] = thumbprint
         return thumbprint
 
     def set_claims(self, sp_id: str, name_id: tuple[str, str], claims: dict[str, str]) -> None:
         # The shape of MGD beta/api/serviceprincipal-put-claimspolicy.md's request body.
-        entries: list[dict[str, Any]] = [{
-            "@odata.type": "#microsoft.graph.samlNameIdClaim", "nameIdFormat": name_id[1],
-            "serviceProviderNameQualifier": None,
-            "configurations": [{"condition": None, "transformations": [], "attribute": {
-                "@odata.type": "#microsoft.graph.sourcedAttribute", "source": "user",
-                "id": name_id[0], "isExtensionAttribute": False}}],
-        }]  # fmt: skip
+        entries: list[dict[str, Any]] = [
+            {
+                "@odata.type": "#microsoft.graph.samlNameIdClaim",
+                "nameIdFormat": name_id[1],
+                "serviceProviderNameQualifier": None,
+                "configurations": [
+                    {
+                        "condition": None,
+                        "transformations": [],
+                        "attribute": {
+                            "@odata.type": "#microsoft.graph.sourcedAttribute",
+                            "source": "user",
+                            "id": name_id[0],
+                            "isExtensionAttribute": False,
+                        },
+                    }
+                ],
+            }
+        ]
         for uri, source in claims.items():
             namespace, _, name = uri.rpartition("/")
-            entries.append({
-                "@odata.type": "#microsoft.graph.customClaim", "name": name,
-                "namespace": namespace or None, "tokenFormat": ["saml"],
-                "samlAttributeNameFormat": None,
-                "configurations": [{"condition": None, "transformations": [], "attribute": {
-                    "@odata.type": "#microsoft.graph.sourcedAttribute", "source": "user",
-                    "id": source, "isExtensionAttribute": False}}],
-            })  # fmt: skip
+            entries.append(
+                {
+                    "@odata.type": "#microsoft.graph.customClaim",
+                    "name": name,
+                    "namespace": namespace or None,
+                    "tokenFormat": ["saml"],
+                    "samlAttributeNameFormat": None,
+                    "configurations": [
+                        {
+                            "condition": None,
+                            "transformations": [],
+                            "attribute": {
+                                "@odata.type": "#microsoft.graph.sourcedAttribute",
+                                "source": "user",
+                                "id": source,
+                                "isExtensionAttribute": False,
+                            },
+                        }
+                    ],
+                }
+            )
         self.claims_policies[sp_id] = {
-            "@odata.type": "#microsoft.graph.customClaimsPolicy", "id": str(uuid.uuid4()),
-            "includeBasicClaimSet": True, "includeApplicationIdInIssuer": False,
-            "audienceOverride": None, "claims": entries,
-        }  # fmt: skip
+            "@odata.type": "#microsoft.graph.customClaimsPolicy",
+            "id": str(uuid.uuid4()),
+            "includeBasicClaimSet": True,
+            "includeApplicationIdInIssuer": False,
+            "audienceOverride": None,
+            "claims": entries,
+        }
 
     def assign(self, sp_id: str, principal_id: str, kind: str) -> None:
         # MGD v1.0/api/serviceprincipal-list-approleassignedto.md response.
         name = (self.users.get(principal_id) or self.groups.get(principal_id) or {}).get(
-            "displayName", "")
-        self.assignments[sp_id].append({
-            "id": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
-            "appRoleId": self.service_principals[sp_id]["appRoles"][0]["id"],
-            "principalDisplayName": name, "principalId": principal_id, "principalType": kind,
-            "resourceDisplayName": self.service_principals[sp_id]["displayName"],
-            "resourceId": sp_id, "createdDateTime": "2026-01-01T00:00:00Z", "deletedDateTime": None,
-        })  # fmt: skip
+            "displayName", ""
+        )
+        self.assignments[sp_id].append(
+            {
+                "id": base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="),
+                "appRoleId": self.service_principals[sp_id]["appRoles"][0]["id"],
+                "principalDisplayName": name,
+                "principalId": principal_id,
+                "principalType": kind,
+                "resourceDisplayName": self.service_principals[sp_id]["displayName"],
+                "resourceId": sp_id,
+                "createdDateTime": "2026-01-01T00:00:00Z",
+                "deletedDateTime": None,
+            }
+        )
 
     def application_of(self, sp_id: str) -> dict[str, Any]:
         app_id = self.service_principals[sp_id]["appId"]
@@ -198,16 +275,19 @@ class GraphTwin:
         self._origin = f"{environ.get('wsgi.url_scheme', 'https')}://{environ.get('HTTP_HOST')}"
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
-        headers = {k[5:].replace("_", "-").lower(): v for k, v in environ.items()
-                   if k.startswith("HTTP_")}  # fmt: skip
+        headers = {
+            k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")
+        }
         if path.startswith(("/v1.0/", "/beta/")):
             status, reply_headers, payload = self.graph(method, path, query, body, headers)
         else:
             status, reply_headers, payload = self.login(method, path, body)
         raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         kind = "text/html" if isinstance(payload, bytes) else "application/json"
-        start_response(status, [("Content-Type", kind), ("Content-Length", str(len(raw))),
-                                *reply_headers.items()])  # fmt: skip
+        start_response(
+            status,
+            [("Content-Type", kind), ("Content-Length", str(len(raw))), *reply_headers.items()],
+        )
         return [raw] if raw else []
 
     # -- login.microsoftonline.com -----------------------------------------------------
@@ -215,83 +295,173 @@ class GraphTwin:
     def login(self, method: str, path: str, body: bytes) -> tuple[str, dict[str, str], Any]:
         if path == "/common/discovery/instance":
             # Entra's instance discovery document (what msal asks for authority aliases).
-            host = "login.microsoftonline.com" if self.cloud == "public" else "login.microsoftonline.us"
-            return "200 OK", {}, {
-                "tenant_discovery_endpoint": f"https://{host}/{self.tenant_id}/v2.0/.well-known/openid-configuration",
-                "api-version": "1.1",
-                "metadata": [{"preferred_network": host, "preferred_cache": host,
-                              "aliases": [host]}],
-            }  # fmt: skip
+            host = (
+                "login.microsoftonline.com"
+                if self.cloud == "public"
+                else "login.microsoftonline.us"
+            )
+            return (
+                "200 OK",
+                {},
+                {
+                    "tenant_discovery_endpoint": f"https://{host}/{self.tenant_id}/v2.0/.well-known/openid-configuration",
+                    "api-version": "1.1",
+                    "metadata": [
+                        {"preferred_network": host, "preferred_cache": host, "aliases": [host]}
+                    ],
+                },
+            )
         prefix = f"/{self.tenant_id}"
         if not path.lower().startswith(prefix.lower()):
-            return "400 Bad Request", {}, {"error": "invalid_tenant",
-                                           "error_description": "AADSTS90002: Tenant not found."}
-        rest = path[len(prefix):]
-        host = "https://login.microsoftonline.com" if self.cloud == "public" else "https://login.microsoftonline.us"
+            return (
+                "400 Bad Request",
+                {},
+                {"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant not found."},
+            )
+        rest = path[len(prefix) :]
+        host = (
+            "https://login.microsoftonline.com"
+            if self.cloud == "public"
+            else "https://login.microsoftonline.us"
+        )
         base = f"{host}/{self.tenant_id}"
         if rest == "/v2.0/.well-known/openid-configuration":
             # The OpenID configuration document msal reads (its fields per Entra's v2.0
             # metadata: authorization, token and device-code endpoints, issuer).
-            return "200 OK", {}, {
-                "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-                "token_endpoint": f"{base}/oauth2/v2.0/token",
-                "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-                "issuer": f"{host}/{self.tenant_id}/v2.0",
-                "token_endpoint_auth_methods_supported": ["client_secret_post", "private_key_jwt",
-                                                          "client_secret_basic"],
-                "response_types_supported": ["code", "id_token", "code id_token", "id_token token"],
-                "tenant_region_scope": "EU",
-            }  # fmt: skip
+            return (
+                "200 OK",
+                {},
+                {
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                    "issuer": f"{host}/{self.tenant_id}/v2.0",
+                    "token_endpoint_auth_methods_supported": [
+                        "client_secret_post",
+                        "private_key_jwt",
+                        "client_secret_basic",
+                    ],
+                    "response_types_supported": [
+                        "code",
+                        "id_token",
+                        "code id_token",
+                        "id_token token",
+                    ],
+                    "tenant_region_scope": "EU",
+                },
+            )
         form = {k: v[0] for k, v in parse_qs(body.decode()).items()}
         if rest == "/oauth2/v2.0/devicecode" and method == "POST":
-            return "200 OK", {}, {
-                "user_code": "TWIN-CODE", "device_code": "twin-device-code",
-                "verification_uri": "https://microsoft.com/devicelogin", "expires_in": 900,
-                "interval": 1,
-                "message": "To sign in, use a web browser to open the page "
-                           "https://microsoft.com/devicelogin and enter the code TWIN-CODE to authenticate.",
-            }  # fmt: skip
+            return (
+                "200 OK",
+                {},
+                {
+                    "user_code": "TWIN-CODE",
+                    "device_code": "twin-device-code",
+                    "verification_uri": "https://microsoft.com/devicelogin",
+                    "expires_in": 900,
+                    "interval": 1,
+                    "message": "To sign in, use a web browser to open the page "
+                    "https://microsoft.com/devicelogin and enter the code TWIN-CODE to authenticate.",
+                },
+            )
         if rest == "/oauth2/v2.0/token" and method == "POST":
             grant = form.get("grant_type")
             scope = form.get("scope", "")
-            graph = "https://graph.microsoft.com" if self.cloud == "public" else "https://graph.microsoft.us"
+            graph = (
+                "https://graph.microsoft.com"
+                if self.cloud == "public"
+                else "https://graph.microsoft.us"
+            )
             if grant == "client_credentials" and f"{graph}/.default" not in scope.split():
-                return "400 Bad Request", {}, {"error": "invalid_scope", "error_description":
-                    f"AADSTS1002012: The provided value for scope {scope} is not valid."}  # fmt: skip
+                return (
+                    "400 Bad Request",
+                    {},
+                    {
+                        "error": "invalid_scope",
+                        "error_description": f"AADSTS1002012: The provided value for scope {scope} is not valid.",
+                    },
+                )
+            claims: dict[str, Any]
             if grant == "client_credentials":
-                ok = (form.get("client_secret") == self.knobs.secret
-                      or bool(form.get("client_assertion")))  # fmt: skip
+                ok = form.get("client_secret") == self.knobs.secret or bool(
+                    form.get("client_assertion")
+                )
                 if not ok:
-                    return "401 Unauthorized", {}, {"error": "invalid_client", "error_description":
-                        "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
-                        "sent in the request is the client secret value."}  # fmt: skip
-                claims = {"aud": graph, "tid": self.tenant_id, "appid": form.get("client_id"),
-                          "app_displayname": "ssoctl", "idtyp": "app", "roles": self.knobs.roles}  # fmt: skip
+                    return (
+                        "401 Unauthorized",
+                        {},
+                        {
+                            "error": "invalid_client",
+                            "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the secret being "
+                            "sent in the request is the client secret value.",
+                        },
+                    )
+                claims = {
+                    "aud": graph,
+                    "tid": self.tenant_id,
+                    "appid": form.get("client_id"),
+                    "app_displayname": "ssoctl",
+                    "idtyp": "app",
+                    "roles": self.knobs.roles,
+                }
             elif grant == "urn:ietf:params:oauth:grant-type:device_code":
-                claims = {"aud": graph, "tid": self.tenant_id, "upn": "admin@contoso.com",
-                          "idtyp": "user", "scp": " ".join(self.knobs.roles)}  # fmt: skip
+                claims = {
+                    "aud": graph,
+                    "tid": self.tenant_id,
+                    "upn": "admin@contoso.com",
+                    "idtyp": "user",
+                    "scp": " ".join(self.knobs.roles),
+                }
             elif grant == "refresh_token":
-                claims = {"aud": graph, "tid": self.tenant_id, "upn": "admin@contoso.com",
-                          "idtyp": "user", "scp": " ".join(self.knobs.roles)}  # fmt: skip
+                claims = {
+                    "aud": graph,
+                    "tid": self.tenant_id,
+                    "upn": "admin@contoso.com",
+                    "idtyp": "user",
+                    "scp": " ".join(self.knobs.roles),
+                }
             else:
                 return "400 Bad Request", {}, {"error": "unsupported_grant_type"}
             import time
 
-            claims["exp"] = int(time.time()) + 3600
+            expires = int(time.time()) + 3600
+            claims = {**claims, "exp": expires}
             token = jwt(claims)
             self.tokens.add(token)
-            reply: dict[str, Any] = {"token_type": "Bearer", "expires_in": 3599,
-                                     "ext_expires_in": 3599, "access_token": token}  # fmt: skip
+            reply: dict[str, Any] = {
+                "token_type": "Bearer",
+                "expires_in": 3599,
+                "ext_expires_in": 3599,
+                "access_token": token,
+            }
             if grant != "client_credentials":
                 reply["refresh_token"] = "twin-refresh-token"
                 reply["scope"] = scope
-                reply["id_token"] = jwt({"aud": form.get("client_id"), "iss": f"{host}/{self.tenant_id}/v2.0",
-                                         "tid": self.tenant_id, "oid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "admin")),
-                                         "preferred_username": "admin@contoso.com", "sub": "admin",
-                                         "exp": claims["exp"], "iat": claims["exp"] - 3600})  # fmt: skip
-                reply["client_info"] = base64.urlsafe_b64encode(json.dumps(
-                    {"uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "admin")), "utid": self.tenant_id}
-                ).encode()).decode().rstrip("=")  # fmt: skip
+                reply["id_token"] = jwt(
+                    {
+                        "aud": form.get("client_id"),
+                        "iss": f"{host}/{self.tenant_id}/v2.0",
+                        "tid": self.tenant_id,
+                        "oid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "admin")),
+                        "preferred_username": "admin@contoso.com",
+                        "sub": "admin",
+                        "exp": expires,
+                        "iat": expires - 3600,
+                    }
+                )
+                reply["client_info"] = (
+                    base64.urlsafe_b64encode(
+                        json.dumps(
+                            {
+                                "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, "admin")),
+                                "utid": self.tenant_id,
+                            }
+                        ).encode()
+                    )
+                    .decode()
+                    .rstrip("=")
+                )
             return "200 OK", {}, reply
         return "404 Not Found", {}, {"error": "not_found"}
 
@@ -301,9 +471,21 @@ class GraphTwin:
         # The Graph error envelope (MGD concepts/errors.md).
         rid = str(uuid.uuid4())
         text = self.knobs.error_message or message
-        return status, {"request-id": rid}, {"error": {"code": code, "message": text,
-                "innerError": {"date": "2026-12-02T12:00:00", "request-id": rid,
-                               "client-request-id": rid}}}  # fmt: skip
+        return (
+            status,
+            {"request-id": rid},
+            {
+                "error": {
+                    "code": code,
+                    "message": text,
+                    "innerError": {
+                        "date": "2026-12-02T12:00:00",
+                        "request-id": rid,
+                        "client-request-id": rid,
+                    },
+                }
+            },
+        )
 
     def graph(
         self, method: str, path: str, query: str, body: bytes, headers: dict[str, str]
@@ -311,14 +493,18 @@ class GraphTwin:
         self.graph_requests += 1
         token = (headers.get("authorization") or "").removeprefix("Bearer ")
         if token not in self.tokens:
-            return self.error("401 Unauthorized", "InvalidAuthenticationToken",
-                              "Access token validation failure. Invalid audience.")  # fmt: skip
+            return self.error(
+                "401 Unauthorized",
+                "InvalidAuthenticationToken",
+                "Access token validation failure. Invalid audience.",
+            )
         if self.knobs.non_json:
             return "200 OK", {}, b"<html><body>Sign in to continue</body></html>"
         if self.knobs.throttle_every and self.graph_requests % self.knobs.throttle_every == 0:
             # MGD concepts/throttling.md: 429 with Retry-After and the error envelope.
-            status, h, payload = self.error("429 Too Many Requests", "TooManyRequests",
-                                            "Too many requests.")  # fmt: skip
+            status, h, payload = self.error(
+                "429 Too Many Requests", "TooManyRequests", "Too many requests."
+            )
             return status, {**h, "Retry-After": self.knobs.retry_after}, payload
         for prefix in list(self.knobs.fail_once):
             if path.startswith(prefix) and prefix not in self._failed:
@@ -332,7 +518,9 @@ class GraphTwin:
         status, payload = self.route(method, rest, parse_qs(query), beta, token)
         return status, {}, payload
 
-    def batch(self, body: dict[str, Any], beta: bool, token: str) -> tuple[str, dict[str, str], Any]:
+    def batch(
+        self, body: dict[str, Any], beta: bool, token: str
+    ) -> tuple[str, dict[str, str], Any]:
         # MGD concepts/json-batching.md: {"responses": [{"id", "status", "headers", "body"}]}
         requests = body.get("requests") or []
         if len(requests) > 20:
@@ -342,10 +530,18 @@ class GraphTwin:
             url = request["url"]
             path, _, query = url.partition("?")
             self.log.append(("BATCH " + request["method"], path + (f"?{query}" if query else "")))
-            status, payload = self.route(request["method"], unquote(path), parse_qs(query), beta, token)
+            status, payload = self.route(
+                request["method"], unquote(path), parse_qs(query), beta, token
+            )
             code = int(status.split()[0])
-            responses.append({"id": request["id"], "status": code,
-                              "headers": {"Content-Type": "application/json"}, "body": payload})  # fmt: skip
+            responses.append(
+                {
+                    "id": request["id"],
+                    "status": code,
+                    "headers": {"Content-Type": "application/json"},
+                    "body": payload,
+                }
+            )
         return "200 OK", {}, {"responses": responses}
 
     def _roles(self, token: str) -> set[str]:
@@ -360,15 +556,25 @@ class GraphTwin:
             return (query.get(name) or [""])[0]
 
         def need(permission: str) -> tuple[str, Any] | None:
-            broader = {permission, permission.replace(".Read.", ".ReadWrite."), "Directory.Read.All"}
+            broader = {
+                permission,
+                permission.replace(".Read.", ".ReadWrite."),
+                "Directory.Read.All",
+            }
             if not broader & self._roles(token):
-                return self.error("403 Forbidden", "Authorization_RequestDenied",
-                                  "Insufficient privileges to complete the operation.")[::2]  # fmt: skip
+                return self.error(
+                    "403 Forbidden",
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                )[::2]
             return None
 
         if any(rest.startswith(prefix) for prefix in self.knobs.refuse):
-            return self.error("403 Forbidden", "Authorization_RequestDenied",
-                              "Insufficient privileges to complete the operation.")[::2]  # fmt: skip
+            return self.error(
+                "403 Forbidden",
+                "Authorization_RequestDenied",
+                "Insufficient privileges to complete the operation.",
+            )[::2]
         select = [s for s in q("$select").split(",") if s]
         version = "beta" if beta else "v1.0"
         m = re.fullmatch(r"/servicePrincipals", rest)
@@ -376,12 +582,21 @@ class GraphTwin:
             denied = need("Application.Read.All")
             if denied:
                 return denied
-            items = [sp for sp in self.service_principals.values()
-                     if "preferredSingleSignOnMode eq 'saml'" not in q("$filter")
-                     or sp["preferredSingleSignOnMode"] == "saml"]  # fmt: skip
+            items = [
+                sp
+                for sp in self.service_principals.values()
+                if "preferredSingleSignOnMode eq 'saml'" not in q("$filter")
+                or sp["preferredSingleSignOnMode"] == "saml"
+            ]
             # MGD v1.0/api/serviceprincipal-list.md response (keyCredentials' key is null
             # in lists).
-            items = [self._select({**sp, "keyCredentials": [{**k, "key": None} for k in sp["keyCredentials"]]}, select) for sp in items]
+            items = [
+                self._select(
+                    {**sp, "keyCredentials": [{**k, "key": None} for k in sp["keyCredentials"]]},
+                    select,
+                )
+                for sp in items
+            ]
             return self.page(items, rest, query, version)
         m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)", rest)
         if m and method == "GET":
@@ -393,24 +608,46 @@ class GraphTwin:
                 return self._not_found(m.group(1))
             item = dict(sp)
             if "keyCredentials" in select and self.knobs.bad_certificate:
-                item["keyCredentials"] = [{**k, "key": base64.b64encode(b"not a certificate").decode()
-                                           if k["usage"] == "Verify" else None} for k in sp["keyCredentials"]]  # fmt: skip
-            return "200 OK", self._select(item, select, f"{version}/$metadata#servicePrincipals/$entity")
+                item["keyCredentials"] = [
+                    {
+                        **k,
+                        "key": base64.b64encode(b"not a certificate").decode()
+                        if k["usage"] == "Verify"
+                        else None,
+                    }
+                    for k in sp["keyCredentials"]
+                ]
+            return "200 OK", self._select(
+                item, select, f"{version}/$metadata#servicePrincipals/$entity"
+            )
         m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)/appRoleAssignedTo", rest)
         if m and method == "GET":
             denied = need("Application.Read.All")
             if denied:
                 return denied
-            return self.page([self._select(a, select) for a in self.assignments.get(m.group(1), [])], rest, query, version)
+            return self.page(
+                [self._select(a, select) for a in self.assignments.get(m.group(1), [])],
+                rest,
+                query,
+                version,
+            )
         m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)/claimsMappingPolicies", rest)
         if m and method == "GET":
             # MGD v1.0/api/serviceprincipal-list-claimsmappingpolicies.md response.
-            return self.page([self._select(p, select) for p in self.mapping_policies.get(m.group(1), [])], rest, query, version)
+            return self.page(
+                [self._select(p, select) for p in self.mapping_policies.get(m.group(1), [])],
+                rest,
+                query,
+                version,
+            )
         m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)/claimsPolicy", rest)
         if m and method == "GET":
             if not beta or self.knobs.no_claims_api:
-                return self.error("400 Bad Request", "BadRequest",
-                                  "Resource not found for the segment 'claimsPolicy'.")[::2]  # fmt: skip
+                return self.error(
+                    "400 Bad Request",
+                    "BadRequest",
+                    "Resource not found for the segment 'claimsPolicy'.",
+                )[::2]
             denied = need("Policy.Read.ApplicationConfiguration")
             if denied:
                 return denied
@@ -428,7 +665,9 @@ class GraphTwin:
             if app is None:
                 return self._not_found(m.group(1))
             item = json.loads(json.dumps(app))
-            if not beta:  # v1.0's webApplication has no redirectUriSettings (MGD v1.0 webapplication.md)
+            if (
+                not beta
+            ):  # v1.0's webApplication has no redirectUriSettings (MGD v1.0 webapplication.md)
                 item["web"].pop("redirectUriSettings", None)
             # MGD v1.0/api/application-get.md response.
             return "200 OK", self._select(item, select, f"{version}/$metadata#applications/$entity")
@@ -437,13 +676,29 @@ class GraphTwin:
             denied = need("User.Read.All")
             if denied:
                 return denied
-            return self.page([self._select(u, select) for u in self._filtered(self.users.values(), q("$filter"))], rest, query, version)
+            return self.page(
+                [
+                    self._select(u, select)
+                    for u in self._filtered(self.users.values(), q("$filter"))
+                ],
+                rest,
+                query,
+                version,
+            )
         m = re.fullmatch(r"/groups", rest)
         if m and method == "GET":
             denied = need("GroupMember.Read.All")
             if denied:
                 return denied
-            return self.page([self._select(g, select) for g in self._filtered(self.groups.values(), q("$filter"))], rest, query, version)
+            return self.page(
+                [
+                    self._select(g, select)
+                    for g in self._filtered(self.groups.values(), q("$filter"))
+                ],
+                rest,
+                query,
+                version,
+            )
         m = re.fullmatch(r"/groups/([0-9a-f-]+)/members/microsoft\.graph\.user", rest)
         if m and method == "GET":
             denied = need("GroupMember.Read.All")
@@ -453,10 +708,15 @@ class GraphTwin:
             if group is None:
                 return self._not_found(m.group(1))
             # MGD v1.0/api/group-list-members.md, the cast to microsoft.graph.user.
-            members = [self._select({"@odata.type": "#microsoft.graph.user", **self.users[u]}, select)
-                       for u in group["members"] if u in self.users]  # fmt: skip
+            members = [
+                self._select({"@odata.type": "#microsoft.graph.user", **self.users[u]}, select)
+                for u in group["members"]
+                if u in self.users
+            ]
             return self.page(members, rest, query, version)
-        return self.error("400 Bad Request", "BadRequest", f"Unsupported request {method} {rest}")[::2]
+        return self.error("400 Bad Request", "BadRequest", f"Unsupported request {method} {rest}")[
+            ::2
+        ]
 
     def _lagging(self, object_id: str) -> bool:
         seen = self._reads.get(object_id, 0)
@@ -465,13 +725,20 @@ class GraphTwin:
 
     def _not_found(self, object_id: str) -> tuple[str, Any]:
         # The replication 404 of MGD's tutorial note and TF#1802.
-        return self.error("404 Not Found", "Request_ResourceNotFound",
-                          f"Resource '{object_id}' does not exist or one of its queried "
-                          "reference-property objects are not present.")[::2]  # fmt: skip
+        return self.error(
+            "404 Not Found",
+            "Request_ResourceNotFound",
+            f"Resource '{object_id}' does not exist or one of its queried "
+            "reference-property objects are not present.",
+        )[::2]
 
     @staticmethod
-    def _select(item: dict[str, Any], select: list[str], context: str | None = None) -> dict[str, Any]:
-        out = {k: v for k, v in item.items() if not select or k in select or k in ("id", "@odata.type")}
+    def _select(
+        item: dict[str, Any], select: list[str], context: str | None = None
+    ) -> dict[str, Any]:
+        out = {
+            k: v for k, v in item.items() if not select or k in select or k in ("id", "@odata.type")
+        }
         out.pop("members", None)
         if context:
             out = {"@odata.context": f"https://graph.microsoft.com/{context}", **out}
@@ -486,16 +753,23 @@ class GraphTwin:
         values = {v.strip().strip("'").replace("''", "'").lower() for v in m.group(2).split(",")}
         return [i for i in items if str(i.get(m.group(1), "")).lower() in values]
 
-    def page(self, items: list[dict[str, Any]], rest: str, query: dict[str, list[str]], version: str) -> tuple[str, Any]:
+    def page(
+        self, items: list[dict[str, Any]], rest: str, query: dict[str, list[str]], version: str
+    ) -> tuple[str, Any]:
         # MGD concepts/paging.md: value + @odata.nextLink with a $skiptoken.
         size = self.knobs.page_size or int((query.get("$top") or ["100"])[0])
         start = int((query.get("$skiptoken") or ["0"])[0])
         chunk = items[start : start + size]
-        payload: dict[str, Any] = {"@odata.context": f"https://graph.microsoft.com/{version}/$metadata", "value": chunk}
+        payload: dict[str, Any] = {
+            "@odata.context": f"https://graph.microsoft.com/{version}/$metadata",
+            "value": chunk,
+        }
         if start + size < len(items):
             origin = self.knobs.next_link_origin or self._origin
             params = "&".join(f"{k}={v[0]}" for k, v in query.items() if k != "$skiptoken")
-            payload["@odata.nextLink"] = f"{origin}/{version}{rest}?{params}&$skiptoken={start + size}"
+            payload["@odata.nextLink"] = (
+                f"{origin}/{version}{rest}?{params}&$skiptoken={start + size}"
+            )
         if self.knobs.oversized_page:
             payload["padding"] = "x" * self.knobs.oversized_page
         return "200 OK", payload

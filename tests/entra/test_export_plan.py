@@ -4,9 +4,12 @@ field, comments kept, and the request budget."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
 from ssoctl import tenant as wing
 from tests.entra.conftest import Live, Run
+from tests.entra.graphtwin import GraphTwin
 
 
 def test_export_then_plan_reports_no_drift(run: Run, live: Live) -> None:
@@ -22,7 +25,10 @@ def test_export_then_plan_reports_no_drift(run: Run, live: Live) -> None:
     assert model.apps["mitel-connect"].platform == "cloudlink"
     wiki = model.apps["wiki"]
     assert wiki.template == "custom"
-    assert wiki.reply_urls == ["https://wiki.contoso.com/saml/acs2", "https://wiki.contoso.com/saml/acs"]
+    assert wiki.reply_urls == [
+        "https://wiki.contoso.com/saml/acs2",
+        "https://wiki.contoso.com/saml/acs",
+    ]
     assert (wiki.name_id.source, wiki.name_id.format) == ("user.mail", "persistent")
     assert wiki.claims == {"urn:wiki:email": "user.mail"}
     mitel = model.apps["mitel-connect"].signing
@@ -30,7 +36,11 @@ def test_export_then_plan_reports_no_drift(run: Run, live: Live) -> None:
     ring = {c.name: c for c in model.certificates}
     assert all(ring[n].key is None for n in mitel.certificates)  # Entra's: no key
     assert (run.folder / ring[mitel.active].cert).exists()
-    assert {u.upn for u in model.users} >= {"alice@contoso.com", "bob@contoso.com", "carol@contoso.com"}
+    assert {u.upn for u in model.users} >= {
+        "alice@contoso.com",
+        "bob@contoso.com",
+        "carol@contoso.com",
+    }
     assert model.group("sales-team").members == ["bob@contoso.com", "carol@contoso.com"]
 
     planned = run("entra", "plan", "--format", "json")
@@ -45,28 +55,50 @@ def test_export_then_plan_reports_no_drift(run: Run, live: Live) -> None:
     assert "inactive" in text.stdout and "Plan: 0 app(s) differ" in text.stdout
 
 
-
-def _plan(run: Run) -> dict:
+def _plan(run: Run) -> dict[str, Any]:
     result = run("entra", "plan", "--format", "json")
     assert result.exit_code in (0, 1), result.output
-    return json.loads(result.stdout)
+    document: dict[str, Any] = json.loads(result.stdout)
+    return document
 
 
-def _differences(document: dict) -> dict[str, list[str]]:
-    return {a["name"]: [d["field"] for d in a["differences"]] for a in document["apps"] if a["differences"]}
+def _differences(document: dict[str, Any]) -> dict[str, list[str]]:
+    return {
+        a["name"]: [d["field"] for d in a["differences"]]
+        for a in document["apps"]
+        if a["differences"]
+    }
 
 
-LIVE_CHANGES = {
-    "identifiers": lambda t, live: t.application_of(live.wiki).__setitem__("identifierUris", ["https://wiki2.contoso.com"]),
-    "reply_urls": lambda t, live: t.application_of(live.wiki)["web"].__setitem__("redirectUris", ["https://wiki.contoso.com/saml/acs"]),
-    "sign_on_url": lambda t, live: t.service_principals[live.wiki].__setitem__("loginUrl", "https://wiki.contoso.com/login"),
-    "relay_state": lambda t, live: t.service_principals[live.wiki].__setitem__("samlSingleSignOnSettings", {"relayState": "/other"}),
-    "logout_url": lambda t, live: t.application_of(live.wiki)["web"].__setitem__("logoutUrl", "https://wiki.contoso.com/bye"),
-    "notification_emails": lambda t, live: t.service_principals[live.wiki].__setitem__("notificationEmailAddresses", ["sec@contoso.com"]),
-    "name_id": lambda t, live: t.claims_policies[live.wiki]["claims"][0].__setitem__("nameIdFormat", "unspecified"),
+LIVE_CHANGES: dict[str, Callable[[GraphTwin, Live], Any]] = {
+    "identifiers": lambda t, live: t.application_of(live.wiki).__setitem__(
+        "identifierUris", ["https://wiki2.contoso.com"]
+    ),
+    "reply_urls": lambda t, live: t.application_of(live.wiki)["web"].__setitem__(
+        "redirectUris", ["https://wiki.contoso.com/saml/acs"]
+    ),
+    "sign_on_url": lambda t, live: t.service_principals[live.wiki].__setitem__(
+        "loginUrl", "https://wiki.contoso.com/login"
+    ),
+    "relay_state": lambda t, live: t.service_principals[live.wiki].__setitem__(
+        "samlSingleSignOnSettings", {"relayState": "/other"}
+    ),
+    "logout_url": lambda t, live: t.application_of(live.wiki)["web"].__setitem__(
+        "logoutUrl", "https://wiki.contoso.com/bye"
+    ),
+    "notification_emails": lambda t, live: t.service_principals[live.wiki].__setitem__(
+        "notificationEmailAddresses", ["sec@contoso.com"]
+    ),
+    "name_id": lambda t, live: t.claims_policies[live.wiki]["claims"][0].__setitem__(
+        "nameIdFormat", "unspecified"
+    ),
     "claims": lambda t, live: t.claims_policies[live.wiki]["claims"][1].__setitem__("name", "mail"),
-    "active": lambda t, live: t.service_principals[live.mitel].__setitem__("preferredTokenSigningKeyThumbprint", live.thumbprints["mitel"][1]),
-    "certificates": lambda t, live: t.service_principals[live.mitel].__setitem__("keyCredentials", t.service_principals[live.mitel]["keyCredentials"][:2]),
+    "active": lambda t, live: t.service_principals[live.mitel].__setitem__(
+        "preferredTokenSigningKeyThumbprint", live.thumbprints["mitel"][1]
+    ),
+    "certificates": lambda t, live: t.service_principals[live.mitel].__setitem__(
+        "keyCredentials", t.service_principals[live.mitel]["keyCredentials"][:2]
+    ),
     "assignments": lambda t, live: t.assignments[live.wiki].clear(),
 }
 
@@ -107,10 +139,12 @@ def test_each_file_change_is_reported_as_exactly_that_field(run: Run, live: Live
         assert _differences(document) == {"wiki": [field]}, (field, document)
         planned = run("entra", "plan")
         assert planned.exit_code == 1
-        assert f"~ app wiki" in planned.stdout and f"{field}:" in planned.stdout
+        assert "~ app wiki" in planned.stdout and f"{field}:" in planned.stdout
 
 
-def test_export_into_a_commented_file_keeps_comments_and_changes_only_what_differs(run: Run, live: Live) -> None:
+def test_export_into_a_commented_file_keeps_comments_and_changes_only_what_differs(
+    run: Run, live: Live
+) -> None:
     assert run("entra", "export", "--all").exit_code == 0
     text = run.tenant.read_text()
     text = text.replace("  wiki:\n", "  # the team wiki; owner: it@contoso.com\n  wiki:\n")
@@ -144,12 +178,28 @@ def test_export_needs_app_or_all(run: Run) -> None:
 
 def test_live_only_and_file_only_apps(run: Run, live: Live) -> None:
     assert run("entra", "export", "--app", "wiki").exit_code == 0
-    assert run("app", "add", "custom", "--name", "intranet", "--identifier", "https://intranet.contoso.com",
-               "--reply-url", "https://intranet.contoso.com/acs").exit_code == 0
+    assert (
+        run(
+            "app",
+            "add",
+            "custom",
+            "--name",
+            "intranet",
+            "--identifier",
+            "https://intranet.contoso.com",
+            "--reply-url",
+            "https://intranet.contoso.com/acs",
+        ).exit_code
+        == 0
+    )
     document = _plan(run)
     states = {a["name"]: a["state"] for a in document["apps"]}
-    assert states == {"wiki": "same", "intranet": "only-file", "ringcentral": "only-live",
-                      "mitel-connect": "only-live"}
+    assert states == {
+        "wiki": "same",
+        "intranet": "only-file",
+        "ringcentral": "only-live",
+        "mitel-connect": "only-live",
+    }
 
 
 def test_assigned_users_missing_from_the_directory(run: Run, live: Live) -> None:
@@ -165,7 +215,11 @@ def test_assigned_users_missing_from_the_directory(run: Run, live: Live) -> None
 def test_requests_stay_within_budget(run: Run, live: Live) -> None:
     live.twin.knobs.page_size = 2
     assert run("entra", "export", "--all").exit_code == 0
-    graph = [entry for entry in live.twin.log if entry[0] in ("GET", "POST") and entry[1].startswith(("/v1.0", "/beta"))]
+    graph = [
+        entry
+        for entry in live.twin.log
+        if entry[0] in ("GET", "POST") and entry[1].startswith(("/v1.0", "/beta"))
+    ]
     # 2 pages of service principals, one v1.0 and one beta batch, one batch for principals,
     # and the paging inside them: never a request per user per app.
     assert len(graph) <= 3 * 3, graph

@@ -3,9 +3,12 @@ tenant file unchanged; no secret or token ever reaches the output, even with --d
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.entra.conftest import TENANT_ID, Live, Run
+from tests.entra.graphtwin import Knobs
 
 SECRET = "twin-client-secret-7Q~x"
 
@@ -21,13 +24,19 @@ def _clean(output: str, live: Live, debug: bool = False) -> None:
     assert debug or "Traceback" not in output
 
 
+def _knobs(**values: object) -> Callable[[Knobs], None]:
+    def change(knobs: Knobs) -> None:
+        for name, value in values.items():
+            setattr(knobs, name, value)
+
+    return change
+
+
 HOSTILE = {
-    "oversized page": lambda k: setattr(k, "oversized_page", 40 * 1024 * 1024),
-    "next link to another host": lambda k: (setattr(k, "page_size", 1),
-                                            setattr(k, "next_link_origin", "https://evil.example")),
-    "not JSON": lambda k: setattr(k, "non_json", True),
-    "429 storm past the deadline": lambda k: (setattr(k, "throttle_every", 1),
-                                              setattr(k, "retry_after", "50")),
+    "oversized page": _knobs(oversized_page=40 * 1024 * 1024),
+    "next link to another host": _knobs(page_size=1, next_link_origin="https://evil.example"),
+    "not JSON": _knobs(non_json=True),
+    "429 storm past the deadline": _knobs(throttle_every=1, retry_after="50"),
 }
 MESSAGES = {
     "oversized page": "larger than 32 MB",
@@ -39,7 +48,9 @@ MESSAGES = {
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
 @pytest.mark.parametrize("debug", [False, True])
-def test_hostile_graph_fails_cleanly_and_changes_nothing(run: Run, live: Live, case: str, debug: bool) -> None:
+def test_hostile_graph_fails_cleanly_and_changes_nothing(
+    run: Run, live: Live, case: str, debug: bool
+) -> None:
     before = run.tenant.read_text()
     HOSTILE[case](live.twin.knobs)
     args = (["--debug"] if debug else []) + ["entra", "export", "--all"]
@@ -86,8 +97,9 @@ def test_a_missing_permission_is_named_before_any_graph_call(run: Run, live: Liv
     live.twin.knobs.roles = ["Application.Read.All"]
     result = run("entra", "plan")
     assert result.exit_code == 3
-    assert ("the token lacks Policy.Read.ApplicationConfiguration, User.Read.All, "
-            "GroupMember.Read.All") in result.output
+    assert (
+        "the token lacks Policy.Read.ApplicationConfiguration, User.Read.All, GroupMember.Read.All"
+    ) in result.output
     assert "admin consent" in result.output
     assert not [e for e in live.twin.log if e[1].startswith(("/v1.0", "/beta"))]
     status = run("entra", "status")
@@ -136,8 +148,9 @@ def test_status_names_identity_cloud_and_commands(run: Run, live: Live) -> None:
 
 
 def test_claims_mapping_policy_and_usgov_are_reported_not_guessed(run: Run, live: Live) -> None:
-    live.twin.mapping_policies[live.wiki] = [{"id": "0f7e6b1a-0000-4000-8000-000000000001",
-                                             "displayName": "Legacy claims"}]
+    live.twin.mapping_policies[live.wiki] = [
+        {"id": "0f7e6b1a-0000-4000-8000-000000000001", "displayName": "Legacy claims"}
+    ]
     result = run("entra", "export", "--all")
     assert result.exit_code == 0, result.output
     assert "portal claims are ignored for this app" in result.output
@@ -151,38 +164,72 @@ def test_certificate_credential_and_federated_token(run: Run, live: Live, tmp_pa
     import datetime as dt
 
     from cryptography.hazmat.primitives.serialization import (
-        BestAvailableEncryption, Encoding, NoEncryption, PrivateFormat, pkcs12)
+        BestAvailableEncryption,
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        pkcs12,
+    )
 
     from ssoctl import certs
 
     key, cert = certs.generate(now=dt.datetime.now(dt.timezone.utc))
     pem = tmp_path / "client.pem"
-    pem.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
-                    + cert.public_bytes(Encoding.PEM))
+    pem.write_bytes(
+        key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+        + cert.public_bytes(Encoding.PEM)
+    )
     base = {"AZURE_CLIENT_SECRET": ""}
     result = run("entra", "status", env={**base, "AZURE_CLIENT_CERTIFICATE_PATH": str(pem)})
     assert result.exit_code == 0, result.output
     assert f"certificate {pem}" in result.stdout
     pfx = tmp_path / "client.pfx"
-    pfx.write_bytes(pkcs12.serialize_key_and_certificates(
-        b"x", key, cert, None, BestAvailableEncryption(b"pfx-pass-123")))
-    result = run("--debug", "entra", "status", env={**base, "AZURE_CLIENT_CERTIFICATE_PATH": str(pfx),
-                                         "AZURE_CLIENT_CERTIFICATE_PASSWORD": "wrong-pass-456"})
+    pfx.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"x", key, cert, None, BestAvailableEncryption(b"pfx-pass-123")
+        )
+    )
+    result = run(
+        "--debug",
+        "entra",
+        "status",
+        env={
+            **base,
+            "AZURE_CLIENT_CERTIFICATE_PATH": str(pfx),
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD": "wrong-pass-456",
+        },
+    )
     assert result.exit_code == 3 and "wrong-pass-456" not in result.output
-    result = run("entra", "status", env={**base, "AZURE_CLIENT_CERTIFICATE_PATH": str(pfx),
-                                         "AZURE_CLIENT_CERTIFICATE_PASSWORD": "pfx-pass-123"})
+    result = run(
+        "entra",
+        "status",
+        env={
+            **base,
+            "AZURE_CLIENT_CERTIFICATE_PATH": str(pfx),
+            "AZURE_CLIENT_CERTIFICATE_PASSWORD": "pfx-pass-123",
+        },
+    )
     assert result.exit_code == 0, result.output
     token_file = tmp_path / "federated.jwt"
     token_file.write_text("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJyZXBvOngifQ.c2ln")
-    result = run("entra", "status", env={**base, "AZURE_CLIENT_CERTIFICATE_PATH": "",
-                                         "AZURE_FEDERATED_TOKEN_FILE": str(token_file)})
+    result = run(
+        "entra",
+        "status",
+        env={
+            **base,
+            "AZURE_CLIENT_CERTIFICATE_PATH": "",
+            "AZURE_FEDERATED_TOKEN_FILE": str(token_file),
+        },
+    )
     assert result.exit_code == 0, result.output
     assert "federated token" in result.stdout and "eyJzdWIiOiJyZXBvOngifQ" not in result.output
     both = run("entra", "status", env={"AZURE_FEDERATED_TOKEN_FILE": str(token_file)})
     assert both.exit_code == 2 and "are both set" in both.output
 
 
-def test_device_login_writes_a_private_cache_and_logout_removes_it(run: Run, live: Live, monkeypatch) -> None:
+def test_device_login_writes_a_private_cache_and_logout_removes_it(
+    run: Run, live: Live, monkeypatch
+) -> None:
     run.env.pop("AZURE_CLIENT_SECRET")
     monkeypatch.delenv("AZURE_CLIENT_SECRET", raising=False)
     client = run.env.pop("AZURE_CLIENT_ID")
