@@ -334,6 +334,53 @@ cases: dict[str, list[Case]] = {
             ["# exit: 0"],
         ),
     ],
+    "identifier-trailing-slash": [
+        (
+            "slash.yaml",
+            [
+                (
+                    "    assignments: [B.Simon@contoso.com]\n",
+                    "    assignments: [B.Simon@contoso.com]\n"
+                    "  wiki:\n"
+                    "    template: custom\n"
+                    "    app_id: 0c1d2e3f-4a5b-4c6d-8e7f-8091a2b3c4d5\n"
+                    "    identifiers: [https://wiki.contoso.com/]\n"
+                    "    reply_urls: [https://wiki.contoso.com/saml/acs]\n"
+                    "    assignments: [B.Simon@contoso.com]\n",
+                )
+            ],
+            ("https://wiki.contoso.com/]", 0),
+            ["# exit: 0"],
+        ),
+    ],
+    "nameid-transient": [
+        (
+            "transient.yaml",
+            [
+                (
+                    "    sign_on_url: https://accounts.mitel.io\n",
+                    "    sign_on_url: https://accounts.mitel.io\n"
+                    "    name_id: {source: user.userprincipalname, format: transient}\n",
+                )
+            ],
+            ("transient}", 0),
+            ["# exit: 0"],
+        ),
+    ],
+    "claim-restricted": [
+        (
+            "role.yaml",
+            [
+                (
+                    "      http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress: user.mail\n",
+                    "      http://schemas.xmlsoap.org/ws/2005/05/identity/claims/emailaddress: user.mail\n"
+                    "      http://schemas.microsoft.com/ws/2008/06/identity/claims/role: user.displayname\n",
+                )
+            ],
+            ("role: user.displayname", 6),
+            [],
+        ),
+    ],
     "key-file": [
         ("world-readable.yaml", [], ("../certs/contoso-2026.key", 0), ["# chmod-key: 644"])
     ],
