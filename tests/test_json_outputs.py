@@ -113,7 +113,8 @@ def outputs_of(example: Path, tmp_path: Path) -> dict[str, list[Any]]:
 
 def test_every_output_matches_its_schema(example: Path, tmp_path: Path) -> None:
     found = outputs_of(example, tmp_path)
-    assert set(found) == set(outputs.OUTPUTS)
+    # entra-plan needs a Graph: tests/entra/test_export_plan.py checks it against its schema
+    assert set(found) == set(outputs.OUTPUTS) - {"entra-plan"}
     for name, documents in found.items():
         check = validator(name)
         for document in documents:

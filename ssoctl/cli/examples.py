@@ -100,6 +100,14 @@ EXAMPLES: dict[str, list[str]] = {
     ],
     "assertion decode": ["ssoctl assertion decode response.b64 --format json"],
     "idp serve": ["ssoctl idp serve", "ssoctl idp serve --port 8443 --self-signed"],
+    "entra status": ["ssoctl entra status"],
+    "entra login": ["ssoctl entra login --client-id 4a1f6c2e-8d3b-4e5f-9a7c-1b2d3e4f5a6b"],
+    "entra logout": ["ssoctl entra logout"],
+    "entra export": [
+        "ssoctl entra export --all --dry-run",
+        "ssoctl entra export --app ringcentral",
+    ],
+    "entra plan": ["ssoctl entra plan", "ssoctl entra plan --app ringcentral --format json"],
 }
 
 TENANT_NOTE = (

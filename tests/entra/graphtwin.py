@@ -272,7 +272,7 @@ class GraphTwin:
         path = unquote(environ.get("PATH_INFO", ""))
         query = environ.get("QUERY_STRING", "")
         self.log.append((method, path + (f"?{query}" if query else "")))
-        self._origin = f"{environ.get('wsgi.url_scheme', 'https')}://{environ.get('HTTP_HOST')}"
+        self._origin = f"https://{environ.get('HTTP_HOST')}"  # Entra and Graph: https only
         length = int(environ.get("CONTENT_LENGTH") or 0)
         body = environ["wsgi.input"].read(length) if length else b""
         headers = {
@@ -319,11 +319,7 @@ class GraphTwin:
                 {"error": "invalid_tenant", "error_description": "AADSTS90002: Tenant not found."},
             )
         rest = path[len(prefix) :]
-        host = (
-            "https://login.microsoftonline.com"
-            if self.cloud == "public"
-            else "https://login.microsoftonline.us"
-        )
+        host = self._origin  # the host asked: Entra's own, or 127.0.0.1 when served
         base = f"{host}/{self.tenant_id}"
         if rest == "/v2.0/.well-known/openid-configuration":
             # The OpenID configuration document msal reads (its fields per Entra's v2.0
@@ -773,3 +769,25 @@ class GraphTwin:
         if self.knobs.oversized_page:
             payload["padding"] = "x" * self.knobs.oversized_page
         return "200 OK", payload
+
+
+def serve_tls(twin: GraphTwin, cert_file: str, key_file: str) -> tuple[str, Any]:
+    """The twin on 127.0.0.1 over TLS, in a thread: (origin, server to shut down)."""
+    import ssl
+    import threading
+    from socketserver import ThreadingMixIn
+    from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+    class Server(ThreadingMixIn, WSGIServer):
+        daemon_threads = True
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = make_server("127.0.0.1", 0, twin, server_class=Server, handler_class=Quiet)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"https://127.0.0.1:{server.server_address[1]}", server
