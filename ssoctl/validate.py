@@ -174,14 +174,19 @@ def introduced(before: list[Finding], after: list[Finding]) -> list[Finding]:
 
 
 def edit_judge(
-    *, force: bool = False, notify: Callable[[str], None] | None = None, now: dt.datetime
+    *,
+    force: bool = False,
+    notify: Callable[[str], None] | None = None,
+    now: dt.datetime,
+    forced_by: str = "with --force",
 ) -> Judge:
     """The judge every edit is handed (tenant.edit): it refuses an edit that adds an
     error-level finding (unless `force`) and tells `notify` the warnings it adds, judged
-    at `now` (the command's --now, or the clock)."""
+    at `now` (the command's --now, or the clock). `forced_by` says why errors are saved
+    (the option, or what the command records, as `entra export` records Entra)."""
 
     def judge(before: LoadedTenant, after: LoadedTenant, unwritten: Sequence[Path]) -> None:
-        _judge(before, after, force, notify, now, unwritten)
+        _judge(before, after, force, notify, now, unwritten, forced_by)
 
     return judge
 
@@ -193,6 +198,7 @@ def _judge(
     notify: Callable[[str], None] | None,
     now: dt.datetime,
     unwritten: Sequence[Path] = (),
+    forced_by: str = "with --force",
 ) -> None:
     """Refuse an edit that adds an error-level finding (unless forced); tell the warnings
     it adds. What the file already had is not this edit's doing and is not repeated.
@@ -216,6 +222,6 @@ def _judge(
     if notify is not None:
         for finding in new:
             if finding.severity is Severity.error:
-                notify(f"saved with --force: {where(finding)}")
+                notify(f"saved {forced_by}: {where(finding)}")
             elif finding.severity is Severity.warning:
                 notify(f"warning: {where(finding)}")

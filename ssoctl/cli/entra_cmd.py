@@ -146,7 +146,12 @@ def export(
     connection = _connect(loaded)
     # The file records what is live, even what validate will then flag: the findings the
     # export adds are printed, not refused.
-    judge = edit_judge(force=True, notify=note, now=dt.datetime.now(dt.timezone.utc))
+    judge = edit_judge(
+        force=True,
+        notify=note,
+        now=dt.datetime.now(dt.timezone.utc),
+        forced_by="as it is in Entra",
+    )
     result = run_export(tenant_path(), connection, app=app_name, dry_run=dry_run, judge=judge)
     for warning in result.warnings:
         note(f"warning: {warning}")

@@ -247,3 +247,51 @@ def test_device_login_writes_a_private_cache_and_logout_removes_it(
     assert run("entra", "logout").exit_code == 0
     assert not cache.exists()
     assert run("entra", "status").exit_code == 2
+
+
+def test_a_value_with_a_hidden_line_break_is_refused_and_nothing_written(
+    run: Run, live: Live
+) -> None:
+    """Graph's strings go into YAML: the tenant file's gate (textchars) refuses what a
+    reviewer would not see, and the export stops with exit 3, the file as it was."""
+    live.twin.application_of(live.wiki)["identifierUris"] = ["https://wiki.contoso.com\u2028x"]
+    before = run.tenant.read_text()
+    result = run("entra", "export", "--all")
+    assert result.exit_code == 3, result.output
+    assert "cannot be written into tenant.yaml" in result.output
+    assert run.tenant.read_text() == before
+    assert not list((run.folder / "certs").glob("wiki-*"))
+
+
+def test_usgov_uses_its_own_hosts_and_reports_claims_as_not_read(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    import ssoctl.entra.transport as transport
+    from tests.entra.conftest import TENANT_ID, Run, build_twin
+
+    live = build_twin()
+    live.twin.cloud = "usgov"
+    live.twin.knobs.no_claims_api = True
+    hosts: list[str] = []
+
+    def client() -> httpx.Client:
+        def record(request: httpx.Request) -> None:
+            hosts.append(request.url.host)
+
+        return httpx.Client(
+            transport=httpx.WSGITransport(app=live.twin), event_hooks={"request": [record]}
+        )
+
+    monkeypatch.setattr(transport, "make_client", client)
+    run = Run(tmp_path, monkeypatch)
+    made = run("init", "--tenant-id", TENANT_ID, "--domain", "contoso.com", "--cloud", "usgov")
+    assert made.exit_code == 0, made.output
+    result = run("entra", "export", "--all")
+    assert result.exit_code == 0, result.output
+    assert "claims not read: the usgov cloud has no claimsPolicy API" in result.output
+    assert set(hosts) == {"login.microsoftonline.us", "graph.microsoft.us"}
+    assert not [p for m, p in live.twin.log if p.startswith("/beta")]
+    planned = run("entra", "plan", "--format", "json")
+    assert planned.exit_code == 0, planned.output
