@@ -21,7 +21,7 @@ from ssoctl.cli.common import (
 )
 
 if TYPE_CHECKING:
-    from ssoctl.entra import Connection
+    from ssoctl.entra import Connection, Plan
     from ssoctl.tenant import LoadedTenant
 
 app = new_typer(
@@ -196,3 +196,72 @@ def plan(
         write_out(plan_text(result))
     if result.drift:
         raise typer.Exit(1)
+
+
+@app.command()
+def apply(
+    app_name: str | None = typer.Option(None, "--app", help="Apply this app only."),
+    auto_approve: bool = typer.Option(
+        False, "--auto-approve", help="Do not ask (needed without a terminal, as in CI)."
+    ),
+    prune: bool = typer.Option(
+        False, "--prune", help="Also remove assignments that exist only in Entra."
+    ),
+) -> None:
+    """Make Entra match the tenant file: shows the plan, asks, then writes only what
+    differs, in the order Graph needs (create, SAML mode, URLs, sign-on settings, claims,
+    the active certificate, assignments), and writes Entra's new Application IDs back
+    into the file. Exit 0: Entra matches; 1: something could not be applied (listed)."""
+    import datetime as dt
+    import sys
+
+    from ssoctl.entra import apply as run_apply
+    from ssoctl.entra import plan_text
+    from ssoctl.errors import UsageError
+
+    if not auto_approve and not sys.stdin.isatty():
+        raise UsageError(
+            "apply asks for confirmation on a terminal, and there is none.",
+            hint="review `ssoctl entra plan`, then pass --auto-approve.",
+        )
+    loaded = load_tenant()
+    connection = _connect(loaded)
+
+    def approve(shown: Plan) -> bool:
+        write_out(plan_text(shown))
+        if auto_approve:
+            return True
+        return bool(typer.confirm("Apply these changes to Entra?", default=False, err=True))
+
+    now = dt.datetime.now(dt.timezone.utc)
+    planned, result = run_apply(
+        loaded, connection, app=app_name, prune=prune, approve=approve, now=now, notify=note
+    )
+    if result is None:
+        if any(a.state in ("differs", "only-file") for a in planned.apps):
+            note("nothing was applied.")
+        else:
+            note("Entra already matches the tenant file; nothing to apply.")
+        return
+    for line in result.applied:
+        note(f"  applied: {line}")
+    for line in result.not_applied:
+        note(f"  not applied: {line}")
+    if result.app_ids:
+        _record_app_ids(result.app_ids)
+    note(f"{result.writes} write(s) to Entra.")
+    if not result.complete:
+        raise typer.Exit(1)
+
+
+def _record_app_ids(app_ids: dict[str, str]) -> None:
+    """What only Entra can make goes into the file: never invented, always recorded."""
+    from ssoctl.cli.common import edit_tenant
+    from ssoctl.tenant import AppChanges, set_app
+
+    def change(loaded: LoadedTenant) -> None:
+        for name, app_id in app_ids.items():
+            set_app(loaded, name, AppChanges(app_id=app_id))
+
+    edit_tenant(change)
+    note(f"recorded the Application ID of {', '.join(sorted(app_ids))} in {tenant_path()}.")

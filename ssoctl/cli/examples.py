@@ -108,6 +108,7 @@ EXAMPLES: dict[str, list[str]] = {
         "ssoctl entra export --app ringcentral",
     ],
     "entra plan": ["ssoctl entra plan", "ssoctl entra plan --app ringcentral --format json"],
+    "entra apply": ["ssoctl entra apply", "ssoctl entra apply --app ringcentral --auto-approve"],
 }
 
 TENANT_NOTE = (

@@ -140,6 +140,7 @@ def to_exported(live: LiveTenant, model: Tenant) -> tuple[list[ExportedApp], lis
                     for c in app.certificates
                     if c.thumbprint and c.der
                 ],
+                certificates_read=app.certificates_read,
                 active=app.active_thumbprint,
                 assignments=[p for p in principals(app, live, model) if not p.startswith("(user ")],
             )

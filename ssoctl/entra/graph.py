@@ -84,6 +84,7 @@ class GraphClient:
         self._secrets = secrets
         self._deadline = clock() + deadline_s
         self.round_trips = 0  # HTTP requests sent to Graph (benchmarks/bench_entra.py)
+        self.writes = 0  # of them, the writes that Graph accepted or refused
         self._current_token: str | None = None
 
     # -- requests ---------------------------------------------------------------------
@@ -215,6 +216,22 @@ class GraphClient:
             if notify:
                 notify(f"waiting for Entra to replicate {path} ...")
             self._wait(REPLICATION_POLL_S, f"{path} to replicate")
+
+    def write(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        beta: bool = False,
+        needs: str | None = None,
+    ) -> dict[str, Any]:
+        """One write (POST, PATCH, PUT, DELETE); its answer's body ({} for 204). Writes are
+        counted: a second `apply` of the same file must make none."""
+        reply = self._send(method, self.url(path, beta=beta), json_body=body)
+        self.writes += 1
+        self._raise_for(reply, method, path, needs)
+        return reply.body
 
     # -- transport --------------------------------------------------------------------
 

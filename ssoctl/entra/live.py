@@ -80,6 +80,7 @@ class LiveApp:
     active_thumbprint: str | None
     assignments: list[LivePrincipal]
     warnings: list[str] = field(default_factory=list)
+    certificates_read: bool = True
 
 
 @dataclass(frozen=True)
@@ -164,7 +165,7 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
     for n, sp in enumerate(sps):
         gets, replies = v1[4 * n : 4 * n + 4], v1_replies[4 * n : 4 * n + 4]
         application = client.checked(replies[0], gets[0], "Application.Read.All")
-        keys = client.checked(replies[1], gets[1], "Application.Read.All") or {}
+        keys = client.checked(replies[1], gets[1], "Application.Read.All")
         assigned = client.checked(replies[2], gets[2], "Application.Read.All") or {"value": []}
         mapping = client.checked(replies[3], gets[3], "Policy.Read.ApplicationConfiguration")
         warnings: list[str] = []
@@ -188,6 +189,8 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
             claims = from_policy(policy) if policy else LiveClaims("default")
         if application is None:
             warnings.append("its application object could not be read (404): URLs not read")
+        if keys is None:
+            warnings.append("its signing certificates could not be read (404): not compared")
         reply_urls = _reply_urls(application, beta, beta_replies, n, client)
         web = application.get("web") if application else None
         web = web if isinstance(web, dict) else {}
@@ -216,7 +219,8 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
                 logout_url=_text(web.get("logoutUrl")),
                 notification_emails=_texts(sp.get("notificationEmailAddresses")),
                 claims=claims,
-                certificates=certificates(keys.get("keyCredentials")),
+                certificates=certificates(keys.get("keyCredentials")) if keys else [],
+                certificates_read=keys is not None,
                 active_thumbprint=thumbprint.upper() if thumbprint else None,
                 assignments=assignments,
                 warnings=warnings + claims_warnings(claims),

@@ -124,7 +124,9 @@ def live_settings(app: LiveApp, live: LiveTenant, tenant: Tenant) -> Settings:
         notification_emails=[e.lower() for e in app.notification_emails],
         name_id=name_id,
         claims=claims,
-        certificates=[c.thumbprint for c in app.certificates if c.thumbprint],
+        certificates=[c.thumbprint for c in app.certificates if c.thumbprint]
+        if app.certificates_read
+        else None,
         active=app.active_thumbprint,
         assignments=principals(app, live, tenant),
     )

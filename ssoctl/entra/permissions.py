@@ -19,6 +19,13 @@ SATISFIED_BY: dict[str, frozenset[str]] = {
     "Policy.Read.ApplicationConfiguration": frozenset(
         {"Policy.Read.ApplicationConfiguration", "Policy.ReadWrite.ApplicationConfiguration"}
     ),
+    "Application.ReadWrite.OwnedBy": frozenset(
+        {"Application.ReadWrite.OwnedBy", "Application.ReadWrite.All", "Directory.ReadWrite.All"}
+    ),
+    "Policy.ReadWrite.ApplicationConfiguration": frozenset(
+        {"Policy.ReadWrite.ApplicationConfiguration"}
+    ),
+    "AppRoleAssignment.ReadWrite.All": frozenset({"AppRoleAssignment.ReadWrite.All"}),
     # User.ReadBasic.All may be enough for the fields read: UNCONFIRMED (A2), so not offered.
     "User.Read.All": frozenset(
         {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
@@ -41,7 +48,14 @@ READ = (
     "User.Read.All",
     "GroupMember.Read.All",
 )
-NEEDS: dict[str, tuple[str, ...]] = {"export": READ, "plan": READ}
+# apply writes apps ssoctl owns (OwnedBy; .All for apps made elsewhere), the claims
+# policy and assignments; it reads as plan does (A3).
+WRITE = (
+    "Application.ReadWrite.OwnedBy",
+    "Policy.ReadWrite.ApplicationConfiguration",
+    "AppRoleAssignment.ReadWrite.All",
+)
+NEEDS: dict[str, tuple[str, ...]] = {"export": READ, "plan": READ, "apply": READ + WRITE}
 
 
 def granted(claims: Mapping[str, Any]) -> tuple[str, frozenset[str]] | None:

@@ -61,6 +61,7 @@ class ExportedApp:
     certificates: list[ExportedCertificate]
     active: str | None  # thumbprint
     assignments: list[str]
+    certificates_read: bool = True  # False: Graph did not answer; the file's set stays
 
 
 @dataclass(frozen=True)
@@ -217,7 +218,8 @@ def _merge_app(loaded: LoadedTenant, app: ExportedApp, out: ExportOutcome) -> No
         "notification_emails",
         flow_list(list(app.notification_emails)) if app.notification_emails else None,
     )
-    _merge_signing(loaded, app, entry, changed)
+    if app.certificates_read:
+        _merge_signing(loaded, app, entry, changed)
     if app.claims_read:
         name_id = app.name_id or ("user.userprincipalname", "emailAddress")
         node = mapping({"source": name_id[0], "format": name_id[1]})

@@ -14,6 +14,7 @@ import base64
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
@@ -70,6 +71,27 @@ class GraphTwin:
         self._failed: set[str] = set()
         self._reads: dict[str, int] = {}
         self._origin = "https://graph.microsoft.com"
+        self.verified_domains = ["contoso.com"]
+        self.writes: list[tuple[str, str]] = []
+        # MGD applicationtemplate-list.md sample fields; the IDs are the twin's own.
+        self.templates = {
+            tid: {
+                "id": tid,
+                "displayName": name,
+                "categories": ["collaboration"],
+                "supportedSingleSignOnModes": ["saml", "external"],
+                "supportedProvisioningTypes": ["sync"] if name == "RingCentral" else [],
+                "publisher": name,
+                "description": None,
+                "homePageUrl": None,
+                "logoUrl": None,
+            }
+            for tid, name in (
+                ("0d0f6f57-7d2a-4c1d-9d7e-3f0e1b2c3d4e", "RingCentral"),
+                ("5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", "Mitel Connect"),
+                (NON_GALLERY, "Custom"),
+            )
+        }
 
     # -- building the directory --------------------------------------------------------
 
@@ -511,7 +533,8 @@ class GraphTwin:
         rest = "/" + rest
         if rest == "/$batch" and method == "POST":
             return self.batch(json.loads(body), beta, token)
-        status, payload = self.route(method, rest, parse_qs(query), beta, token)
+        data = json.loads(body) if body else None
+        status, payload = self.route(method, rest, parse_qs(query), beta, token, data)
         return status, {}, payload
 
     def batch(
@@ -546,7 +569,13 @@ class GraphTwin:
         return set(claims.get("roles") or claims.get("scp", "").split())
 
     def route(
-        self, method: str, rest: str, query: dict[str, list[str]], beta: bool, token: str
+        self,
+        method: str,
+        rest: str,
+        query: dict[str, list[str]],
+        beta: bool,
+        token: str,
+        body: Any = None,
     ) -> tuple[str, Any]:
         def q(name: str) -> str:
             return (query.get(name) or [""])[0]
@@ -573,25 +602,47 @@ class GraphTwin:
             )[::2]
         select = [s for s in q("$select").split(",") if s]
         version = "beta" if beta else "v1.0"
+
+        if method != "GET":
+            return self.write(method, rest, beta, body, need)
+        m = re.fullmatch(r"/applicationTemplates", rest)
+        if m:
+            # MGD v1.0/api/applicationtemplate-list.md response (filtered on displayName).
+            wanted = re.fullmatch(r"displayName eq '(.*)'", q("$filter"))
+            items = [
+                t
+                for t in self.templates.values()
+                if wanted is None or t["displayName"] == wanted.group(1).replace("''", "'")
+            ]
+            return self.page([self._select(t, select) for t in items], rest, query, version)
+        m = re.fullmatch(r"/applications/([0-9a-f-]+)", rest)
+        if m:
+            app = self.applications.get(m.group(1))
+            if app is None or self._lagging(m.group(1)):
+                return self._not_found(m.group(1))
+            return "200 OK", self._select(app, select, f"{version}/$metadata#applications/$entity")
         m = re.fullmatch(r"/servicePrincipals", rest)
         if m and method == "GET":
             denied = need("Application.Read.All")
             if denied:
                 return denied
-            items = [
-                sp
-                for sp in self.service_principals.values()
+            saml_sps: list[dict[str, Any]] = [
+                each
+                for each in self.service_principals.values()
                 if "preferredSingleSignOnMode eq 'saml'" not in q("$filter")
-                or sp["preferredSingleSignOnMode"] == "saml"
+                or each["preferredSingleSignOnMode"] == "saml"
             ]
             # MGD v1.0/api/serviceprincipal-list.md response (keyCredentials' key is null
             # in lists).
             items = [
                 self._select(
-                    {**sp, "keyCredentials": [{**k, "key": None} for k in sp["keyCredentials"]]},
+                    {
+                        **each,
+                        "keyCredentials": [{**k, "key": None} for k in each["keyCredentials"]],
+                    },
                     select,
                 )
-                for sp in items
+                for each in saml_sps
             ]
             return self.page(items, rest, query, version)
         m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)", rest)
@@ -714,7 +765,17 @@ class GraphTwin:
             ::2
         ]
 
+    def write(self, method: str, rest: str, beta: bool, body: Any, need: Need) -> tuple[str, Any]:
+        return _write(self, method, rest, beta, body, need)
+
+    def mark_new(self, object_id: str) -> None:
+        """Replication lag (knobs.replication_lag) applies to this object from now on."""
+        self._reads[object_id] = 0
+
     def _lagging(self, object_id: str) -> bool:
+        """A new object (instantiated here) answers 404 for its first reads."""
+        if object_id not in self._reads:
+            return False
         seen = self._reads.get(object_id, 0)
         self._reads[object_id] = seen + 1
         return seen < self.knobs.replication_lag
@@ -791,3 +852,135 @@ def serve_tls(twin: GraphTwin, cert_file: str, key_file: str) -> tuple[str, Any]
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return f"https://127.0.0.1:{server.server_address[1]}", server
+
+
+Need = Callable[[str], "tuple[str, Any] | None"]
+
+
+def _write(
+    self: GraphTwin, method: str, rest: str, beta: bool, body: Any, need: Need
+) -> tuple[str, Any]:
+    """The writes apply makes, each as Microsoft's docs answer it."""
+    self.writes.append((method, rest))
+    m = re.fullmatch(r"/applicationTemplates/([0-9a-f-]+)/instantiate", rest)
+    if m and method == "POST":
+        denied = need("Application.ReadWrite.OwnedBy")
+        if denied:
+            return denied
+        template = self.templates.get(m.group(1))
+        if template is None:
+            return self._not_found(m.group(1))
+        # MGD v1.0/api/applicationtemplate-instantiate.md: 201 with both objects, SAML off.
+        sp_id, _ = self.add_saml_app(
+            body["displayName"], identifiers=[], reply_urls=[], template_id=m.group(1)
+        )
+        sp = self.service_principals[sp_id]
+        sp["preferredSingleSignOnMode"] = None
+        sp["samlSingleSignOnSettings"] = None
+        application = self.application_of(sp_id)
+        for object_id in (sp_id, application["id"]):
+            self.mark_new(object_id)
+        return "201 Created", {
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.applicationServicePrincipal",
+            "application": {
+                k: application[k]
+                for k in (
+                    "id",
+                    "appId",
+                    "displayName",
+                    "appRoles",
+                    "signInAudience",
+                    "identifierUris",
+                )
+            },
+            "servicePrincipal": {
+                k: sp[k]
+                for k in (
+                    "id",
+                    "appId",
+                    "displayName",
+                    "appRoles",
+                    "appRoleAssignmentRequired",
+                    "preferredSingleSignOnMode",
+                    "servicePrincipalNames",
+                    "tags",
+                )
+            },
+        }
+    m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)", rest)
+    if m and method == "PATCH":
+        denied = need("Application.ReadWrite.OwnedBy")
+        if denied:
+            return denied
+        target = self.service_principals.get(m.group(1))
+        if target is None:
+            return self._not_found(m.group(1))
+        target.update(body)  # MGD serviceprincipal-update.md: 204 No Content
+        return "204 No Content", b""
+    m = re.fullmatch(r"/applications/([0-9a-f-]+)", rest)
+    if m and method == "PATCH":
+        denied = need("Application.ReadWrite.OwnedBy")
+        if denied:
+            return denied
+        app = self.applications.get(m.group(1))
+        if app is None:
+            return self._not_found(m.group(1))
+        sp = next(s for s in self.service_principals.values() if s["appId"] == app["appId"])
+        for uri in body.get("identifierUris", []):
+            host = re.sub(r"^[a-z]+://", "", uri).split("/")[0].split(":")[0]
+            verified = any(host == d or host.endswith("." + d) for d in self.verified_domains)
+            if not verified and sp["preferredSingleSignOnMode"] != "saml":
+                # TF#797 / TF#1392: identifiers off the verified domains need SAML first.
+                return self.error(
+                    "400 Bad Request",
+                    "HostNameNotOnVerifiedDomain",
+                    f"Values of identifierUris property must use a verified domain of the organization or its subdomain: '{uri}'",
+                )[::2]
+        web = dict(app["web"])
+        web.update(body.get("web", {}))
+        app.update({**body, "web": web})
+        return "204 No Content", b""
+    m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)/claimsPolicy", rest)
+    if m and method == "PUT" and beta and not self.knobs.no_claims_api:
+        denied = need("Policy.ReadWrite.ApplicationConfiguration")
+        if denied:
+            return denied
+        policy = {
+            "@odata.type": "#microsoft.graph.customClaimsPolicy",
+            "id": str(uuid.uuid4()),
+            "includeApplicationIdInIssuer": False,
+            "audienceOverride": None,
+            **body,
+        }
+        self.claims_policies[m.group(1)] = policy
+        # MGD beta serviceprincipal-put-claimspolicy.md: the sample answers 201 with the body.
+        return "201 Created", policy
+    m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)/appRoleAssignedTo", rest)
+    if m and method == "POST":
+        denied = need("AppRoleAssignment.ReadWrite.All")
+        if denied:
+            return denied
+        sp_id = m.group(1)
+        if any(a["principalId"] == body["principalId"] for a in self.assignments[sp_id]):
+            return self.error(
+                "400 Bad Request",
+                "Request_BadRequest",
+                "Permission being assigned already exists on the object",
+            )[::2]
+        kind = "Group" if body["principalId"] in self.groups else "User"
+        self.assign(sp_id, body["principalId"], kind)
+        # MGD serviceprincipal-post-approleassignedto.md: 201 with the assignment.
+        return "201 Created", self.assignments[sp_id][-1]
+    m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)/appRoleAssignedTo/([^/]+)", rest)
+    if m and method == "DELETE":
+        denied = need("AppRoleAssignment.ReadWrite.All")
+        if denied:
+            return denied
+        before = len(self.assignments[m.group(1)])
+        self.assignments[m.group(1)] = [
+            a for a in self.assignments[m.group(1)] if a["id"] != m.group(2)
+        ]
+        if len(self.assignments[m.group(1)]) == before:
+            return self._not_found(m.group(2))
+        return "204 No Content", b""
+    return self.error("400 Bad Request", "BadRequest", f"Unsupported request {method} {rest}")[::2]

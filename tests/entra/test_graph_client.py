@@ -41,6 +41,7 @@ def _client(deadline_s: float = 300.0) -> tuple[GraphClient, Live]:
 def test_a_new_object_is_polled_until_it_replicates(waits: list[float]) -> None:
     client, live = _client()
     live.twin.knobs.replication_lag = 3
+    live.twin.mark_new(live.wiki)
     notes: list[str] = []
     sp = client.wait_until_visible(
         f"/servicePrincipals/{live.wiki}", select=("id", "appId"), notify=notes.append
@@ -53,6 +54,7 @@ def test_a_new_object_is_polled_until_it_replicates(waits: list[float]) -> None:
 def test_the_replication_poll_stops_at_the_deadline(waits: list[float]) -> None:
     client, live = _client(deadline_s=12)
     live.twin.knobs.replication_lag = 100
+    live.twin.mark_new(live.wiki)
     with pytest.raises(GraphError, match="deadline would pass"):
         client.wait_until_visible(f"/servicePrincipals/{live.wiki}", select=("id",))
     assert sum(waits) <= 12
