@@ -445,6 +445,12 @@ class PlanCertificate(_Out):
     ]
 
 
+class PlanUpload(_Out):
+    app: str
+    certificate: str
+    thumbprint: Thumbprint
+
+
 class EntraPlan(_Out):
     """`ssoctl entra plan --format json`: the tenant file against live Entra."""
 
@@ -456,6 +462,10 @@ class EntraPlan(_Out):
     certificates: list[PlanCertificate]
     missing_users: Annotated[
         list[str], Meta(description="UPNs the file assigns that do not exist in Entra's directory.")
+    ]
+    key_uploads: Annotated[
+        list[PlanUpload],
+        Meta(description="Certificates apply would upload with their private key (upload: true)."),
     ]
     warnings: Annotated[
         list[str], Meta(description="Settings read but not expressible, or not read.")

@@ -30,8 +30,6 @@ from ssoctl.cli.common import (
 )
 
 if TYPE_CHECKING:
-
-
     from ssoctl.tenant import Registered
 
 app = new_typer("Signing certificates: create, roll over, activate, export.")
@@ -66,16 +64,51 @@ def new(
         help=f"Encrypt the key (passphrase from ${KEY_PASSPHRASE_ENV} or a prompt).",
     ),
     now_text: str | None = typer.Option(None, "--now", help="Start of validity (ISO time)."),
+    in_entra: bool = typer.Option(
+        False,
+        "--in-entra",
+        help="Have Entra generate it at the next `ssoctl entra apply` (Entra keeps the key).",
+    ),
+    upload: bool = typer.Option(
+        False,
+        "--upload",
+        help="Upload it with its key to Entra as a PFX at the next `ssoctl entra apply`.",
+    ),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Generate a key and a self-signed certificate with Entra's profile, and register it.
 
     It starts inactive unless --activate is given or its set has no active certificate.
+    With --in-entra nothing is made here: Entra generates the certificate at the next
+    `ssoctl entra apply`, which records its public part.
     """
     from ssoctl import certs
 
     options.not_both("--years", years is not None, "--end-date", end_date is not None)
+    options.entra_certificate(
+        in_entra=in_entra, upload=upload, app=app_name,
+        local_options=[flag for flag, given in (("--activate", activate), ("--encrypt", encrypt),
+                       ("--years", years is not None), ("--end-date", end_date is not None),
+                       ("--key-size", key_size != 2048)) if given],
+    )  # fmt: skip
     now = parse_now(now_text)
+    if in_entra:
+        from functools import partial
+
+        from ssoctl.cli.common import edit_tenant
+        from ssoctl.tenant import request_entra_certificate
+
+        assert app_name is not None
+        chosen = edit_tenant(
+            partial(request_entra_certificate, app=app_name, name=check_name(name, "--name"),
+                    now=now),
+            force=force, now=now,
+        )  # fmt: skip
+        note(
+            f"requested {chosen} from Entra for {app_name}: `ssoctl entra apply` has Entra "
+            "generate it (inactive) and records its public part here."
+        )
+        return
     not_after = None
     if years is not None:
         not_after = certs.add_years(now.replace(microsecond=0), years)
@@ -96,6 +129,7 @@ def new(
         passphrase=passphrase,
         now=now,
         force=force,
+        upload=upload,
     )
     note(
         f"created certificate {result.name} ({result.status}), "
@@ -294,6 +328,11 @@ def import_cmd(
     name: str | None = typer.Option(None, "--name", help="Certificate name."),
     app_name: str | None = APP_OPTION,
     activate: bool = typer.Option(False, "--activate", help="Make it the active certificate."),
+    upload: bool = typer.Option(
+        False,
+        "--upload",
+        help="Upload it with its key to Entra as a PFX at the next `ssoctl entra apply`.",
+    ),
     force: bool = FORCE_EDIT_OPTION,
 ) -> None:
     """Bring in a certificate: Entra's own, or one with its key.
@@ -335,6 +374,7 @@ def import_cmd(
         passphrase=passphrase,
         now=now,
         force=force,
+        upload=upload,
     )
     note(
         f"imported {result.name} ({result.status}), thumbprint {certs.thumbprint_sha1(cert)}"

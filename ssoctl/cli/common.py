@@ -141,6 +141,7 @@ def register_certificate(
     passphrase: bytes | None,
     now: dt.datetime,
     force: bool = False,
+    upload: bool = False,
 ) -> Registered:
     """`cert new`, `cert import` and `init`: one edit registering a certificate (and its
     key, when it is ours) in the keyring and in a set (tenant.register_certificate)."""
@@ -149,7 +150,7 @@ def register_certificate(
     from ssoctl.tenant import register_certificate as register
 
     change = partial(register, cert=cert, key=key, passphrase=passphrase, name=name,
-                     app=app_name, activate=activate, now=now)  # fmt: skip
+                     app=app_name, activate=activate, now=now, upload=upload)  # fmt: skip
     return edit_tenant(change, force=force, now=now)
 
 

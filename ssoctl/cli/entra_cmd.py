@@ -12,6 +12,7 @@ import typer
 
 from ssoctl.cli.common import (
     emit_json,
+    key_passphrase,
     load_tenant,
     new_typer,
     note,
@@ -235,33 +236,42 @@ def apply(
 
     now = dt.datetime.now(dt.timezone.utc)
     planned, result = run_apply(
-        loaded, connection, app=app_name, prune=prune, approve=approve, now=now, notify=note
-    )
+        loaded, connection, app=app_name, prune=prune, approve=approve, now=now, notify=note,
+        passphrase=key_passphrase,
+    )  # fmt: skip
     if result is None:
         if any(a.state in ("differs", "only-file") for a in planned.apps):
             note("nothing was applied.")
         else:
             note("Entra already matches the tenant file; nothing to apply.")
         return
+    # What only Entra made is recorded first, also when apply stopped half way.
+    if result.app_ids or result.created:
+        _record(result.app_ids, result.created)
+    if result.stopped is not None:
+        raise result.stopped
     for line in result.applied:
         note(f"  applied: {line}")
     for line in result.not_applied:
         note(f"  not applied: {line}")
-    if result.app_ids:
-        _record_app_ids(result.app_ids)
     note(f"{result.writes} write(s) to Entra.")
     if not result.complete:
         raise typer.Exit(1)
 
 
-def _record_app_ids(app_ids: dict[str, str]) -> None:
+def _record(app_ids: dict[str, str], created: list[tuple[str, str, bytes]]) -> None:
     """What only Entra can make goes into the file: never invented, always recorded."""
     from ssoctl.cli.common import edit_tenant
-    from ssoctl.tenant import AppChanges, set_app
+    from ssoctl.tenant import AppChanges, record_entra_certificate, set_app
 
     def change(loaded: LoadedTenant) -> None:
         for name, app_id in app_ids.items():
             set_app(loaded, name, AppChanges(app_id=app_id))
+        for app, name, pem in created:
+            record_entra_certificate(loaded, app, name, pem)
 
-    edit_tenant(change)
-    note(f"recorded the Application ID of {', '.join(sorted(app_ids))} in {tenant_path()}.")
+    edit_tenant(change, force=True)
+    if app_ids:
+        note(f"recorded the Application ID of {', '.join(sorted(app_ids))} in {tenant_path()}.")
+    for app, name, _ in created:
+        note(f"recorded Entra's new certificate {name} of {app} (inactive) in {tenant_path()}.")

@@ -62,6 +62,7 @@ EXAMPLES: dict[str, list[str]] = {
     "cert new": [
         "ssoctl cert new --app ringcentral",
         "ssoctl cert new --app ringcentral --years 3 --key-size 3072 --encrypt",
+        "ssoctl cert new --app ringcentral --in-entra",
     ],
     "cert list": ["ssoctl cert list", "ssoctl cert list --app ringcentral --format json"],
     "cert activate": ["ssoctl cert activate ringcentral-20270101 --app ringcentral"],

@@ -72,3 +72,21 @@ def export_scope(*, app: str | None, all_apps: bool) -> None:
             "give --app NAME (one app) or --all (every SAML app of the tenant).",
             hint="`ssoctl entra plan` lists the live apps first.",
         )
+
+
+def entra_certificate(
+    *, in_entra: bool, upload: bool, app: str | None, local_options: list[str]
+) -> None:
+    """`cert new --in-entra`: Entra makes the key, so nothing local applies; per app."""
+    not_both("--in-entra", in_entra, "--upload", upload)
+    if in_entra and app is None:
+        raise UsageError(
+            "--in-entra needs --app: Entra keeps signing certificates per app.",
+            hint="pass --app NAME.",
+        )
+    if in_entra and local_options:
+        raise UsageError(
+            f"--in-entra cannot be combined with {', '.join(local_options)}: Entra generates "
+            "the key and the certificate (3 years, RSA 2048), and it starts inactive.",
+            hint="activate it later with `ssoctl cert activate NAME --app APP` and apply.",
+        )

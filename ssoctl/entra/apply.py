@@ -5,9 +5,8 @@ assignments. Only what the plan shows as different is written, so a second apply
 no write. Before writing, Entra is read again: if it moved since the plan was shown,
 nothing is written and the change is named.
 
-Not built yet (said in the plan and the result, never skipped silently): creating
-certificates (Entra's own, or an upload of yours), removing certificates, and deleting
-apps that exist only in Entra."""
+Certificates: entra/certificates.py. Not built (said in the result, never skipped
+silently): changing an app's template, and deleting apps that exist only in Entra."""
 
 from __future__ import annotations
 
@@ -24,15 +23,13 @@ if TYPE_CHECKING:
     from ssoctl.entra.live import LiveApp
     from ssoctl.entra.plan import Plan
     from ssoctl.entra.session import Connection
-    from ssoctl.tenant import LoadedTenant
+    from ssoctl.tenant import LoadedTenant, PassphraseSource
     from ssoctl.tenant.model import App, Tenant
 
 NO_ROLE = "00000000-0000-0000-0000-000000000000"  # only for apps that declare no roles
 APPLICATION_FIELDS = ("identifiers", "reply_urls", "logout_url")
-SP_FIELDS = ("sign_on_url", "relay_state", "notification_emails", "active")
+SP_FIELDS = ("sign_on_url", "relay_state", "notification_emails")
 NOT_BUILT = {
-    "certificates": "adding or removing signing certificates through apply is not built yet "
-    "(use the portal, then `ssoctl entra export`)",
     "template": "an app's template cannot change in place (Entra instantiates once)",
     "app_id": "the Application ID is Entra's; `ssoctl entra export --app NAME` records it",
 }
@@ -43,7 +40,10 @@ class ApplyResult:
     applied: list[str] = field(default_factory=list)
     not_applied: list[str] = field(default_factory=list)
     app_ids: dict[str, str] = field(default_factory=dict)  # new apps: name -> appId
+    # Certificates Entra generated: (app, name, PEM), recorded in the file by the caller
+    created: list[tuple[str, str, bytes]] = field(default_factory=list)
     writes: int = 0
+    stopped: OperationError | None = None  # Graph refused a write: the rest was not tried
 
     @property
     def complete(self) -> bool:
@@ -64,9 +64,12 @@ def apply(
     approve: Callable[[Plan], bool],
     now: dt.datetime,
     notify: Callable[[str], None],
+    passphrase: PassphraseSource = lambda _: None,
 ) -> tuple[Plan, ApplyResult | None]:
     """The plan, and what was applied (None when there was nothing to do or the person
-    said no)."""
+    said no). When Graph refuses a write, `result.stopped` says so and what was done
+    before it stays listed: the caller records it (new Application IDs, certificates)
+    before it reports the stop."""
     from ssoctl.entra.plan import plan as make_plan
 
     connection.require("apply")
@@ -85,16 +88,15 @@ def apply(
     result = ApplyResult()
     writes_before = connection.graph.writes
     try:
-        _apply_plan(loaded, connection, second, prune, result, notify)
+        _apply_plan(Context(loaded, connection, prune, result, passphrase, {}), second, notify)
     except GraphError as exc:
-        result.writes = connection.graph.writes - writes_before
-        raise OperationError(
+        result.stopped = OperationError(
             f"apply stopped: {exc.message}",
             problems=[f"applied: {a}" for a in result.applied]
             + [f"not applied: {a}" for a in result.not_applied],
             hint=(exc.hint + " " if exc.hint else "")
             + "Run `ssoctl entra apply` again: it continues from what Entra has now.",
-        ) from None
+        )
     result.writes = connection.graph.writes - writes_before
     return second, result
 
@@ -111,21 +113,25 @@ def _moved(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
     return moved
 
 
-def _apply_plan(
-    loaded: LoadedTenant,
-    connection: Connection,
-    plan: Plan,
-    prune: bool,
-    result: ApplyResult,
-    notify: Callable[[str], None],
-) -> None:
+@dataclass
+class Context:
+    loaded: LoadedTenant
+    connection: Connection
+    prune: bool
+    result: ApplyResult
+    passphrase: PassphraseSource
+    thumbprints: dict[str, str]  # the keyring's names to thumbprints
+
+
+def _apply_plan(ctx: Context, plan: Plan, notify: Callable[[str], None]) -> None:
     from ssoctl.entra import live as live_reader
     from ssoctl.entra.export import wanted_filter
     from ssoctl.entra.mapping import file_name_for
     from ssoctl.tenant import entries
 
+    loaded, connection, prune, result = ctx.loaded, ctx.connection, ctx.prune, ctx.result
     model = loaded.model
-    thumbprints = {n: e.thumbprint for n, e in entries(loaded).items()}
+    ctx.thumbprints = {n: e.thumbprint for n, e in entries(loaded).items()}
     graph = connection.graph
     live = live_reader.read(graph, cloud=model.tenant.cloud, wanted=wanted_filter(model, None))
     by_name: dict[str, LiveApp] = {}
@@ -153,17 +159,15 @@ def _apply_plan(
             fields = [*APPLICATION_FIELDS, "sign_on_url", "relay_state", "notification_emails",
                       "claims", "name_id", "assignments"]  # fmt: skip
             signing = model.signing_set(name)
-            if signing is not None and signing.certificates:
-                fields.append("certificates")  # said as not applied: not built yet
-            _write_app(connection, model, name, entry, sp_id, app_object_id, fields,
-                       prune, result, thumbprints)  # fmt: skip
+            if signing is not None and (signing.certificates or signing.new_in_entra):
+                fields.append("certificates")
+            _write_app(ctx, name, entry, sp_id, app_object_id, fields, None)
             continue
         live_app = by_name[name]
         fields = [d.field for d in app_plan.differences]
         if live_app.app_object_id is None:
             raise GraphError(f"the application object of {name} could not be read.")
-        _write_app(connection, model, name, entry, live_app.sp_id, live_app.app_object_id,
-                   fields, prune, result, thumbprints, live_app)  # fmt: skip
+        _write_app(ctx, name, entry, live_app.sp_id, live_app.app_object_id, fields, live_app)
 
 
 def _instantiate(
@@ -204,10 +208,17 @@ def _instantiate(
 
 
 def _write_app(
-    connection: Connection, model: Tenant, name: str, entry: App, sp_id: str,
-    app_object_id: str, fields: list[str], prune: bool, result: ApplyResult,
-    thumbprints: dict[str, str], live_app: LiveApp | None = None,
-) -> None:  # fmt: skip
+    ctx: Context,
+    name: str,
+    entry: App,
+    sp_id: str,
+    app_object_id: str,
+    fields: list[str],
+    live_app: LiveApp | None,
+) -> None:
+    from ssoctl.entra.certificates import CertificateOutcome, apply_certificates
+
+    connection, model, result, prune = ctx.connection, ctx.loaded.model, ctx.result, ctx.prune
     graph = connection.graph
     if any(f in APPLICATION_FIELDS for f in fields):
         body: dict[str, Any] = {
@@ -224,15 +235,6 @@ def _write_app(
         sp_body["samlSingleSignOnSettings"] = {"relayState": entry.relay_state}
     if "notification_emails" in fields:
         sp_body["notificationEmailAddresses"] = list(entry.notification_emails)
-    if "active" in fields:
-        thumbprint = _active_thumbprint(model, name, live_app, thumbprints)
-        if thumbprint is None:
-            result.not_applied.append(
-                f"app {name}: the active certificate is not in Entra yet; "
-                + NOT_BUILT["certificates"]
-            )
-        else:
-            sp_body["preferredTokenSigningKeyThumbprint"] = thumbprint
     if sp_body:
         graph.write("PATCH", f"/servicePrincipals/{sp_id}", sp_body,
                     needs="Application.ReadWrite.OwnedBy")  # fmt: skip
@@ -246,22 +248,20 @@ def _write_app(
             graph.write("PUT", f"/servicePrincipals/{sp_id}/claimsPolicy", claims_policy(entry),
                         beta=True, needs="Policy.ReadWrite.ApplicationConfiguration")  # fmt: skip
             result.applied.append(f"app {name}: Name ID and claims")
+    if "certificates" in fields or "active" in fields:
+        outcome = CertificateOutcome()
+        try:
+            apply_certificates(connection, ctx.loaded, name, sp_id, live_app, ctx.thumbprints,
+                               ctx.passphrase, outcome)  # fmt: skip
+        finally:
+            result.applied += outcome.applied
+            result.not_applied += outcome.not_applied
+            result.created += [(name, n, pem) for n, pem in outcome.created]
     if "assignments" in fields:
         _assignments(connection, model, name, entry, sp_id, prune, result, live_app)
-    for item in ("certificates", "template", "app_id"):
+    for item in ("template", "app_id"):
         if item in fields:
             result.not_applied.append(f"app {name}: {item}: {NOT_BUILT[item]}")
-
-
-def _active_thumbprint(
-    model: Tenant, name: str, live_app: LiveApp | None, thumbprints: dict[str, str]
-) -> str | None:
-    """The file's active certificate's thumbprint, when Entra holds that certificate."""
-    signing = model.signing_set(name)
-    if live_app is None or signing is None or signing.active is None:
-        return None
-    thumbprint = thumbprints.get(signing.active)
-    return thumbprint if thumbprint in {c.thumbprint for c in live_app.certificates} else None
 
 
 def claims_policy(entry: App) -> dict[str, Any]:

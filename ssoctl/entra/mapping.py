@@ -167,7 +167,8 @@ def file_settings(entry: App, signing: SigningSet | None, thumbprints: dict[str,
         notification_emails=[e.lower() for e in entry.notification_emails],
         name_id=(entry.name_id.source, entry.name_id.format),
         claims=entry.effective_claims(),
-        certificates=[thumbprints[n] for n in names if n in thumbprints],
+        certificates=[thumbprints[n] for n in names if n in thumbprints]
+        + [f"(new in Entra: {n})" for n in (signing.new_in_entra if signing else [])],
         active=thumbprints.get(signing.active) if signing and signing.active else None,
         assignments=[p.lower() if not p.startswith("group:") else p for p in entry.assignments],
     )

@@ -57,6 +57,7 @@ class Plan:
     missing_users: list[str]
     warnings: list[str]
     requests: int
+    uploads: list[tuple[str, str, str]] = field(default_factory=list)  # app, name, thumbprint
 
     @property
     def drift(self) -> bool:
@@ -108,6 +109,7 @@ def plan(
             apps.append(
                 AppPlan(name, str(entry.app_id) if entry.app_id else None, None, "only-file")
             )
+    uploads = _uploads(loaded, apps, live, thumbprints)
     assigned = _assigned_upns(model, [a.name for a in apps if a.state != "only-live"])
     found = live_reader.find_users_by_upn(connection.graph, assigned) if assigned else {}
     missing = sorted(u for u in assigned if u.lower() not in found)
@@ -119,6 +121,7 @@ def plan(
         missing,
         warnings,
         connection.graph.round_trips,
+        uploads,
     )
 
 
@@ -191,3 +194,35 @@ def _assigned_upns(model: Tenant, names: list[str]) -> list[str]:
             if not principal.startswith("group:"):
                 upns.setdefault(principal.lower(), principal)
     return sorted(upns.values())
+
+
+def _uploads(
+    loaded: LoadedTenant,
+    apps: list[AppPlan],
+    live: live_reader.LiveTenant,
+    thumbprints: dict[str, str],
+) -> list[tuple[str, str, str]]:
+    """The certificates apply would upload with their private key: in an app's set, not
+    in Entra, and marked `upload: true`."""
+    from ssoctl.entra.mapping import file_name_for
+
+    model = loaded.model
+    taken: set[str] = set()
+    live_thumbprints: dict[str, set[str]] = {}
+    for live_app in live.apps:
+        name = file_name_for(live_app, model, taken)
+        taken.add(name)
+        live_thumbprints[name] = {c.thumbprint for c in live_app.certificates if c.thumbprint}
+    found = []
+    for app in apps:
+        if app.state not in ("differs", "only-file"):
+            continue
+        signing = model.signing_set(app.name)
+        for cert_name in signing.certificates if signing else []:
+            entry = model.certificate(cert_name)
+            thumbprint = thumbprints.get(cert_name)
+            if entry is None or not entry.upload or thumbprint is None:
+                continue
+            if thumbprint not in live_thumbprints.get(app.name, set()):
+                found.append((app.name, cert_name, thumbprint))
+    return found

@@ -41,6 +41,10 @@ def plan_document(plan: Plan) -> dict[str, Any]:
             for c in plan.certificates
         ],
         "missing_users": list(plan.missing_users),
+        "key_uploads": [
+            {"app": app, "certificate": name, "thumbprint": thumbprint}
+            for app, name, thumbprint in plan.uploads
+        ],
         "warnings": list(plan.warnings),
         "graph_requests": plan.requests,
     }
@@ -77,6 +81,12 @@ def plan_text(plan: Plan) -> str:
         else:
             what = f"expires in {cert.days_left} days (within Entra's {cert.days_point}-day notice)"
         lines.append(f"  ! certificate {cert.thumbprint} of app {cert.app} {what}")
+    for app_name, cert_name, _ in plan.uploads:
+        lines.append(
+            f"  ! apply would upload certificate {cert_name} of app {app_name} WITH ITS PRIVATE "
+            "KEY to Entra (upload: true): Entra then signs with your key, and that key is on "
+            "this machine"
+        )
     for upn in plan.missing_users:
         lines.append(
             f"  ! user {upn} is assigned in the tenant file but does not exist in Entra "

@@ -66,6 +66,7 @@ def register_certificate(
     activate: bool,
     now: dt.datetime,
     app_exists: bool = True,
+    upload: bool = False,
 ) -> Registered:
     """Add a certificate to the keyring and to `app`'s set (the default set without one),
     and stage its files: the key (0600, never overwritten) and the certificate. A
@@ -85,6 +86,13 @@ def register_certificate(
     status, switch = add_to_set(
         loaded, app, chosen, cert_rel, key_rel, activate=activate, now=now, thumbprint=thumbprint
     )
+    if upload:
+        if key is None:
+            raise UsageError(
+                "--upload sends the private key to Entra; this certificate has none.",
+                hint="Entra's own certificates stay in Entra: leave --upload out.",
+            )
+        loaded.doc["certificates"][-1]["upload"] = True
     if key is not None and key_rel is not None:
         loaded.files.new(loaded.beside(key_rel), certs.key_pem(key, passphrase), 0o600)
     loaded.files.new(loaded.beside(cert_rel), certs.cert_pem(cert), 0o644)
@@ -249,3 +257,47 @@ def set_sp_values(loaded: LoadedTenant, app: str, values: SpValues) -> list[str]
             loaded.files.put(target, pem, 0o644)
         put("sp_certificate", relative, "logout_url", "reply_urls")
     return changed
+
+
+def request_entra_certificate(
+    loaded: LoadedTenant, app: str, name: str | None, now: dt.datetime
+) -> str:
+    """`cert new --app APP --in-entra`: ask Entra to generate a certificate at the next
+    `entra apply` (addTokenSigningCertificate). Nothing is made here: Entra makes it and
+    keeps its key; apply records its public part (`record_entra_certificate`)."""
+    from ssoctl.tenant.docedit import flow_list
+    from ssoctl.tenant.keyring import app_set, free_certificate_name
+
+    require_app(loaded.model, app, loaded.path)
+    chosen = name or free_certificate_name(loaded, f"{app}-entra-{now:%Y%m%d}")
+    if loaded.model.certificate(chosen) is not None:
+        raise UsageError(f"a certificate named {chosen!r} already exists.")
+    node = app_set(loaded, app)
+    pending = node.get("new_in_entra")
+    if pending is None:
+        node["new_in_entra"] = pending = flow_list([])
+    if chosen in [str(n) for n in pending]:
+        raise UsageError(f"{chosen!r} is already requested from Entra for {app!r}.")
+    pending.append(chosen)
+    return chosen
+
+
+def record_entra_certificate(loaded: LoadedTenant, app: str, name: str, cert_pem: bytes) -> None:
+    """What `entra apply` writes back when Entra generated a certificate: its public part
+    as certs/NAME.pem (no key: Entra keeps it), in the keyring and in the app's set,
+    inactive; the request is done."""
+    from ruamel.yaml.comments import CommentedSeq
+
+    from ssoctl.tenant.docedit import mapping, remove_from_list
+    from ssoctl.tenant.keyring import app_set
+
+    relative = f"certs/{name}.pem"
+    loaded.files.put(loaded.beside(relative), cert_pem, 0o644)
+    section(loaded.doc, "certificates", CommentedSeq).append(
+        mapping({"name": name, "cert": relative})
+    )
+    node = app_set(loaded, app)
+    node["certificates"].append(name)
+    remove_from_list(node.get("new_in_entra"), name)
+    if not node.get("new_in_entra"):
+        node.pop("new_in_entra", None)

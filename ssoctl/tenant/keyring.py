@@ -335,6 +335,12 @@ def _set_node(loaded: LoadedTenant, app: str | None, *, create: bool, inherit: b
     return node
 
 
+def app_set(loaded: LoadedTenant, app: str) -> Any:
+    """The round-trip node of the app's own signing set, made (as a copy of the default
+    set it used) when it has none."""
+    return _set_node(loaded, app, create=True)
+
+
 def add_to_set(
     loaded: LoadedTenant,
     app: str | None,

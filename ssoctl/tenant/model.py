@@ -109,6 +109,14 @@ class CertificateEntry(Strict, frozen=True, kw_only=True):
     name: Annotated[Name, _doc("Name used by signing sets and commands.")]
     cert: Annotated[str, _doc("Path to the PEM certificate, relative to the tenant file.")]
     key: Annotated[str | None, _doc("Path to the PEM private key (mode 0600).")] = None
+    upload: Annotated[
+        bool,
+        _doc(
+            "Upload this certificate with its private key to Entra as a PFX at the next "
+            "`ssoctl entra apply` (Entra's \"Import certificate\"): Entra then signs with your "
+            "key, and the production key exists on the machine that runs ssoctl. Needs key."
+        ),
+    ] = False
     public_demo_key: Annotated[
         bool,
         _doc(
@@ -135,6 +143,14 @@ class SigningSet(Strict, frozen=True, kw_only=True):
     algorithm: Annotated[
         Literal["sha256", "sha1"], _doc("Signing algorithm (Entra: SHA-256 unless changed).")
     ] = "sha256"
+    new_in_entra: Annotated[
+        list[Name],
+        _doc(
+            "Certificates for Entra to generate at the next `ssoctl entra apply` "
+            "(`cert new --app APP --in-entra`): Entra keeps the key; each becomes an "
+            "inactive certificate of this set, public part only, once Entra made it."
+        ),
+    ] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.active is not None and self.active not in self.certificates:
@@ -350,6 +366,15 @@ def _cross_problems(data: dict[str, Any]) -> list[Problem]:
                 )
             seen.setdefault(norm, index)
 
+    for index, entry in enumerate(data.get("certificates") or []):
+        if isinstance(entry, dict) and entry.get("upload") and not entry.get("key"):
+            found.append(
+                Problem(
+                    ("certificates", index, "upload"),
+                    "upload: true needs the certificate's key (key:); Entra's own "
+                    "certificates are never uploaded",
+                )
+            )
     unique("users", "upn", True)
     unique("groups", "name", False)
     unique("certificates", "name", False)
@@ -369,6 +394,15 @@ def _cross_problems(data: dict[str, Any]) -> list[Problem]:
                     Problem(
                         (*where, "certificates", index),
                         f"certificate {name!r} is not in the keyring (certificates:)",
+                    )
+                )
+        for index, name in enumerate(str(n) for n in sset.get("new_in_entra") or []):
+            if name in known or name in names:
+                found.append(
+                    Problem(
+                        (*where, "new_in_entra", index),
+                        f"{name!r} is already a certificate name; Entra's new one needs "
+                        "its own",
                     )
                 )
         active = sset.get("active")

@@ -907,6 +907,12 @@ def _write(
                 )
             },
         }
+    m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)/addTokenSigningCertificate", rest)
+    if m and method == "POST":
+        denied = need("Application.ReadWrite.OwnedBy")
+        if denied:
+            return denied
+        return _add_token_signing_certificate(self, m.group(1), body)
     m = re.fullmatch(r"/servicePrincipals/([0-9a-f-]+)", rest)
     if m and method == "PATCH":
         denied = need("Application.ReadWrite.OwnedBy")
@@ -915,6 +921,18 @@ def _write(
         target = self.service_principals.get(m.group(1))
         if target is None:
             return self._not_found(m.group(1))
+        wanted = body.get("preferredTokenSigningKeyThumbprint")
+        if wanted is not None:
+            keys = body.get("keyCredentials", target["keyCredentials"])
+            known = {
+                _thumbprint(k["key"]) for k in keys if k.get("usage") == "Verify" and k.get("key")
+            }
+            if wanted not in known:
+                return self.error(
+                    "400 Bad Request",
+                    "Request_BadRequest",
+                    "The provided thumbprint does not match any certificate of the service principal.",
+                )[::2]
         target.update(body)  # MGD serviceprincipal-update.md: 204 No Content
         return "204 No Content", b""
     m = re.fullmatch(r"/applications/([0-9a-f-]+)", rest)
@@ -984,3 +1002,61 @@ def _write(
             return self._not_found(m.group(2))
         return "204 No Content", b""
     return self.error("400 Bad Request", "BadRequest", f"Unsupported request {method} {rest}")[::2]
+
+
+def _thumbprint(key_b64: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(base64.b64decode(key_b64)).hexdigest().upper()
+
+
+def _add_token_signing_certificate(twin: GraphTwin, sp_id: str, body: Any) -> tuple[str, Any]:
+    """MGD v1.0/api/serviceprincipal-addtokensigningcertificate.md: 200 with the
+    selfSignedCertificate (public part, thumbprint, keyId of the Sign credential)."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    if twin.service_principals.get(sp_id) is None:
+        return twin._not_found(sp_id)
+    subject = body.get("displayName") or ""
+    if not subject.startswith("CN="):
+        return twin.error(
+            "400 Bad Request", "Request_BadRequest", "displayName must start with CN="
+        )[::2]
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject[3:])])
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + dt.timedelta(days=3 * 365))
+        .sign(key, hashes.SHA256())
+    )
+    der = cert.public_bytes(serialization.Encoding.DER)
+    end = (now + dt.timedelta(days=3 * 365)).isoformat().replace("+00:00", "Z")
+    thumbprint = twin.add_signing_certificate(sp_id, der, end=end, active=False)
+    sign = next(
+        k
+        for k in twin.service_principals[sp_id]["keyCredentials"]
+        if k["usage"] == "Sign" and k["endDateTime"] == end
+    )
+    return "200 OK", {
+        "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#microsoft.graph.selfSignedCertificate",
+        "customKeyIdentifier": sign["customKeyIdentifier"],
+        "displayName": subject,
+        "endDateTime": end,
+        "key": base64.b64encode(der).decode(),
+        "keyId": sign["keyId"],
+        "startDateTime": now.isoformat().replace("+00:00", "Z"),
+        "thumbprint": thumbprint,
+        "type": "AsymmetricX509Cert",
+        "usage": "Verify",
+    }

@@ -192,11 +192,14 @@ def test_a_refused_write_says_what_was_applied_and_a_rerun_finishes(
     live.twin.write = original  # type: ignore[method-assign]
     finished = run("entra", "apply", "--auto-approve")
     assert finished.exit_code == 0, finished.output
-    document = json.loads(run("entra", "plan", "--format", "json").stdout)
-    assert not document["drift"]
+    planned = run("entra", "plan", "--format", "json")
+    assert planned.exit_code == 0, planned.output
+    assert not json.loads(planned.stdout)["drift"]
 
 
-def test_certificates_apply_cannot_make_yet_are_said_not_applied(writer: Run, live: Live) -> None:
+def test_a_local_certificate_not_marked_for_upload_is_said_not_applied(
+    writer: Run, live: Live
+) -> None:
     run = writer
     assert (
         run(
@@ -214,5 +217,75 @@ def test_certificates_apply_cannot_make_yet_are_said_not_applied(writer: Run, li
     )
     result = run("entra", "apply", "--auto-approve")
     assert result.exit_code == 1, result.output
-    assert "not applied: app intranet: certificates: adding or removing signing" in result.output
+    assert "certificate intranet-" in result.output
+    assert "does not mark it for upload (`upload: true`, with its key)" in result.output
     assert wing.load(run.tenant).model.apps["intranet"].app_id is not None
+
+
+def test_rollover_driven_from_git(writer: Run, live: Live) -> None:
+    """Entra's rollover: add inactive (Entra's key) -> the SP gets the metadata ->
+    activate -> apply -> remove the old one -> apply."""
+    run = writer
+    requested = run("cert", "new", "--app", "wiki", "--in-entra", "--name", "wiki-next")
+    assert requested.exit_code == 0, requested.output
+    planned = run("entra", "plan")
+    assert planned.exit_code == 1 and "(new in Entra: wiki-next)" in planned.stdout
+    made = run("entra", "apply", "--auto-approve")
+    assert made.exit_code == 0, made.output
+    assert "recorded Entra's new certificate wiki-next of wiki (inactive)" in made.output
+    model = wing.load(run.tenant).model
+    signing = model.apps["wiki"].signing
+    assert signing is not None and "wiki-next" in signing.certificates
+    assert signing.active != "wiki-next" and signing.new_in_entra == []
+    entry = model.certificate("wiki-next")
+    assert entry is not None and entry.key is None  # Entra keeps the key
+    sp = live.twin.service_principals[live.wiki]
+    assert sp["preferredTokenSigningKeyThumbprint"] == live.thumbprints["wiki"][0]  # unchanged
+    assert run("entra", "plan").exit_code == 0  # the write-back closed the loop
+    old = signing.active
+    assert run("cert", "activate", "wiki-next", "--app", "wiki").exit_code == 0
+    live.twin.writes.clear()
+    switched = run("entra", "apply", "--auto-approve")
+    assert switched.exit_code == 0, switched.output
+    assert [m for m, _ in live.twin.writes] == ["PATCH"]
+    new_thumbprint = sp["preferredTokenSigningKeyThumbprint"]
+    assert new_thumbprint != live.thumbprints["wiki"][0]
+    assert run("cert", "remove", str(old)).exit_code == 0
+    removed = run("entra", "apply", "--auto-approve")
+    assert removed.exit_code == 0, removed.output
+    verify = [k for k in sp["keyCredentials"] if k["usage"] == "Verify"]
+    assert len(verify) == 1  # the old group (Sign and Verify) is gone
+    assert len(sp["keyCredentials"]) == 2
+    assert run("entra", "plan").exit_code == 0
+
+
+def test_upload_of_your_own_key_is_named_in_the_plan_and_sends_a_pfx(
+    writer: Run, live: Live
+) -> None:
+    import base64
+
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    run = writer
+    made = run("cert", "new", "--app", "wiki", "--upload", "--name", "wiki-own")
+    assert made.exit_code == 0, made.output
+    planned = run("entra", "plan")
+    assert "would upload certificate wiki-own of app wiki WITH ITS PRIVATE KEY" in planned.stdout
+    document = json.loads(run("entra", "plan", "--format", "json").stdout)
+    assert [u["certificate"] for u in document["key_uploads"]] == ["wiki-own"]
+    live.twin.writes.clear()
+    result = run("entra", "apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "uploaded certificate wiki-own with its private key (PFX)" in result.output
+    sp = live.twin.service_principals[live.wiki]
+    sign = [k for k in sp["keyCredentials"] if k["type"] == "X509CertAndPassword" and k["key"]]
+    assert len(sign) == 1
+    password = next(
+        p["secretText"] for p in sp["passwordCredentials"] if p["keyId"] == sign[0]["keyId"]
+    )
+    key, cert, _ = pkcs12.load_key_and_certificates(
+        base64.b64decode(sign[0]["key"]), password.encode()
+    )
+    assert key is not None and cert is not None  # Entra can open it with the password
+    assert password not in result.output and password not in run.tenant.read_text()
+    assert run("entra", "plan").exit_code == 0  # uploaded: in Entra now, inactive
