@@ -106,10 +106,15 @@ def _work(plan: Plan, prune: bool) -> bool:
 
 
 def _moved(before: dict[str, Any], after: dict[str, Any]) -> list[str]:
+    """Each app whose live side moved, with the fields that did."""
     moved = []
     for name in sorted(set(before) | set(after)):
-        if before.get(name) != after.get(name):
-            moved.append(f"app {name}")
+        if before.get(name) == after.get(name):
+            continue
+        old = dict((before.get(name) or ("", []))[1])
+        new = dict((after.get(name) or ("", []))[1])
+        fields = sorted(f for f in set(old) | set(new) if old.get(f) != new.get(f))
+        moved.append(f"app {name}" + (f" ({', '.join(fields)})" if fields else ""))
     return moved
 
 
@@ -252,7 +257,7 @@ def _write_app(
         outcome = CertificateOutcome()
         try:
             apply_certificates(connection, ctx.loaded, name, sp_id, live_app, ctx.thumbprints,
-                               ctx.passphrase, outcome)  # fmt: skip
+                               ctx.passphrase, outcome, prune=ctx.prune)  # fmt: skip
         finally:
             result.applied += outcome.applied
             result.not_applied += outcome.not_applied

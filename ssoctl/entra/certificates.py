@@ -1,7 +1,7 @@
 """`entra apply`'s certificate step, in Entra's rollover order (entra-graph.md A2.2):
 create (Entra's key: addTokenSigningCertificate) or upload (your key, as a PFX), then
 activate (preferredTokenSigningKeyThumbprint) as the file's `active` says and never
-otherwise, then remove the credential groups the file no longer has.
+otherwise, then, with --prune only, remove the credential groups the file no longer has.
 
 Uploading is the one time ssoctl sends a private key anywhere: only for certificates the
 file marks `upload: true`. The PFX password is random, held in memory for the one PATCH,
@@ -45,6 +45,8 @@ def apply_certificates(
     thumbprints: dict[str, str],
     passphrase: PassphraseSource,
     out: CertificateOutcome,
+    *,
+    prune: bool,
 ) -> None:
     from ssoctl import certs
 
@@ -106,10 +108,15 @@ def apply_certificates(
             out.not_applied.append(
                 f"app {name}: the active certificate {signing.active} is not in Entra"  # type: ignore[union-attr]
             )
-    # 3. remove what the file no longer has (never what Entra signs with now)
+    # 3. remove what the file no longer has: only with --prune, never what Entra signs with
     signs_with = active if switched else live_active
     stale = sorted(t for t in live if t not in wanted_thumbprints and t != signs_with)
-    if stale:
+    if stale and not prune:
+        out.not_applied += [
+            f"app {name}: certificate {t} exists only in Entra; --prune removes it"
+            for t in stale
+        ]
+    elif stale:
         _remove(connection, sp_id, stale)
         out.applied += [f"app {name}: removed certificate {t}" for t in stale]
     kept = [t for t in live if t not in wanted_thumbprints and t == signs_with]

@@ -73,6 +73,7 @@ class GraphTwin:
         self._origin = "https://graph.microsoft.com"
         self.verified_domains = ["contoso.com"]
         self.writes: list[tuple[str, str]] = []
+        self.write_bodies: list[tuple[str, str, Any]] = []
         # MGD applicationtemplate-list.md sample fields; the IDs are the twin's own.
         self.templates = {
             tid: {
@@ -862,6 +863,7 @@ def _write(
 ) -> tuple[str, Any]:
     """The writes apply makes, each as Microsoft's docs answer it."""
     self.writes.append((method, rest))
+    self.write_bodies.append((method, rest, body))
     m = re.fullmatch(r"/applicationTemplates/([0-9a-f-]+)/instantiate", rest)
     if m and method == "POST":
         denied = need("Application.ReadWrite.OwnedBy")

@@ -131,7 +131,7 @@ def test_a_change_after_the_plan_is_refused(writer: Run, live: Live) -> None:
 
     from ssoctl.errors import OperationError
 
-    with pytest.raises(OperationError, match="Entra changed after the plan was shown"):
+    with pytest.raises(OperationError, match=r"Entra changed after the plan was shown.*app wiki \(sign_on_url\)"):
         apply(loaded, connection, app=None, prune=False, approve=approve,
               now=dt.datetime.now(dt.timezone.utc), notify=lambda _: None)  # fmt: skip
     assert _writes(live) == []
@@ -251,7 +251,10 @@ def test_rollover_driven_from_git(writer: Run, live: Live) -> None:
     new_thumbprint = sp["preferredTokenSigningKeyThumbprint"]
     assert new_thumbprint != live.thumbprints["wiki"][0]
     assert run("cert", "remove", str(old)).exit_code == 0
-    removed = run("entra", "apply", "--auto-approve")
+    kept = run("entra", "apply", "--auto-approve")  # only live now: kept without --prune
+    assert kept.exit_code == 1 and "exists only in Entra; --prune removes it" in kept.output
+    assert len([k for k in sp["keyCredentials"] if k["usage"] == "Verify"]) == 2
+    removed = run("entra", "apply", "--auto-approve", "--prune")
     assert removed.exit_code == 0, removed.output
     verify = [k for k in sp["keyCredentials"] if k["usage"] == "Verify"]
     assert len(verify) == 1  # the old group (Sign and Verify) is gone
@@ -289,3 +292,87 @@ def test_upload_of_your_own_key_is_named_in_the_plan_and_sends_a_pfx(
     assert key is not None and cert is not None  # Entra can open it with the password
     assert password not in result.output and password not in run.tenant.read_text()
     assert run("entra", "plan").exit_code == 0  # uploaded: in Entra now, inactive
+
+
+def test_apply_from_empty_with_replication_lag_and_throttling(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """RingCentral (euro), Mitel Connect (CloudLink) and a custom app with claims, into an
+    Entra that has only the users; every new object lags, every 5th request is a 429.
+    The request bodies are the ones Microsoft's docs give (entra-graph.md A2)."""
+    import httpx
+
+    import ssoctl.entra.graph as graph
+    import ssoctl.entra.transport as transport
+    from tests.entra.conftest import TENANT_ID
+    from tests.entra.graphtwin import GraphTwin
+
+    twin = GraphTwin(TENANT_ID)
+    twin.add_user("alice@contoso.com", displayName="Alice Adams")
+    twin.knobs.roles = [*READ_ALL, *WRITE]
+    twin.knobs.replication_lag = 2
+    monkeypatch.setattr(
+        transport, "make_client", lambda: httpx.Client(transport=httpx.WSGITransport(app=twin))
+    )
+    elapsed = [0.0]
+    monkeypatch.setattr(graph, "sleep", lambda s: elapsed.__setitem__(0, elapsed[0] + s))
+    monkeypatch.setattr(graph, "clock", lambda: elapsed[0])
+    run = Run(tmp_path, monkeypatch)
+    assert run("init", "--tenant-id", TENANT_ID, "--domain", "contoso.com").exit_code == 0
+    steps = [
+        ("user", "add", "alice@contoso.com", "--mail", "alice@contoso.com"),
+        ("app", "add", "ringcentral", "--region", "euro", "--no-certificate"),
+        ("app", "add", "mitel-connect", "--platform", "cloudlink", "--no-certificate",
+         "--identifier", "https://authentication.api.mitel.io/2017-09-01/saml2/contoso-0002",
+         "--reply-url", "https://authentication.api.mitel.io/2017-09-01/saml2/contoso-0002/acs"),
+        ("app", "add", "custom", "--name", "wiki", "--no-certificate", "--identifier",
+         "https://wiki.contoso.com", "--reply-url", "https://wiki.contoso.com/acs"),
+        ("app", "claim", "set", "wiki", "urn:wiki:email", "user.mail"),
+        ("app", "assign", "ringcentral", "alice@contoso.com"),
+        ("app", "assign", "mitel-connect", "alice@contoso.com"),
+        ("app", "assign", "wiki", "alice@contoso.com"),
+    ]  # fmt: skip
+    for step in steps:
+        done = run(*step)
+        assert done.exit_code == 0, (step, done.output)
+    twin.knobs.throttle_every = 5
+    result = run("entra", "apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    model = wing.load(run.tenant).model
+    assert all(model.apps[a].app_id is not None for a in ("ringcentral", "mitel-connect", "wiki"))
+    bodies = twin.write_bodies
+    ringcentral = [b for b in bodies if b[2] == {"displayName": "RingCentral"}]
+    assert len(ringcentral) == 1 and ringcentral[0][1].endswith("/instantiate")
+    saml_on = [b for b in bodies if b[2] == {"preferredSingleSignOnMode": "saml"}]
+    assert len(saml_on) == 3
+    assert ("PATCH", mid := bodies[bodies.index(ringcentral[0]) + 2][1], {
+        "identifierUris": ["https://ssoeuro.ringcentral.com"],
+        "web": {"redirectUris": ["https://ssoeuro.ringcentral.com/sp/ACS.saml2"],
+                "logoutUrl": None},
+    }) in bodies and mid.startswith("/applications/")  # fmt: skip
+    # every instantiated object was polled through its replication lag
+    assert "waiting for Entra to replicate" in result.output
+    twin.writes.clear()
+    twin.knobs.throttle_every = 0
+    planned = run("entra", "plan")
+    assert planned.exit_code == 0, planned.stdout
+    assert run("entra", "apply", "--auto-approve").exit_code == 0
+    assert twin.writes == []
+
+
+def test_no_key_material_in_any_output_log_or_error(writer: Run, live: Live) -> None:
+    run = writer
+    assert run("cert", "new", "--app", "wiki", "--upload", "--name", "wiki-own").exit_code == 0
+    key_pem = (run.folder / "certs" / "wiki-own.key").read_text()
+    body = "".join(key_pem.splitlines()[1:-1])
+    outputs = [run("entra", "plan").output, run("entra", "plan", "--format", "json").output]
+    outputs.append(run("--debug", "entra", "apply", "--auto-approve").output)
+    sp = live.twin.service_principals[live.wiki]
+    passwords = [p["secretText"] for p in sp["passwordCredentials"]]
+    pfx = [k["key"] for k in sp["keyCredentials"] if k["type"] == "X509CertAndPassword" and k["key"]]
+    assert passwords and pfx
+    for text in outputs:
+        assert body[:40] not in text
+        assert all(p not in text for p in passwords)
+        assert all(x[:40] not in text for x in pfx)
+    assert all(p not in run.tenant.read_text() for p in passwords)
