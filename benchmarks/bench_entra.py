@@ -1,6 +1,7 @@
-"""Round trips and time of `ssoctl entra export` on a large tenant.
+"""Round trips and time of `ssoctl entra export` on a large tenant, and of `entra apply`
+from empty and as a no-op.
 
-Run: python benchmarks/bench_entra.py [--apps 200] [--users 5000]
+Run: python benchmarks/bench_entra.py [--apps 200] [--users 5000] [--apply-apps 50]
 Builds a Graph twin (tests/entra/graphtwin.py) holding N SAML apps and M users, each app
 assigned 25 users and one group, and exports them all in-process through
 httpx.WSGITransport. Prints the Graph requests per app (budget: at most 3 per app plus
@@ -93,11 +94,67 @@ def replay(twin: Any, log: list[tuple[str, str]]) -> float:
     return time.perf_counter() - start
 
 
+def apply_from_empty(apps: int) -> None:
+    """`entra apply` of N custom apps (claims, one assignment each) into an Entra holding
+    only the users, then the same apply again (no-op: zero writes)."""
+    import datetime as dt
+
+    import httpx
+
+    import ssoctl.entra.transport as transport
+    from ssoctl import entra
+    from ssoctl import tenant as wing
+    from tests.entra.conftest import TENANT_ID
+    from tests.entra.graphtwin import READ_ALL, GraphTwin
+
+    twin = GraphTwin(TENANT_ID)
+    twin.knobs.roles = [*READ_ALL, "Application.ReadWrite.OwnedBy",
+                        "Policy.ReadWrite.ApplicationConfiguration",
+                        "AppRoleAssignment.ReadWrite.All"]  # fmt: skip
+    twin.add_user("user@contoso.com")
+    folder = Path(tempfile.mkdtemp())
+    path = folder / "tenant.yaml"
+    lines = [f"version: 1\ntenant:\n  id: {TENANT_ID}\n  domain: contoso.com\n",
+             "users:\n  - upn: user@contoso.com\n    object_id: 1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b\n"
+             "    mail: user@contoso.com\napps:\n"]  # fmt: skip
+    for n in range(apps):
+        lines.append(
+            f"  app{n:03d}:\n    template: custom\n"
+            f"    identifiers: [https://app{n:03d}.contoso.com]\n"
+            f"    reply_urls: [https://app{n:03d}.contoso.com/acs]\n"
+            f"    claims: {{urn:mail: user.mail}}\n    assignments: [user@contoso.com]\n"
+        )
+    path.write_text("".join(lines))
+    transport.make_client = lambda: httpx.Client(transport=httpx.WSGITransport(app=twin))
+    environ = {"AZURE_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
+               "AZURE_CLIENT_SECRET": twin.knobs.secret}  # fmt: skip
+    for label in ("from empty", "no-op"):
+        loaded = wing.load(path)
+        connection = entra.connect(loaded.model, str(path), environ)
+        start = time.perf_counter()
+        _, result = entra.apply(loaded, connection, app=None, prune=False,
+                                approve=lambda plan: True, now=dt.datetime.now(dt.timezone.utc),
+                                notify=lambda _: None)  # fmt: skip
+        elapsed = time.perf_counter() - start
+        requests = connection.graph.round_trips
+        writes = result.writes if result else 0
+        print(f"apply {label}, {apps} apps: {requests} Graph requests "
+              f"({requests / apps:.2f} per app), {writes} writes, {elapsed:.2f} s")  # fmt: skip
+        if result and result.app_ids:
+            text = path.read_text()
+            for name, app_id in result.app_ids.items():  # the write-back, as the CLI does
+                text = text.replace(f"  {name}:\n    template: custom\n",
+                                    f"  {name}:\n    template: custom\n    app_id: {app_id}\n")
+            path.write_text(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--apps", type=int, default=200)
     parser.add_argument("--users", type=int, default=5000)
+    parser.add_argument("--apply-apps", type=int, default=50)
     args = parser.parse_args()
+    apply_from_empty(args.apply_apps)
     twin, tenant_id = build(args.apps, args.users)
     twin.batch_bodies = []
     original = twin.batch
