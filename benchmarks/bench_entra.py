@@ -114,9 +114,11 @@ def apply_from_empty(apps: int) -> None:
     twin.add_user("user@contoso.com")
     folder = Path(tempfile.mkdtemp())
     path = folder / "tenant.yaml"
-    lines = [f"version: 1\ntenant:\n  id: {TENANT_ID}\n  domain: contoso.com\n",
-             "users:\n  - upn: user@contoso.com\n    object_id: 1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b\n"
-             "    mail: user@contoso.com\napps:\n"]  # fmt: skip
+    user = "  - upn: user@contoso.com\n    object_id: 1b2c3d4e-5f60-4718-8a9b-0c1d2e3f4a5b\n"
+    lines = [
+        f"version: 1\ntenant:\n  id: {TENANT_ID}\n  domain: contoso.com\n",
+        f"users:\n{user}    mail: user@contoso.com\napps:\n",
+    ]
     for n in range(apps):
         lines.append(
             f"  app{n:03d}:\n    template: custom\n"
@@ -143,8 +145,10 @@ def apply_from_empty(apps: int) -> None:
         if result and result.app_ids:
             text = path.read_text()
             for name, app_id in result.app_ids.items():  # the write-back, as the CLI does
-                text = text.replace(f"  {name}:\n    template: custom\n",
-                                    f"  {name}:\n    template: custom\n    app_id: {app_id}\n")
+                text = text.replace(
+                    f"  {name}:\n    template: custom\n",
+                    f"  {name}:\n    template: custom\n    app_id: {app_id}\n",
+                )
             path.write_text(text)
 
 

@@ -113,8 +113,7 @@ def apply_certificates(
     stale = sorted(t for t in live if t not in wanted_thumbprints and t != signs_with)
     if stale and not prune:
         out.not_applied += [
-            f"app {name}: certificate {t} exists only in Entra; --prune removes it"
-            for t in stale
+            f"app {name}: certificate {t} exists only in Entra; --prune removes it" for t in stale
         ]
     elif stale:
         _remove(connection, sp_id, stale)

@@ -131,7 +131,9 @@ def test_a_change_after_the_plan_is_refused(writer: Run, live: Live) -> None:
 
     from ssoctl.errors import OperationError
 
-    with pytest.raises(OperationError, match=r"Entra changed after the plan was shown.*app wiki \(sign_on_url\)"):
+    with pytest.raises(
+        OperationError, match=r"Entra changed after the plan was shown.*app wiki \(sign_on_url\)"
+    ):
         apply(loaded, connection, app=None, prune=False, approve=approve,
               now=dt.datetime.now(dt.timezone.utc), notify=lambda _: None)  # fmt: skip
     assert _writes(live) == []
@@ -369,7 +371,9 @@ def test_no_key_material_in_any_output_log_or_error(writer: Run, live: Live) -> 
     outputs.append(run("--debug", "entra", "apply", "--auto-approve").output)
     sp = live.twin.service_principals[live.wiki]
     passwords = [p["secretText"] for p in sp["passwordCredentials"]]
-    pfx = [k["key"] for k in sp["keyCredentials"] if k["type"] == "X509CertAndPassword" and k["key"]]
+    pfx = [
+        k["key"] for k in sp["keyCredentials"] if k["type"] == "X509CertAndPassword" and k["key"]
+    ]
     assert passwords and pfx
     for text in outputs:
         assert body[:40] not in text
