@@ -74,3 +74,32 @@ def test_every_get_names_its_select() -> None:
     client.get(f"/servicePrincipals/{live.wiki}", select=("id", "appId"))
     method, path = live.twin.log[-1]
     assert method == "GET" and "$select=id,appId" in path
+
+
+def test_identifiers_before_saml_mode_get_the_one_line_fix() -> None:
+    """The order apply avoids: Identifiers off the verified domains on an app that is not
+    SAML yet (TF#797). Graph's 400 becomes one line with the fix."""
+    client, live = _client()
+    sp = live.twin.service_principals[live.wiki]
+    sp["preferredSingleSignOnMode"] = None
+    token = jwt({"roles": ["Application.ReadWrite.OwnedBy"]})
+    live.twin.tokens.add(token)
+    client._token = lambda: token
+    app = live.twin.application_of(live.wiki)
+    with pytest.raises(GraphError) as refused:
+        client.write("PATCH", f"/applications/{app['id']}",
+                     {"identifierUris": ["https://sso.example.net"]})  # fmt: skip
+    assert "400 HostNameNotOnVerifiedDomain" in refused.value.message
+    assert refused.value.hint is not None and "SAML mode" in refused.value.hint
+
+
+def test_a_duplicate_assignment_is_one_clear_line() -> None:
+    client, live = _client()
+    token = jwt({"roles": ["AppRoleAssignment.ReadWrite.All"]})
+    live.twin.tokens.add(token)
+    client._token = lambda: token
+    existing = live.twin.assignments[live.wiki][0]
+    body = {"principalId": existing["principalId"], "resourceId": live.wiki,
+            "appRoleId": existing["appRoleId"]}  # fmt: skip
+    with pytest.raises(GraphError, match="already exists on the object"):
+        client.write("POST", f"/servicePrincipals/{live.wiki}/appRoleAssignedTo", body)
