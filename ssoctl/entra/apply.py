@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ssoctl.entra.graph import GraphError
+from ssoctl.entra.graph import REPLICATION_POLL_S, GraphError
 from ssoctl.entra.mapping import NON_GALLERY_TEMPLATE_ID
 from ssoctl.errors import OperationError
 
@@ -89,12 +89,14 @@ def apply(
     writes_before = connection.graph.writes
     try:
         _apply_plan(Context(loaded, connection, prune, result, passphrase, {}), second, notify)
-    except GraphError as exc:
+    except (GraphError, KeyboardInterrupt) as exc:
+        why = exc.message if isinstance(exc, GraphError) else "interrupted (Ctrl-C)"
+        hint = exc.hint if isinstance(exc, GraphError) else None
         result.stopped = OperationError(
-            f"apply stopped: {exc.message}",
+            f"apply stopped: {why}",
             problems=[f"applied: {a}" for a in result.applied]
             + [f"not applied: {a}" for a in result.not_applied],
-            hint=(exc.hint + " " if exc.hint else "")
+            hint=(hint + " " if hint else "")
             + "Run `ssoctl entra apply` again: it continues from what Entra has now.",
         )
     result.writes = connection.graph.writes - writes_before
@@ -209,7 +211,12 @@ def _instantiate(
     # SAML first: Identifiers off the verified domains are accepted only once the app is
     # a SAML app (HostNameNotOnVerifiedDomain otherwise; TF#797, TF#1392).
     graph.write("PATCH", f"/servicePrincipals/{sp_id}", {"preferredSingleSignOnMode": "saml"})
-    return sp_id, app_object_id, app_id
+    while True:  # until Graph's replicas show SAML mode, which the Identifiers need
+        seen = graph.get(f"/servicePrincipals/{sp_id}", select=("id", "preferredSingleSignOnMode"))
+        if seen.get("preferredSingleSignOnMode") == "saml":
+            return sp_id, app_object_id, app_id
+        notify(f"waiting for Entra to show {name} as a SAML app ...")
+        graph.wait(REPLICATION_POLL_S, f"{name} to show SAML mode")
 
 
 def _write_app(

@@ -188,7 +188,7 @@ def _wait_for(connection: Connection, sp_id: str, thumbprint: str) -> None:
         keys, _ = _credentials(connection, sp_id)
         if thumbprint in {c.thumbprint for c in certificates(keys)}:
             return
-        connection.graph._wait(graph_module.REPLICATION_POLL_S, "the new certificate")
+        connection.graph.wait(graph_module.REPLICATION_POLL_S, "the new certificate")
 
 
 def _remove(connection: Connection, sp_id: str, thumbprints: list[str]) -> None:

@@ -266,6 +266,10 @@ class GraphClient:
                 continue
             return Reply(status, _json_body(raw, reply_headers, status, method, url), reply_headers)
 
+    def wait(self, seconds: float, what: str) -> None:
+        """Sleep `seconds` (at most MAX_WAIT_S), unless that would pass the deadline."""
+        self._wait(seconds, what)
+
     def _wait(self, seconds: float, what: str) -> None:
         seconds = min(seconds, MAX_WAIT_S)
         if clock() + seconds > self._deadline:
