@@ -326,12 +326,46 @@ def app_signer(
             hint=f"`ssoctl cert new --activate --app {app}`.",
         )
     sset = keyring.signing_set(loaded, app)
-    key = keyring.private_key(loaded, entry.name, passphrase, app)
+    chosen = entry
+    if entry.key_path is None:
+        # Entra's own certificate: Entra keeps its key. Test Responses are signed with a
+        # valid certificate of the set whose key is here, and say so (design.md, "Live
+        # Entra"); with none, private_key explains what to do.
+        ring = keyring.entries(loaded)
+        local = [
+            ring[n] for n in (sset.certificates if sset else [])
+            if n in ring and ring[n].key_path and ring[n].validity.state(now) == "valid"
+        ]  # fmt: skip
+        chosen = local[-1] if local else entry
+    key = keyring.private_key(loaded, chosen.name, passphrase, app)
     return Signer(
         key=key,
-        cert=entry.cert,
+        cert=chosen.cert,
         algorithm=algorithm or (sset.algorithm if sset else "sha256"),
         mode=mode or (sset.mode if sset else "assertion"),
+    )
+
+
+def local_signing_note(loaded: LoadedTenant, app: str, now: dt.datetime) -> str | None:
+    """The sentence a test Response carries when the twin signs it with a local key
+    because Entra signs with a certificate whose key only Entra holds."""
+    from ssoctl.tenant import keyring
+
+    entry = keyring.usable_active(loaded, app, now)
+    if entry is None or entry.key_path is not None:
+        return None
+    signer_name = next(
+        (n for n in reversed(keyring.signing_set(loaded, app).certificates)  # type: ignore[union-attr]
+         if (e := keyring.entries(loaded).get(n)) and e.key_path
+         and e.validity.state(now) == "valid"),
+        None,
+    )  # fmt: skip
+    if signer_name is None:
+        return None
+    return (
+        f"signed with the local test certificate {signer_name}: Entra signs {app} with "
+        f"{entry.name}, whose key only Entra holds, so an SP that trusts only Entra's "
+        "certificate refuses this test Response"
     )
 
 
@@ -380,7 +414,9 @@ def issue(
     if case != "unsigned":
         chosen = "sha1" if case == "sha1" else algorithm
         signer = app_signer(loaded, ask.app, ask.now, passphrase, mode=mode, algorithm=chosen)
-    return Issue(spec, resolved.relay_state, resolved.warnings, signer, case)
+    note = local_signing_note(loaded, ask.app, ask.now) if signer is not None else None
+    warnings = [*resolved.warnings, *([note] if note else [])]
+    return Issue(spec, resolved.relay_state, warnings, signer, case)
 
 
 def expectations_for(

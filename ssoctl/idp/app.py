@@ -414,6 +414,8 @@ class Twin:
             "name_id": spec.name_id,
             "relay_state": issued.relay_state,
             "in_response_to": spec.in_response_to,
+            # e.g. that a local test key signed it, as Entra's key stays in Entra
+            "warnings": list(issued.warnings),
         }
         html = post_form(spec.destination, bindings.encode_post(data), issued.relay_state)
         signed_in = Session(session.upn, sorted({*session.apps, app}))

@@ -130,13 +130,11 @@ def private_key(
             "and ssoctl's twin can sign only with a certificate whose private key is on "
             f"disk. Certificates of {where} with a local key: {', '.join(local) or 'none'}.",
             hint=(
-                f"to test with the twin, `ssoctl cert activate {local[0]}"
+                "create one for the twin: `ssoctl cert new"
                 + (f" --app {app}`" if app else "`")
-                if local
-                else "create one for the twin: `ssoctl cert new"
-                + (f" --app {app}`" if app else "`")
-            )
-            + " (Entra keeps signing with its own certificate; the twin's is for tests).",
+                + " (it stays inactive: Entra keeps signing with its own certificate, and "
+                "the twin signs test Responses with the local one and says so)."
+            ),
         )
     path = loaded.resolve(entry.key)
     stamp = _stamp(path)
