@@ -380,3 +380,30 @@ def test_no_key_material_in_any_output_log_or_error(writer: Run, live: Live) -> 
         assert all(p not in text for p in passwords)
         assert all(x[:40] not in text for x in pfx)
     assert all(p not in run.tenant.read_text() for p in passwords)
+
+
+def test_usgov_claims_are_refused_with_the_reason(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx
+
+    import ssoctl.entra.transport as transport
+    from tests.entra.conftest import TENANT_ID
+    from tests.entra.graphtwin import GraphTwin
+
+    twin = GraphTwin(TENANT_ID, cloud="usgov")
+    twin.knobs.no_claims_api = True
+    twin.knobs.roles = [*READ_ALL, *WRITE]
+    monkeypatch.setattr(
+        transport, "make_client", lambda: httpx.Client(transport=httpx.WSGITransport(app=twin))
+    )
+    run = Run(tmp_path, monkeypatch)
+    made = run("init", "--tenant-id", TENANT_ID, "--domain", "contoso.com", "--cloud", "usgov")
+    assert made.exit_code == 0
+    added = run("app", "add", "custom", "--name", "wiki", "--no-certificate", "--identifier",
+                "https://wiki.contoso.com", "--reply-url", "https://wiki.contoso.com/acs")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    result = run("entra", "apply", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert "not applied: app wiki: claims: the usgov cloud has no claimsPolicy API" in result.output
+    assert not [w for w in twin.writes if w[1].endswith("/claimsPolicy")]
