@@ -400,8 +400,18 @@ def test_usgov_claims_are_refused_with_the_reason(
     run = Run(tmp_path, monkeypatch)
     made = run("init", "--tenant-id", TENANT_ID, "--domain", "contoso.com", "--cloud", "usgov")
     assert made.exit_code == 0
-    added = run("app", "add", "custom", "--name", "wiki", "--no-certificate", "--identifier",
-                "https://wiki.contoso.com", "--reply-url", "https://wiki.contoso.com/acs")  # fmt: skip
+    added = run(
+        "app",
+        "add",
+        "custom",
+        "--name",
+        "wiki",
+        "--no-certificate",
+        "--identifier",
+        "https://wiki.contoso.com",
+        "--reply-url",
+        "https://wiki.contoso.com/acs",
+    )
     assert added.exit_code == 0, added.output
     result = run("entra", "apply", "--auto-approve")
     assert result.exit_code == 1, result.output
