@@ -409,6 +409,23 @@ class Decoded(_Out):
     summary: dict[str, Any]
 
 
+class DiffItem(_Out):
+    aspect: Annotated[
+        str,
+        Meta(description="issuer, name_id_format, name_id, audience, attribute_names, ..."),
+    ]
+    a: Annotated[Any, Meta(description="Response A's value (for names: those only in A).")]
+    b: Annotated[Any, Meta(description="Response B's value (for names: those only in B).")]
+
+
+class AssertionDiff(_Out):
+    """`ssoctl assertion diff A B --format json`."""
+
+    version: Version
+    same: Annotated[bool, Meta(description="No difference an SP could notice (exit 0).")]
+    differences: list[DiffItem]
+
+
 # entra ---------------------------------------------------------------------------------
 
 
@@ -490,6 +507,7 @@ OUTPUTS: dict[str, type[_Out]] = {
     "assertion-issue-line": IssuedLine,
     "assertion-verify": VerifyReport,
     "assertion-decode": Decoded,
+    "assertion-diff": AssertionDiff,
     "entra-plan": EntraPlan,
 }
 

@@ -96,6 +96,10 @@ def outputs_of(example: Path, tmp_path: Path) -> dict[str, list[Any]]:
             ("assertion", "verify", str(response), "--trust-embedded-cert", "--at", NOW),
         ],
         "assertion-decode": [("assertion", "decode", str(response))],
+        "assertion-diff": [
+            ("assertion", "diff", str(response), str(response)),
+            ("assertion", "diff", str(response), str(DATA / "entra-response-2022.xml")),
+        ],
     }
     found: dict[str, list[Any]] = {}
     for name, commands in runs.items():

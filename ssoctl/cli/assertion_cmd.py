@@ -535,3 +535,53 @@ def decode_cmd(
     etree.indent(root)
     write_out(etree.tostring(root, encoding="unicode") + "\n")
     note("decoded only: the signature was not checked (use `ssoctl assertion verify`).")
+
+
+@app.command("diff")
+def diff_cmd(
+    first: str = typer.Argument(..., help="Response A: file, - for stdin, Base64 or XML."),
+    second: str = typer.Argument(..., help="Response B: file, Base64 or XML."),
+    fmt: VerifyFormat = typer.Option(
+        VerifyFormat.text, "--format", "-f", help="text (one line per difference) or json."
+    ),
+) -> None:
+    """Compare two Responses as an SP sees them, IDs and instants aside.
+
+    Issuer, NameID format and value, Audience, attributes (names, order, values),
+    AuthnContext, what is signed and with which algorithms. IDs, instants and signature
+    values are ignored. Exit 0: the same; 1: they differ. Signatures are not checked
+    (`assertion verify` does)."""
+    import json
+
+    from ssoctl.saml import bindings, xml
+    from ssoctl.saml.diff import diff
+
+    if first == "-" and second == "-":
+        from ssoctl.errors import UsageError
+
+        raise UsageError("only one of the two Responses can come from stdin (-).")
+    roots = [
+        xml.parse(bindings.decode(read_input(value, what), what).xml, what)
+        for value, what in ((first, "Response A"), (second, "Response B"))
+    ]
+    found = diff(roots[0], roots[1])
+    if fmt is VerifyFormat.json:
+        from ssoctl import outputs
+
+        document = {
+            "same": not found,
+            "differences": [{"aspect": d.aspect, "a": d.a, "b": d.b} for d in found],
+        }
+        emit_json(document, shape=outputs.AssertionDiff)
+    else:
+        for item in found:
+            a = json.dumps(item.a, ensure_ascii=False)
+            b = json.dumps(item.b, ensure_ascii=False)
+            write_out(f"{item.aspect}:\n  A: {a}\n  B: {b}\n")
+        note(
+            "the same to an SP (IDs, instants and signature values aside)."
+            if not found
+            else f"{len(found)} difference(s) an SP could notice; signatures were not checked."
+        )
+    if found:
+        raise typer.Exit(1)

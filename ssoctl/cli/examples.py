@@ -100,6 +100,10 @@ EXAMPLES: dict[str, list[str]] = {
         "ssoctl assertion verify response.xml --cert entra.pem --audience https://sp.example.com",
     ],
     "assertion decode": ["ssoctl assertion decode response.b64 --format json"],
+    "assertion diff": [
+        "ssoctl assertion diff twin-response.xml entra-response.xml",
+        "ssoctl assertion diff before.b64 after.b64 --format json",
+    ],
     "idp serve": ["ssoctl idp serve", "ssoctl idp serve --port 8443 --self-signed"],
     "entra status": ["ssoctl entra status"],
     "entra login": ["ssoctl entra login --client-id 4a1f6c2e-8d3b-4e5f-9a7c-1b2d3e4f5a6b"],
