@@ -33,8 +33,8 @@ LAYERS: list[tuple[str, ...]] = [
     # the core that joins them: rules and reports, sign-in, metadata, import, outputs
     ("ssoctl.rules", "ssoctl.report", "ssoctl.validate", "ssoctl.signin",
      "ssoctl.federation", "ssoctl.spimport", "ssoctl.outputs", "ssoctl.entra"),
-    # the twin (incoming network)
-    ("ssoctl.idp",),
+    # the twin and the test SP (incoming network)
+    ("ssoctl.idp", "ssoctl.sp"),
     # the command line
     ("ssoctl.cli", "ssoctl.__main__"),
 ]  # fmt: skip

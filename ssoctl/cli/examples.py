@@ -105,6 +105,10 @@ EXAMPLES: dict[str, list[str]] = {
         "ssoctl assertion diff before.b64 after.b64 --format json",
     ],
     "idp serve": ["ssoctl idp serve", "ssoctl idp serve --port 8443 --self-signed"],
+    "sp serve": [
+        "ssoctl sp serve --app mitel-connect --self-signed",
+        "ssoctl sp serve --app ringcentral --as-app --self-signed --log-json captured.jsonl",
+    ],
     "entra status": ["ssoctl entra status"],
     "entra login": ["ssoctl entra login --client-id 4a1f6c2e-8d3b-4e5f-9a7c-1b2d3e4f5a6b"],
     "entra logout": ["ssoctl entra logout"],

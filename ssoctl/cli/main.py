@@ -25,6 +25,7 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "assertion": ("ssoctl.cli.assertion_cmd", "app"),
     "idp": ("ssoctl.cli.idp_cmd", "app"),
     "entra": ("ssoctl.cli.entra_cmd", "app"),
+    "sp": ("ssoctl.cli.sp_cmd", "app"),
 }
 
 

@@ -187,15 +187,16 @@ def check_tls_files(cert_file: Path, key_file: Path) -> None:
         ) from None
 
 
-def self_signed(now: dt.datetime) -> tuple[Path, Path]:
-    """A TLS certificate for Entra's login hosts (every cloud) and localhost, valid 30
-    days, written to a private temporary folder: (certificate, key)."""
+def self_signed(now: dt.datetime, hosts: list[str] | None = None) -> tuple[Path, Path]:
+    """A TLS certificate for `hosts` (default: Entra's login hosts in every cloud) and
+    localhost, valid 30 days, written to a private temporary folder: (certificate, key)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
     from cryptography.x509.oid import NameOID
 
-    hosts = [*sorted({c["login_host"] for c in CLOUDS.values()}), "localhost"]
+    names = hosts if hosts is not None else sorted({c["login_host"] for c in CLOUDS.values()})
+    hosts = [*names, "localhost"]
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ssoctl twin (local testing only)")])
     cert = (
