@@ -58,7 +58,8 @@ check of the Response, with the trust and expectations of
 {warning}
 <h2>Checks</h2><table><tr><th>check</th><th>result</th><th>reason</th></tr>{"".join(rows)}</table>
 <h2>Subject</h2><p>NameID <code>{escape(str(result["name_id"]))}</code>
-(format <code>{escape(str(result["name_id_format"]))}</code>)</p>
+(format <code>{escape(str(result["name_id_format"]))}</code>) ·
+RelayState <code>{escape(str(result["relay_state"] or "(none)"))}</code></p>
 <h2>Attributes</h2><table><tr><th>name</th><th>values</th></tr>{attributes}</table>
 <h2>What the app's template requires</h2>
 <table><tr><th>claim</th><th></th><th>why</th></tr>{required}</table>

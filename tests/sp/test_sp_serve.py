@@ -19,6 +19,7 @@ from ssoctl.idp.state import TenantState
 from ssoctl.sp import LocalSP, SpOptions
 from tests.conftest import run_cli
 from tests.idp.test_twin import sign_in
+from tests.security.test_wrapping import ATTACKS
 
 ACS = "https://localhost:8444/acs"
 CLAIMS = "http://schemas.xmlsoap.org/ws/2005/05/identity/claims/"
@@ -265,3 +266,70 @@ def test_sp_serve_as_a_process_over_tls(example: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     assert "live bearer credential" in "".join(lines) + err
     assert log.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("attack", [a[0] for a in ATTACKS])
+def test_signature_wrapping_posted_to_the_acs_is_refused(example: Path, attack: str) -> None:
+    """The security corpus's wrapping attacks, posted as a browser would: never accepted,
+    never a 500, and the evil identity never shown as the signed-in user."""
+    import datetime as dt
+
+    from lxml import etree
+
+    from tests.conftest import NOW
+    from tests.security import test_wrapping as corpus
+
+    name, sign, make = next(a for a in corpus.ATTACKS if a[0] == attack)
+    forged = etree.tostring(make(corpus.issue(example, sign)))
+    at = dt.datetime.fromisoformat(NOW.replace("Z", "+00:00"))
+    sp = LocalSP(
+        TenantState(example, reload=True),
+        SpOptions(
+            app="ringcentral",
+            base_url="https://ssoeuro.ringcentral.com",
+            acs_path="/sp/ACS.saml2",
+            clock=lambda: at,
+        ),
+    )
+    client = httpx.Client(
+        transport=httpx.WSGITransport(app=sp), base_url="https://ssoeuro.ringcentral.com"
+    )
+    page = client.post("/sp/ACS.saml2", data={"SAMLResponse": base64.b64encode(forged).decode()})
+    assert page.status_code in (200, 400)
+    assert "REFUSED" in page.text or page.status_code == 400, name
+    assert "accepted" not in page.text.split("</h1>")[0]
+
+
+@pytest.mark.parametrize(
+    "name", ["xxe-file", "xxe-url", "billion-laughs", "external-dtd", "deep", "not-xml"]
+)
+def test_hostile_xml_posted_to_the_acs_is_refused(pair, name: str) -> None:
+    from tests.security.test_wrapping import HOSTILE
+
+    _, sp, _ = pair
+    page = sp.post("/acs", data={"SAMLResponse": base64.b64encode(HOSTILE[name]).decode()})
+    assert page.status_code in (200, 400)
+    assert "accepted" not in page.text.split("</h1>")[0]
+    assert "root:" not in page.text  # no /etc/passwd
+
+
+def test_relay_state_comes_back_and_single_logout_round_trips(pair, example: Path) -> None:
+    twin, sp, _ = pair
+    done = run_cli(
+        "app", "set", "mitel-connect", "--logout-url", "https://localhost:8444/slo", tenant=example
+    )
+    assert done.exit_code == 0, done.stderr
+    start = urlsplit(sp.get("/?RelayState=/reports").headers["location"])
+    sign_in(twin)
+    form = _posted(twin.get(f"{start.path}?{start.query}").text)
+    assert form["RelayState"] == "/reports"
+    page = sp.post(
+        "/acs", data={"SAMLResponse": form["SAMLResponse"], "RelayState": form["RelayState"]}
+    )
+    assert "accepted" in page.text and "RelayState <code>/reports</code>" in page.text
+    logout = urlsplit(sp.get("/logout").headers["location"])
+    answer = twin.get(f"{logout.path}?{logout.query}")
+    assert answer.status_code in (302, 303), answer.text
+    back = urlsplit(answer.headers["location"])
+    assert back.path == "/slo" and "SAMLResponse=" in back.query
+    assert "Signed out" in sp.get(f"/slo?{back.query}").text
