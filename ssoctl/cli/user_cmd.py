@@ -83,10 +83,9 @@ def user_list(fmt: DataFormat = FORMAT_OPTION) -> None:
     """List test users."""
     import msgspec
 
-    from ssoctl.tenant import apps_assigning
-
     model = load_tenant().model
-    rows = [{**msgspec.to_builtins(u), "apps": apps_assigning(model, u.upn)} for u in model.users]
+    # the apps each user may use: directly or through a group, as My Apps shows them
+    rows = [{**msgspec.to_builtins(u), "apps": model.apps_for(u.upn)} for u in model.users]
     if fmt is DataFormat.json:
         from ssoctl import outputs
 

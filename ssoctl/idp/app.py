@@ -426,27 +426,16 @@ class Twin:
     def _my_apps(self, loaded: LoadedTenant, session: Session, log: RequestLog) -> Reply:
         if session.upn is None or loaded.model.user(session.upn) is None:
             return self._picker(loaded, {}, None, log)
-        from ssoctl.tenant import gallery
-
         model = loaded.model
-        assigned = [
-            name
-            for name in model.apps
-            if session.upn.lower() in {u.upn.lower() for u in model.assigned_users(name)}
-        ]
         tiles = []
-        for name in assigned:
-            entry = model.apps[name]
-            template = gallery.templates().get(entry.template)
+        for name in model.apps_for(session.upn):
             tiles.append(
                 pages.Tile(
                     app=name,
-                    display_name=template.display_name
-                    if template is not None and template.name != "custom"
-                    else name,
+                    display_name=app_title(model, name),
                     launch=f"/_twin/launch/{name}",
                     kind="SP-initiated: opens the app"
-                    if entry.sign_on_url
+                    if model.apps[name].sign_on_url
                     else "IdP-initiated: signs you in",
                 )
             )
@@ -458,11 +447,11 @@ class Twin:
     def _picker(
         self, loaded: LoadedTenant, hidden: dict[str, str], app: str | None, log: RequestLog
     ) -> Reply:
-        from ssoctl.tenant import apps_assigning
-
         model = loaded.model
         users = [
-            pages.UserChoice(u.upn, u.display_name or u.upn, apps_assigning(model, u.upn))
+            pages.UserChoice(
+                u.upn, u.display_name or u.upn, [app_title(model, a) for a in model.apps_for(u.upn)]
+            )
             for u in model.users
         ]
         body = pages.picker(
@@ -706,6 +695,15 @@ class Twin:
         with self._log_lock:
             self.options.log.write(line + "\n")
             self.options.log.flush()
+
+
+def app_title(model: Any, name: str) -> str:
+    """How My Apps and the picker name an app: the gallery's display name (Mitel Connect),
+    or the app's own name for a custom app."""
+    from ssoctl.tenant import gallery
+
+    template = gallery.templates().get(model.apps[name].template)
+    return template.display_name if template is not None and template.name != "custom" else name
 
 
 def etree_localname(root: Any) -> str:

@@ -188,7 +188,9 @@ def check_principal(tenant: Tenant, principal: str, *, allow_groups: bool = True
 
 
 def apps_assigning(tenant: Tenant, principal: str) -> list[str]:
-    """Names of the apps that list `principal` directly."""
+    """Names of the apps that list `principal` itself in `assignments` (a user or a
+    group:NAME): what removing it must edit. Which apps a user may use, groups included,
+    is `Tenant.apps_for`."""
     wanted = principal.lower()
     return [n for n, a in tenant.apps.items() if wanted in {p.lower() for p in a.assignments}]
 

@@ -113,7 +113,7 @@ class CertificateEntry(Strict, frozen=True, kw_only=True):
         bool,
         _doc(
             "Upload this certificate with its private key to Entra as a PFX at the next "
-            "`ssoctl entra apply` (Entra's \"Import certificate\"): Entra then signs with your "
+            '`ssoctl entra apply` (Entra\'s "Import certificate"): Entra then signs with your '
             "key, and the production key exists on the machine that runs ssoctl. Needs key."
         ),
     ] = False
@@ -295,8 +295,10 @@ class Tenant(Strict, frozen=True, kw_only=True):
             return own.signing
         return self.signing
 
-    def assigned_users(self, app: str) -> list[User]:
-        """Users assigned directly or through a group, in file order."""
+    def assigned_upns(self, app: str) -> set[str]:
+        """The UPNs (lower case) that may use `app`: assigned directly, or as a member of
+        an assigned group (Entra gives an app to a group's direct members). The one answer
+        to "who may use this app"; `apps_for` is the same question asked per user."""
         upns: set[str] = set()
         for principal in self.apps[app].assignments:
             if principal.startswith(GROUP_PREFIX):
@@ -304,7 +306,18 @@ class Tenant(Strict, frozen=True, kw_only=True):
                 upns.update(m.lower() for m in (group.members if group else []))
             else:
                 upns.add(principal.lower())
+        return upns
+
+    def assigned_users(self, app: str) -> list[User]:
+        """Users assigned directly or through a group, in file order."""
+        upns = self.assigned_upns(app)
         return [u for u in self.users if u.upn.lower() in upns]
+
+    def apps_for(self, upn: str) -> list[str]:
+        """The apps `upn` may use, directly or through any of its groups, in file order:
+        what My Apps, the twin's picker and `user list` show."""
+        wanted = upn.lower()
+        return [name for name in self.apps if wanted in self.assigned_upns(name)]
 
 
 def _require_unique(where: str, values: list[str], key: str) -> None:
@@ -401,8 +414,7 @@ def _cross_problems(data: dict[str, Any]) -> list[Problem]:
                 found.append(
                     Problem(
                         (*where, "new_in_entra", index),
-                        f"{name!r} is already a certificate name; Entra's new one needs "
-                        "its own",
+                        f"{name!r} is already a certificate name; Entra's new one needs its own",
                     )
                 )
         active = sset.get("active")

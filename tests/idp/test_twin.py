@@ -104,7 +104,7 @@ def verified(example: Path, data: bytes, acs: str, identifier: str, request_id: 
 def test_picker_then_my_apps(twin: httpx.Client) -> None:
     page = twin.get("/")
     assert page.status_code == 200 and "Pick an account" in page.text
-    assert "B.Simon@contoso.com" in page.text and "ringcentral, mitel-connect" in page.text
+    assert "B.Simon@contoso.com" in page.text and "RingCentral, Mitel Connect" in page.text
     sign_in(twin)
     apps = twin.get("/")
     assert "My Apps" in apps.text and "Signed in as <strong>B.Simon@contoso.com" in apps.text
@@ -345,3 +345,31 @@ def test_log_json_lines(twin: httpx.Client, tmp_path: Path) -> None:
     assert sso["request"]["id"] == "_req1" and sso["request"]["issuer"] == MITEL_ID
     assert [c["check"] for c in sso["checks"]] == ["identifier", "request", "sign-in"]
     assert sso["sent"]["acs"] == MITEL_ACS and sso["sent"]["user"] == "B.Simon@contoso.com"
+
+
+def test_group_assignments_count_everywhere(example: Path, twin: httpx.Client) -> None:
+    """One answer to "which apps may this user use" (Tenant.apps_for): a user in two
+    groups, a group assigned to two apps, a user both direct and through a group. The
+    picker, My Apps and `user list` all give it."""
+    for args in (
+        ("user", "add", "Gina@contoso.com", "--mail", "Gina@contoso.com"),
+        ("user", "add", "Hal@contoso.com", "--mail", "Hal@contoso.com"),
+        ("group", "add", "Field", "--member", "Gina@contoso.com", "--member", "Hal@contoso.com"),
+        ("group", "add", "Support", "--member", "Gina@contoso.com"),
+        ("app", "assign", "ringcentral", "group:Field"),
+        ("app", "assign", "mitel-connect", "group:Field"),
+        ("app", "assign", "mitel-connect", "group:Support"),
+        ("app", "assign", "mitel-connect", "Hal@contoso.com"),
+    ):
+        done = run_cli(*args, tenant=example)
+        assert done.exit_code == 0, (args, done.stderr)
+    listed = json.loads(run_cli("user", "list", "--format", "json", tenant=example).stdout)
+    apps = {u["upn"]: u["apps"] for u in listed["users"]}
+    assert apps["Gina@contoso.com"] == ["ringcentral", "mitel-connect"]
+    assert apps["Hal@contoso.com"] == ["ringcentral", "mitel-connect"]  # once, not twice
+    picker = twin.get("/").text
+    gina = picker[picker.index("Gina@contoso.com") :][:300]
+    assert "RingCentral, Mitel Connect" in gina
+    sign_in(twin, "Gina@contoso.com")
+    page = twin.get("/").text
+    assert "RingCentral" in page and "Mitel Connect" in page
