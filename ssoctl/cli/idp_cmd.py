@@ -70,6 +70,10 @@ def serve(
 
     option_rules.tls_source(self_signed=self_signed, cert=tls_cert, key=tls_key)
     state = TenantState(tenant_path(), reload=reload)
+    # Bound first: a port in use stops here, before a TLS key is made (never left behind).
+    server.sigterm_as_ctrl_c()
+    sock = server.bind(host, port)
+    log = log_json.open("a", encoding="utf-8") if log_json is not None else None
     tls = None
     if self_signed:
         cert_file, key_file = server.self_signed(dt.datetime.now(dt.timezone.utc))
@@ -79,7 +83,6 @@ def serve(
         server.check_tls_files(tls_cert, tls_key)
         tls = (tls_cert, tls_key)
     passphrase = os.environ.get(KEY_PASSPHRASE_ENV, "").encode() or None
-    log = log_json.open("a", encoding="utf-8") if log_json is not None else None
     options = TwinOptions(
         error_mode=error_mode.value,
         secure_cookies=tls is not None,
@@ -94,7 +97,6 @@ def serve(
             "sign in as any test user and get Responses signed with your test keys. "
             "Use the default 127.0.0.1 unless you mean it."
         )
-    sock = server.bind(host, port)
     scheme = "https" if tls else "http"
     bound = sock.getsockname()[1]
     tid = state.current().model.tenant.id
@@ -116,3 +118,9 @@ def serve(
         sock.close()
         if log is not None:
             log.close()
+        if self_signed and tls is not None:
+            # The self-signed key is for Entra's login hosts (or the app's): it must not
+            # outlive the server, whatever stopped it.
+            import shutil
+
+            shutil.rmtree(tls[0].parent, ignore_errors=True)

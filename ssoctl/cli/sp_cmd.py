@@ -69,6 +69,12 @@ def serve(
     else:
         site = "localhost"
         acs_path = "/acs"
+    if as_app and not (self_signed or tls_cert):
+        raise UsageError("--as-app needs TLS: add --self-signed (or --tls-cert/--tls-key).")
+    # Bound first: a port in use stops here, before a TLS key is made (never left behind).
+    server.sigterm_as_ctrl_c()
+    sock = server.bind(host, port)
+    log = _open_log(log_json) if log_json is not None else None
     tls = None
     if self_signed:
         cert_file, key_file = server.self_signed(dt.datetime.now(dt.timezone.utc), [site])
@@ -76,14 +82,10 @@ def serve(
     elif tls_cert is not None and tls_key is not None:
         server.check_tls_files(tls_cert, tls_key)
         tls = (tls_cert, tls_key)
-    elif as_app:
-        raise UsageError("--as-app needs TLS: add --self-signed (or --tls-cert/--tls-key).")
-    sock = server.bind(host, port)
     bound = sock.getsockname()[1]
     scheme = "https" if tls else "http"
     if not as_app:
         base = f"{scheme}://localhost:{bound}"
-    log = _open_log(log_json) if log_json is not None else None
     options = SpOptions(
         app=app_name,
         base_url=base,
@@ -119,6 +121,12 @@ def serve(
         sock.close()
         if log is not None:
             log.close()
+        if self_signed and tls is not None:
+            # The self-signed key is for Entra's login hosts (or the app's): it must not
+            # outlive the server, whatever stopped it.
+            import shutil
+
+            shutil.rmtree(tls[0].parent, ignore_errors=True)
 
 
 def _open_log(path: Path) -> Any:

@@ -126,6 +126,18 @@ def serve(
                 os.waitpid(child, 0)
 
 
+def sigterm_as_ctrl_c() -> None:
+    """SIGTERM (systemd, docker, CI runners) stops the server as cleanly as Ctrl-C, also
+    before the event loop takes the signals over: it raises KeyboardInterrupt, which the
+    command turns into a clean stop (the self-signed key removed, the log closed)."""
+
+    def interrupt(_number: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, interrupt)
+
+
 async def _stopped(stop: threading.Event | None, parent: int | None) -> None:
     """Returns when the server should stop: SIGINT or SIGTERM (in the main thread), `stop`
     set (a server in a thread), or the parent process gone (a worker process)."""

@@ -100,3 +100,38 @@ def test_tls_options_are_checked(example: Path, args: tuple[str, ...]) -> None:
         timeout=30,
     )
     assert proc.returncode == 2
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_self_signed_key_is_removed_on_every_stop(example: Path, sig: int) -> None:
+    """The self-signed key is for Entra's login hosts: it must not outlive the twin, and
+    SIGTERM (systemd, docker, CI runners) stops it as cleanly as Ctrl-C."""
+    proc, _base, head = start(example, "--self-signed")
+    cert = Path(re.search(r"login hosts: (\S+)", head)[1])
+    key = cert.parent / "tls.key"
+    assert key.stat().st_mode & 0o777 == 0o600
+    assert cert.parent.stat().st_mode & 0o777 == 0o700
+    proc.send_signal(sig)
+    _out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 0, err
+    assert "stopping the twin" in err and "Traceback" not in err
+    assert not cert.parent.exists()
+
+
+def test_a_port_in_use_leaves_no_key_behind(example: Path) -> None:
+    import socket
+    import tempfile
+
+    before = set(Path(tempfile.gettempdir()).glob("ssoctl-twin-*"))
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "ssoctl", "-t", str(example), "idp", "serve", "--port",
+             str(port), "--self-signed"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert set(Path(tempfile.gettempdir()).glob("ssoctl-twin-*")) == before
