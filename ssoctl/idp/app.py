@@ -291,7 +291,6 @@ class Twin:
         form: dict[str, str],
         log: RequestLog,
     ) -> Reply:
-        from ssoctl.saml import bindings, xml
 
         if method == "GET":
             raw = query
@@ -310,8 +309,7 @@ class Twin:
                 "AADSTS750054: SAMLRequest or SAMLResponse must be present as query string "
                 "parameters in HTTP request for SAML Redirect binding.",
             )
-        decoded = bindings.decode(raw, "the SAMLRequest", max_inflated=MAX_INFLATED)
-        root = xml.parse(decoded.xml, "the SAMLRequest")
+        decoded, root = saml_message(raw)
         local = etree_localname(root)
         if local == "LogoutRequest":
             return self._logout(loaded, session, root, decoded.relay_state, log)
@@ -328,7 +326,10 @@ class Twin:
     ) -> Reply:
         from ssoctl.saml import authnrequest
 
-        request = authnrequest.read(root)
+        try:
+            request = authnrequest.read(root)
+        except SsoctlError as exc:  # another message than an AuthnRequest
+            raise Refused("AADSTS75005", f"{AADSTS75005} ({exc.message})") from None
         log.request = {
             "id": request.id,
             "issuer": request.issuer,
@@ -352,8 +353,16 @@ class Twin:
         log.check("identifier", True, app)
         entry = loaded.model.apps[app]
         try:
+            # Entra's texts name the Application ID; without a recorded one the twin's own
+            # is labelled, so that nobody pastes it as Entra's.
+            shown_id = (
+                str(entry.app_id)
+                if entry.app_id
+                else f"{self._app_id(loaded, app)} (the twin's local ID, not Entra's: the app "
+                "has no app_id in the tenant file)"
+            )
             checked = authnrequest.check(
-                root, list(entry.identifiers), list(entry.reply_urls), self._app_id(loaded, app)
+                root, list(entry.identifiers), list(entry.reply_urls), shown_id
             )
         except EntraRefusal as refusal:
             log.check("request", False, refusal.code)
@@ -475,13 +484,11 @@ class Twin:
         session = Session(user.upn, [])
         log.check("pick", True, user.upn)
         if form.get("SAMLRequest_query"):
-            from ssoctl.saml import bindings, xml
 
             raw = form["SAMLRequest_query"]
             if len(raw) > MAX_QUERY:
                 raise Refused(None, "The pending request is too long.")
-            decoded = bindings.decode(raw, "the SAMLRequest", max_inflated=MAX_INFLATED)
-            root = xml.parse(decoded.xml, "the SAMLRequest")
+            decoded, root = saml_message(raw)
             return self._authn_request(loaded, session, root, raw, decoded.relay_state, log)
         if form.get("launch"):
             return self._launch(loaded, session, form["launch"], log)
@@ -695,6 +702,23 @@ class Twin:
         with self._log_lock:
             self.options.log.write(line + "\n")
             self.options.log.flush()
+
+
+# Entra's code for a request that is not a SAML 2.0 message (shared/docs/entra-saml.md,
+# "More codes": bad Base64, bad deflate, not XML, wrong root).
+AADSTS75005 = "AADSTS75005: The request is not a valid Saml2 protocol message."
+
+
+def saml_message(raw: str) -> tuple[Any, Any]:
+    """The SAMLRequest of a query string or form, decoded and parsed; AADSTS75005 (as
+    Entra answers) when it is not Base64, not deflated, or not XML."""
+    from ssoctl.saml import bindings, xml
+
+    try:
+        decoded = bindings.decode(raw, "the SAMLRequest", max_inflated=MAX_INFLATED)
+        return decoded, xml.parse(decoded.xml, "the SAMLRequest")
+    except SsoctlError as exc:
+        raise Refused("AADSTS75005", f"{AADSTS75005} ({exc.message})") from None
 
 
 def app_title(model: Any, name: str) -> str:

@@ -373,3 +373,34 @@ def test_group_assignments_count_everywhere(example: Path, twin: httpx.Client) -
     sign_in(twin, "Gina@contoso.com")
     page = twin.get("/").text
     assert "RingCentral" in page and "Mitel Connect" in page
+
+
+def test_aadsts50011_labels_the_twins_local_application_id(
+    twin: httpx.Client, example: Path
+) -> None:
+    """Without a recorded app_id the twin's own ID is named as such, never in Entra's
+    wording alone, where it could be pasted as the real one."""
+    text = example.read_text().replace("    app_id: 882f7abf-96d2-478b-9017-577003fb8fbc\n", "", 1)
+    example.write_text(text)
+    reply = twin.get(f"{SSO}?{redirect_query(authn_request(acs='https://evil.example/acs'))}")
+    shown = html.unescape(_error(reply))
+    assert "(the twin's local ID, not Entra's: the app has no app_id in the tenant file)" in shown
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "%%%not-base64%%%",
+        base64.b64encode(b"not deflated at all").decode(),
+        base64.b64encode(zlib.compress(b"not xml <<<")[2:-4]).decode(),
+        redirect_value('<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>'),
+    ],
+    ids=["not-base64", "not-deflate", "not-xml", "not-an-authnrequest"],
+)
+def test_a_malformed_request_gets_aadsts75005(twin: httpx.Client, value: str) -> None:
+    sign_in(twin)
+    reply = twin.get(f"{SSO}?SAMLRequest={quote(value, safe='')}")
+    assert reply.status_code == 400
+    assert "AADSTS75005: The request is not a valid Saml2 protocol message." in html.unescape(
+        _error(reply)
+    )
