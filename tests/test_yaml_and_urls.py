@@ -54,7 +54,9 @@ def test_duplicate_keys_and_syntax_errors_have_positions():
     assert (dup.value.location.line, dup.value.location.col) == (4, 3)
     with pytest.raises(InvalidInputError) as bad:
         compose("a: [1\n", "t.yaml")
-    assert "syntax" in bad.value.message and bad.value.location.line == 2
+    # where the '[' was opened, not past the last line (issue #21, item 8)
+    assert "syntax" in bad.value.message
+    assert (bad.value.location.line, bad.value.location.col) == (1, 4)
 
 
 def test_alias_bombs_are_refused():
@@ -109,3 +111,38 @@ def test_gallery_patterns():
     assert not gallery.matches("https://authentication.api.mitel.io/2017-09-01/saml2/", patterns)
     with pytest.raises(ValueError, match="unknown placeholder"):
         gallery.pattern_regex("https://{nope}/x")
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "what"),
+    [
+        (
+            "version: 1\ntenant:\n  id: [unclosed\n",
+            ":3:7",
+            "a list opened with '[' here is never closed",
+        ),
+        (
+            'version: 1\ntenant:\n  id: "unclosed\n  domain: x\n',
+            ":3:7",
+            "a quoted value here is never closed",
+        ),
+        (
+            "version: 1\ntenant: {id: x\n  domain: y\n",
+            ":2:9",
+            "a mapping opened with '{' here is never closed",
+        ),
+    ],
+    ids=["list", "quote", "mapping"],
+)
+def test_a_construct_left_open_is_reported_where_it_began(
+    tmp_path: Path, text: str, where: str, what: str
+) -> None:
+    """`id: [unclosed` on line 3 of a 3-line file was reported at 4:1, past the end."""
+    from tests.conftest import run_cli
+
+    path = tmp_path / "tenant.yaml"
+    path.write_text(text)
+    out = run_cli("validate", str(path), "--format", "text")
+    assert out.exit_code == 1
+    assert f"{where}" in out.stdout or where.lstrip(":") in out.stdout, out.stdout
+    assert what in out.stdout

@@ -125,12 +125,33 @@ def marked_error(message: str, mark: Any, filename: str, hint: str) -> InvalidIn
     )
 
 
+# What a parser's context names, and how to close it.
+LEFT_OPEN = {
+    "flow sequence": ("a list opened with '['", "close it with ']'"),
+    "flow mapping": ("a mapping opened with '{'", "close it with '}'"),
+    "quoted scalar": ("a quoted value", "close the quote"),
+}
+
+
 def syntax_error(exc: Any, filename: str) -> InvalidInputError:
-    """A MarkedYAMLError (from either YAML library) as ssoctl's error."""
+    """A MarkedYAMLError (from either YAML library) as ssoctl's error. A construct left
+    open (a '[', a '{', a quote) is reported where it began, where the person can see it,
+    not where the parser gave up (often past the last line)."""
     problem = exc.problem or exc.context or "invalid YAML"
+    context = str(exc.context or "")
+    opened = next((v for k, v in LEFT_OPEN.items() if k in context), None)
+    start, end = exc.context_mark, exc.problem_mark
+    if opened is not None and start is not None and (end is None or end.line > start.line):
+        what, fix = opened
+        return marked_error(
+            f"YAML syntax error: {what} here is never closed ({problem}).",
+            start,
+            filename,
+            f"{fix}, or write the value on one line.",
+        )
     return marked_error(
         f"YAML syntax error: {problem}.",
-        exc.problem_mark or exc.context_mark,
+        end or start,
         filename,
         "fix the indentation or quoting at that position.",
     )
