@@ -430,3 +430,30 @@ def test_a_control_character_in_the_tenant_file_is_located(example: Path):
         assert "contains U+0007, a character XML cannot carry" in out.stderr
         assert "Traceback" not in out.stderr
         assert example.read_text() == edited
+
+
+def test_verify_against_the_wrong_app_says_which_certificate_signed(
+    example: Path, tmp_path: Path
+) -> None:
+    """Was "Signature verification failed:" with nothing after the colon (issue #21)."""
+    made = run_cli(
+        "cert", "new", "--app", "mitel-connect", "--activate", "--name", "mitel-own", tenant=example
+    )
+    assert made.exit_code == 0, made.stderr
+    text = example.read_text()
+    example.write_text(text.replace("[contoso-2026, mitel-own]", "[mitel-own]"))
+    issued = run_cli(
+        "assertion",
+        "issue",
+        "--app",
+        "ringcentral",
+        "--user",
+        "B.Simon@contoso.com",
+        tenant=example,
+    )
+    response = tmp_path / "rc.xml"
+    response.write_bytes(issued.stdout_bytes)
+    out = run_cli("assertion", "verify", str(response), "--app", "mitel-connect", tenant=example)
+    assert out.exit_code == 1
+    assert "signed by a certificate that is not trusted here (thumbprint " in out.stdout
+    assert "verification failed: \n" not in out.stdout

@@ -231,8 +231,26 @@ def _signature(
         if response_sig is not None and assertion_sig is not None:
             _verify_inner(signed, cert, expect, out)
         return signed
-    out.add("signature", False, f"the {owner} signature does not verify: {errors[-1]}")
+    out.add(
+        "signature",
+        False,
+        f"the {owner} signature does not verify: {_why(target, candidates, errors)}",
+    )
     return None
+
+
+def _why(target: etree._Element, trusted: list[x509.Certificate], errors: list[str]) -> str:
+    """Why no trusted certificate verified the signature, in words: most often the message
+    was signed by another certificate (another app, another tenant, a rolled-over key)."""
+    embedded = signing.embedded_certificate(target)
+    known = [thumbprint_sha1(c) for c in trusted]
+    if embedded is not None and thumbprint_sha1(embedded) not in known:
+        return (
+            f"it was signed by a certificate that is not trusted here (thumbprint "
+            f"{thumbprint_sha1(embedded)}); trusted: {', '.join(known)}"
+        )
+    reason = next((e for e in reversed(errors) if e.strip(" :")), "")
+    return reason or "the signature value does not match the signed content"
 
 
 def _verify_inner(
