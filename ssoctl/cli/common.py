@@ -274,7 +274,15 @@ class ErrorBoundary(TyperGroup):
             if STATE.debug:
                 traceback.print_exc()
             raise typer.Exit(exc.exit_code) from None
-        except (TyperException, typer.Exit, typer.Abort):
+        except TyperException as exc:
+            if getattr(exc, "option_name", None) in ("-t", "--tenant"):
+                # `ssoctl app list -t FILE`: the global option, after the command
+                exc.message = (
+                    f"{exc.message}. -t/--tenant is a global option: it goes before the "
+                    "command, as in `ssoctl -t FILE app list` (or set $SSOCTL_TENANT)."
+                )
+            raise
+        except (typer.Exit, typer.Abort):
             raise
         except KeyboardInterrupt:
             raise typer.Exit(130) from None

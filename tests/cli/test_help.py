@@ -180,3 +180,11 @@ def test_tables_do_not_break_words_on_a_narrow_terminal(
     assert narrow == table("250")  # rows are never re-wrapped, so no word is split
     if command[0] == "cert":
         assert "8A4017D0059A12026CAED5BAF42790DEC65A47A8" in narrow  # a thumbprint, whole
+
+
+def test_tenant_option_after_the_command_says_where_it_goes() -> None:
+    from tests.conftest import run_cli
+
+    out = run_cli("app", "list", "-t", "x.yaml")
+    assert out.exit_code == 2
+    assert "-t/--tenant is a global option: it goes before the command" in out.stderr
