@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("ssoctl.tenant", "ssoctl.saml"),
     # the core that joins them: rules and reports, sign-in, metadata, import, outputs
     ("ssoctl.rules", "ssoctl.report", "ssoctl.validate", "ssoctl.signin",
-     "ssoctl.federation", "ssoctl.spimport", "ssoctl.outputs", "ssoctl.entra"),
+     "ssoctl.federation", "ssoctl.spimport", "ssoctl.outputs", "ssoctl.entra", "ssoctl.keyscan"),
     # the twin and the test SP (incoming network)
     ("ssoctl.idp", "ssoctl.sp"),
     # the command line

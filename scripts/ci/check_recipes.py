@@ -155,6 +155,15 @@ def main() -> None:
         if "url-https" not in failed.stdout:
             sys.exit(f"pre-commit failed, but not on the finding:\n{failed.stdout}")
         print("recipes: pre-commit from a pinned clone passes a valid file, fails a broken one")
+        # a force-added private key, under a name .gitignore does not cover
+        shutil.copy(repo / "tenants" / "contoso" / "certs" / "contoso-2026.key", repo / "notes.txt")
+        run("git", "add", "-f", "notes.txt", cwd=repo)
+        leaked = run(sys.executable, "-m", "pre_commit", "run", "--all-files", cwd=repo, expect=1)
+        if "holds a private key" not in leaked.stdout + leaked.stderr:
+            sys.exit(f"pre-commit let a private key through:\n{leaked.stdout}")
+        run("git", "rm", "-q", "--cached", "notes.txt", cwd=repo)
+        (repo / "notes.txt").unlink()
+        print("recipes: pre-commit refuses a staged private key (ssoctl-no-private-keys)")
         check_shell_steps(found, scratch, clone, sha)
 
         # try-repo, as the docs show it (from this checkout, uncommitted changes included)

@@ -22,6 +22,7 @@ EXAMPLES: dict[str, list[str]] = {
         "ssoctl validate --explain region-mismatch",
     ],
     "schema": ["ssoctl schema --out .ssoctl/tenant.schema.json"],
+    "check-keys": ["ssoctl check-keys certs/contoso-2026.key tenant.yaml"],
     "gallery list": ["ssoctl gallery list"],
     "gallery show": ["ssoctl gallery show ringcentral --format json"],
     "app add": [
