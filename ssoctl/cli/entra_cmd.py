@@ -26,10 +26,10 @@ if TYPE_CHECKING:
     from ssoctl.tenant import LoadedTenant
 
 app = new_typer(
-    "Live Entra through Microsoft Graph: export the tenant's SAML apps into the file, and "
-    "plan what differs. Credentials: AZURE_CLIENT_ID with AZURE_CLIENT_SECRET, "
-    "AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or `ssoctl entra login` "
-    "(docs/entra.md). Needs `pip install 'ssoctl[entra]'`."
+    "Live Entra through Microsoft Graph: export the tenant's SAML apps into the file, plan "
+    "what differs, and apply the file to Entra. Credentials: AZURE_CLIENT_ID with "
+    "AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE, or "
+    "`ssoctl entra login` (docs/entra.md). Needs `pip install 'ssoctl[entra]'`."
 )
 
 
