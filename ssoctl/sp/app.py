@@ -71,7 +71,7 @@ class LocalSP:
         try:
             if method == "POST" and path == self.options.acs_path:
                 return "200 OK", html, self._acs(environ)
-            if method == "GET" and path == "/":
+            if method == "GET" and (path == "/" or path == self._sign_on_path()):
                 return "302 Found", [("Location", self._start(environ))], b""
             if method == "GET" and path == "/metadata":
                 return (
@@ -98,6 +98,17 @@ class LocalSP:
 
     def _model(self) -> Any:
         return self.state.current()
+
+    def _sign_on_path(self) -> str | None:
+        """The app's Sign-on URL path when it points at this SP: a My Apps tile (or the
+        twin's launch) opens it, and the SP-initiated sign-in starts there too."""
+        entry = self._model().model.apps[self.options.app]
+        if not entry.sign_on_url:
+            return None
+        here, there = urlsplit(self.options.base_url), urlsplit(entry.sign_on_url)
+        if (here.scheme, here.hostname, here.port) != (there.scheme, there.hostname, there.port):
+            return None
+        return there.path or "/"
 
     def _start(self, environ: dict[str, Any]) -> str:
         from ssoctl.endpoints import idp_endpoints

@@ -167,3 +167,60 @@ def test_idp_initiated_from_my_apps_to_the_app_s_real_host(pair: Pair, browser: 
     assert "accepted" in heading.text, browser.page_source[:3000]
     assert "live bearer credential" in browser.page_source
     assert "emailaddress" in browser.page_source and "present" in browser.page_source
+
+
+def test_my_apps_tile_opens_the_local_sign_on_url(pair: Pair, browser: Any) -> None:
+    """A Mitel-shaped (SP-initiated) app whose Sign-on URL is the test SP: the My Apps
+    tile opens it, and the sign-in starts there."""
+    from selenium.webdriver.common.by import By
+
+    cli(
+        pair.tenant,
+        "app",
+        "set",
+        "mitel-connect",
+        "--sign-on-url",
+        f"https://localhost:{pair.sp_port}/start",
+        "--force",
+    )
+    try:
+        browser.get("https://login.microsoftonline.com/")
+        pick(browser, UPN)
+        wait_for(browser, ".tiles")
+        tile = next(
+            t for t in browser.find_elements(By.CSS_SELECTOR, "form.tile") if "Mitel" in t.text
+        )
+        tile.find_element(By.TAG_NAME, "button").click()
+        heading = wait_for(browser, "h1")
+        assert "accepted" in heading.text, browser.page_source[:3000]
+    finally:
+        cli(
+            pair.tenant, "app", "set", "mitel-connect", "--sign-on-url", "https://accounts.mitel.io"
+        )
+
+
+def test_a_claim_removed_from_the_app_is_named_on_the_page(pair: Pair, browser: Any) -> None:
+    """RingCentral requires the email claim: removed from the app (as in the portal),
+    the page says REFUSED and names it."""
+    from selenium.webdriver.common.by import By
+
+    original = pair.tenant.read_text()
+    head, marker, rest = original.partition("  ringcentral:\n")
+    line = next(x for x in rest.splitlines(keepends=True) if "claims/emailaddress:" in x)
+    pair.tenant.write_text(head + marker + rest.replace(line, "", 1))
+    try:
+        browser.get("https://login.microsoftonline.com/")
+        pick(browser, UPN)
+        wait_for(browser, ".tiles")
+        tile = next(
+            t
+            for t in browser.find_elements(By.CSS_SELECTOR, "form.tile")
+            if "RingCentral" in t.text
+        )
+        tile.find_element(By.TAG_NAME, "button").click()
+        heading = wait_for(browser, "h1")
+        shot(browser, "sp-serve-missing-claim")
+        assert "REFUSED" in heading.text, browser.page_source[:3000]
+        assert "MISSING" in browser.page_source and "RingCentral requires it" in browser.page_source
+    finally:
+        pair.tenant.write_text(original)
