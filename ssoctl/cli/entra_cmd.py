@@ -240,7 +240,7 @@ def apply(
         passphrase=key_passphrase,
     )  # fmt: skip
     if result is None:
-        if any(a.state in ("differs", "only-file") for a in planned.apps):
+        if planned.has_work:
             note("nothing was applied.")
         else:
             note("Entra already matches the tenant file; nothing to apply.")

@@ -122,11 +122,7 @@ def serve(
         if log is not None:
             log.close()
         if self_signed and tls is not None:
-            # The self-signed key is for Entra's login hosts (or the app's): it must not
-            # outlive the server, whatever stopped it.
-            import shutil
-
-            shutil.rmtree(tls[0].parent, ignore_errors=True)
+            server.discard_self_signed(tls)
 
 
 def _open_log(path: Path) -> Any:

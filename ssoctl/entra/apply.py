@@ -28,7 +28,6 @@ if TYPE_CHECKING:
 
 NO_ROLE = "00000000-0000-0000-0000-000000000000"  # only for apps that declare no roles
 APPLICATION_FIELDS = ("identifiers", "reply_urls", "logout_url")
-SP_FIELDS = ("sign_on_url", "relay_state", "notification_emails")
 NOT_BUILT = {
     "template": "an app's template cannot change in place (Entra instantiates once)",
     "app_id": "the Application ID is Entra's; `ssoctl entra export --app NAME` records it",
@@ -74,7 +73,7 @@ def apply(
 
     connection.require("apply")
     first = make_plan(loaded, connection, app=app, now=now)
-    if not _work(first, prune):
+    if not first.has_work:
         return first, None
     if not approve(first):
         return first, None
@@ -101,10 +100,6 @@ def apply(
         )
     result.writes = connection.graph.writes - writes_before
     return second, result
-
-
-def _work(plan: Plan, prune: bool) -> bool:
-    return any(a.state in ("differs", "only-file") for a in plan.apps)
 
 
 def _moved(before: dict[str, Any], after: dict[str, Any]) -> list[str]:

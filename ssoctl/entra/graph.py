@@ -300,7 +300,9 @@ class GraphClient:
         assert isinstance(inner, dict)
         request_id = inner.get("request-id") or reply.headers.get("request-id")
         secrets = (*self._secrets(), self._current_token or "")
-        message = _redact(message, secrets)
+        from ssoctl.entra.auth import redact
+
+        message = redact(message, secrets)
         where = path.split("?")[0]
         text = f"Graph refused {method} {where}: {reply.status} {code}"
         text += f": {message}" if message else ""
@@ -321,12 +323,6 @@ def _fix(status: int, code: str, needs: str | None) -> str | None:
         return "set SAML mode on the app first; Entra accepts such Identifiers only then."
     return None
 
-
-def _redact(text: str, secrets: tuple[str, ...]) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "[redacted]")
-    return text
 
 
 def _items(page: dict[str, Any], path: str, key: str = "value") -> Iterator[dict[str, Any]]:

@@ -60,6 +60,11 @@ class Plan:
     uploads: list[tuple[str, str, str]] = field(default_factory=list)  # app, name, thumbprint
 
     @property
+    def has_work(self) -> bool:
+        """Something apply would write: an app that differs or exists only in the file."""
+        return any(a.state in ("differs", "only-file") for a in self.apps)
+
+    @property
     def drift(self) -> bool:
         return bool(self.missing_users) or any(a.state != "same" for a in self.apps)
 

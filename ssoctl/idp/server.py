@@ -245,3 +245,11 @@ def self_signed(now: dt.datetime, hosts: list[str] | None = None) -> tuple[Path,
             )
         )
     return cert_path, key_path
+
+
+def discard_self_signed(tls: tuple[Path, Path]) -> None:
+    """Remove what `self_signed` wrote: its key is for Entra's login hosts (or an app's),
+    and must not outlive the server, whatever stopped it."""
+    import shutil
+
+    shutil.rmtree(tls[0].parent, ignore_errors=True)
