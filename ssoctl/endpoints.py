@@ -35,6 +35,11 @@ class IdpEndpoints:
     tenant_metadata_url: str
     app_metadata_url: str | None
     entity_id_unconfirmed: str | None = None  # why, where no source confirms the value
+    # The Issuer of Entra's LogoutResponses (and the twin's LogoutRequests to other
+    # session participants): the login host, not the entity ID (entra-saml.md, Single
+    # logout, from ED single-sign-out-saml-protocol.md). An SP that looks the Issuer up
+    # in the IdP metadata refuses it. usgov: the same shape on its login host, UNCONFIRMED.
+    logout_issuer: str = ""
 
 
 def idp_endpoints(tenant_id: str, cloud: str, app_id: str | None = None) -> IdpEndpoints:
@@ -50,6 +55,7 @@ def idp_endpoints(tenant_id: str, cloud: str, app_id: str | None = None) -> IdpE
             if app_id
             else None
         ),
+        logout_issuer=f"{base}/",
         entity_id_unconfirmed=(
             table["entity_id_unconfirmed"].format(tid=tenant_id)
             if "entity_id_unconfirmed" in table

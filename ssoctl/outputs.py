@@ -126,6 +126,13 @@ class SpPortal(_Out):
         str | None, Meta(description="Null until the app's Application ID is recorded.")
     ]
     app_federation_metadata_url_placeholder: str | None
+    logout_response_issuer: Annotated[
+        str | None,
+        Meta(
+            description="When the app has a Logout URL: the Issuer of Entra's LogoutResponses,"
+            " its login host, not the Microsoft Entra Identifier; the SP must accept it."
+        ),
+    ]
     steps: list[str]
 
 

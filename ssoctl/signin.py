@@ -381,6 +381,12 @@ class Issue:
     case: str | None
 
     def response(self, new_id: Callable[[], str]) -> tuple[bytes, str]:
+        data, response_id, _ = self.response_with_ids(new_id)
+        return data, response_id
+
+    def response_with_ids(self, new_id: Callable[[], str]) -> tuple[bytes, str, str]:
+        """The Response, its ID and its Assertion's ID (Entra's SessionIndex, which a
+        LogoutRequest to the app names)."""
         from ssoctl.saml import response
 
         root, response_id, assertion_id = response.build(self.spec, new_id)
@@ -391,7 +397,7 @@ class Issue:
             marker = f">{self.spec.name_id}</".encode()
             tampered = f">X{self.spec.name_id[1:]}</".encode()
             data = data.replace(marker, tampered, 1)
-        return data, response_id
+        return data, response_id, assertion_id
 
 
 def issue(

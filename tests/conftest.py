@@ -3,6 +3,7 @@ from __future__ import annotations
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -38,6 +39,20 @@ def run_cli(
     return Outcome(result.exit_code, result.stdout, result.stderr, result.stdout_bytes)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _no_tls_keys_left_behind():
+    """Tests that serve TLS in-process call `server.self_signed` directly, so nothing of
+    `idp serve`'s own cleanup runs for them: remove the private folders they made, which
+    hold a key for Entra's login hosts (the CLI's cleanup is tested in test_serve_cli)."""
+    import tempfile
+
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.glob("ssoctl-twin-*"))
+    yield
+    for folder in set(temp.glob("ssoctl-twin-*")) - before:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.fixture
 def example(tmp_path: Path) -> Path:
     """A private copy of examples/contoso; returns its tenant.yaml."""
@@ -50,3 +65,18 @@ def example(tmp_path: Path) -> Path:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def stop_process(proc: Any, sig: int, timeout: float = 60) -> str:
+    """Signal a server started with `stderr=PIPE, text=True` and return the rest of its
+    stderr. Read through the same text buffer that `readline()` used: `communicate()`
+    reads the pipe underneath and loses what that buffer already holds."""
+    import subprocess
+
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    return str(proc.stderr.read())

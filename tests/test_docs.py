@@ -5,6 +5,7 @@ fails). Issue 14, item 6."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,3 +54,23 @@ def test_site_builds_in_strict_mode(tmp_path: Path) -> None:
     site = tmp_path / "site"
     assert (site / "cli" / "index.html").exists() and (site / "img" / "validate.svg").exists()
     assert (site / "schemas" / "app-list.schema.json").exists()
+    # Issue 21, item 7: a code block inside a numbered step rendered as one-line inline
+    # code starting with a literal "sh", and each step became its own list reading "1.".
+    for page in site.rglob("index.html"):
+        text = page.read_text()
+        fences = re.findall(r"<p><code>[a-z]*\n", text)
+        assert not fences, f"{page}: a fenced block rendered as inline code: {fences}"
+        lone = re.findall(r"<ol>\n<li>[^\n]*</li>\n</ol>", text)
+        assert not lone, f"{page}: a numbered list of one step (the steps restart at 1): {lone}"
+
+
+def test_code_blocks_in_lists_are_indented_for_python_markdown() -> None:
+    """Python-Markdown (MkDocs) nests a block in a list item only when it is indented by
+    4 spaces; GitHub accepts 2 or 3, so the mistake shows only on the built site."""
+    wrong = [
+        f"{page.name}:{number}"
+        for page in (ROOT / "docs").glob("*.md")
+        for number, line in enumerate(page.read_text().splitlines(), 1)
+        if re.match(r"^( +)```", line) and (len(line) - len(line.lstrip(" "))) % 4
+    ]
+    assert not wrong, f"indent these fences (and their list item's text) by 4: {wrong}"

@@ -28,7 +28,8 @@ def directives(path: Path) -> tuple[list[tuple[str, int, int]], str, int, int]:
     from ssoctl.findings import Severity
     from ssoctl.rules import load_all
 
-    warning_rule = expects and load_all()[expects[0][0]].severity is Severity.warning
+    lenient = (Severity.warning, Severity.info)
+    warning_rule = expects and load_all()[expects[0][0]].severity in lenient
     exit_code = int(code[1]) if code else (0 if warning_rule else 1)
     return expects, now[1] if now else DEFAULT_NOW, int(mode[1], 8) if mode else 0o600, exit_code
 

@@ -325,6 +325,13 @@ def _print_view(v: dict[str, Any]) -> None:
         entra_id += "  (UNCONFIRMED, see below)"
     row("Microsoft Entra Identifier", entra_id)
     row("Logout URL", s["logout_url"])
+    if s["logout_response_issuer"]:
+        row("Logout response Issuer", s["logout_response_issuer"])
+        console.print(
+            f"    {'':<30} Entra signs LogoutResponses with this Issuer, not the Identifier "
+            "above: check that the SP accepts it (some refuse it; docs/twin.md).",
+            markup=False,
+        )
     if s["app_federation_metadata_url"]:
         row("App Federation Metadata Url", s["app_federation_metadata_url"])
     else:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from ssoctl.entra.graph import REPLICATION_POLL_S, GraphError
 from ssoctl.entra.mapping import NON_GALLERY_TEMPLATE_ID
-from ssoctl.errors import OperationError
+from ssoctl.errors import OperationError, UsageError
 
 if TYPE_CHECKING:
     from ssoctl.entra.live import LiveApp
@@ -71,6 +71,14 @@ def apply(
     before it reports the stop."""
     from ssoctl.entra.plan import plan as make_plan
 
+    if loaded.model.tenant.example:
+        # A copied example carries the docs' placeholder values (rules/placeholders.py).
+        raise UsageError(
+            f"{loaded.path.name} is marked `example: true`: ssoctl does not change a real "
+            "tenant from an example file; nothing was sent to Entra.",
+            hint="remove `example: true` under `tenant:` once the file describes your "
+            "tenant, and run `ssoctl validate --strict` first.",
+        )
     connection.require("apply")
     first = make_plan(loaded, connection, app=app, now=now)
     if not first.has_work:

@@ -303,6 +303,8 @@ class Twin:
                 "use HTTP-Redirect or HTTP-POST.",
                 status="405 Method Not Allowed",
             )
+        if "SAMLResponse=" in raw and "SAMLRequest=" not in raw:
+            return self._logout_answer(loaded, session, raw, log)
         if "SAMLRequest=" not in raw:
             raise Refused(
                 "AADSTS750054",
@@ -414,7 +416,7 @@ class Twin:
                 relay_state=relay_state,
             ) from None
         log.check("sign-in", True, session.upn)
-        data, response_id = issued.response(lambda: f"_{uuid.uuid4()}")
+        data, response_id, assertion_id = issued.response_with_ids(lambda: f"_{uuid.uuid4()}")
         spec = issued.spec
         log.sent = {
             "response_id": response_id,
@@ -427,7 +429,8 @@ class Twin:
             "warnings": list(issued.warnings),
         }
         html = post_form(spec.destination, bindings.encode_post(data), issued.relay_state)
-        signed_in = Session(session.upn, sorted({*session.apps, app}))
+        name_ids = {**session.name_ids, app: [spec.name_id, spec.name_id_format, assertion_id]}
+        signed_in = Session(session.upn, sorted({*session.apps, app}), name_ids)
         return Reply("200 OK", html.encode(), headers=[self._cookie(signed_in)])
 
     # -- My Apps, the picker, launching --------------------------------------------------
@@ -484,7 +487,6 @@ class Twin:
         session = Session(user.upn, [])
         log.check("pick", True, user.upn)
         if form.get("SAMLRequest_query"):
-
             raw = form["SAMLRequest_query"]
             if len(raw) > MAX_QUERY:
                 raise Refused(None, "The pending request is too long.")
@@ -571,6 +573,8 @@ class Twin:
         relay_state: str | None,
         log: RequestLog,
     ) -> Reply:
+        """A participant's LogoutRequest: tell every other app of this session that has a
+        Logout URL (front channel, one after the other), then answer the participant."""
         from ssoctl.idp import logout
 
         request = logout.read(root)
@@ -582,9 +586,59 @@ class Twin:
                 f"AADSTS700016: Application with identifier '{request.issuer}' was not found "
                 f"in the directory '{loaded.model.tenant.domain}'.",
             )
+        apps = loaded.model.apps
+        others = [a for a in session.apps if a != app and a in apps]
+        to_tell = [a for a in others if apps[a].logout_url and a in session.name_ids]
+        if len(to_tell) < len(others):
+            log.check("single-logout", True, "not told (no Logout URL): "
+                      + ", ".join(a for a in others if a not in to_tell))  # fmt: skip
+        pending = {
+            "app": app,
+            "id": request.id,
+            "relay": relay_state,
+            "todo": to_tell,
+            "out": None,
+            "partial": False,
+        }
+        return self._next_logout(loaded, Session(None, [], session.name_ids, pending), log)
+
+    def _next_logout(self, loaded: LoadedTenant, session: Session, log: RequestLog) -> Reply:
+        """The next LogoutRequest of a single logout under way, or, when every participant
+        has answered, the LogoutResponse to the app that asked."""
+        from ssoctl.idp import logout
+        from ssoctl.saml.error_response import logout_response
+        from ssoctl.saml.sprequests import logout_request
+        from ssoctl.signin import app_signer
+
+        pending = dict(session.logout or {})
+        now = self.options.clock()
+        idp = idp_endpoints(str(loaded.model.tenant.id), loaded.model.tenant.cloud)
+        todo = [a for a in pending.get("todo", []) if a in loaded.model.apps]
+        if todo:
+            participant, rest = todo[0], todo[1:]
+            target = loaded.model.apps[participant]
+            name_id, name_id_format, session_index = session.name_ids[participant]
+            request_id = f"_{uuid.uuid4()}"
+            xml_bytes = logout_request(
+                request_id=request_id,
+                issuer=idp.logout_issuer,  # UNCONFIRMED for requests: as its responses
+                destination=str(target.logout_url),
+                name_id=name_id,
+                name_id_format=name_id_format,
+                session_index=session_index,
+                now=now,
+            )
+            signer = app_signer(loaded, participant, now, self.options.passphrase)
+            url = logout.signed_redirect(
+                str(target.logout_url), xml_bytes, None, signer.key, parameter="SAMLRequest"
+            )
+            log.sent = {"logout_request": target.logout_url, "app": participant, "id": request_id}
+            pending.update(todo=rest, out=request_id, out_app=participant)
+            return self._redirect(url, Session(None, [], session.name_ids, pending))
         ended = Session()  # the twin's session for this browser ends
-        entry = loaded.model.apps[app]
-        if not entry.logout_url:
+        app = str(pending.get("app", ""))
+        entry = loaded.model.apps.get(app)
+        if entry is None or not entry.logout_url:
             log.sent = {"logout": "session ended; the app has no Logout URL"}
             body = self._html_message(
                 "Signed out",
@@ -592,15 +646,45 @@ class Twin:
                 f"was sent (`ssoctl app set {app} --logout-url URL`).",
             )
             return Reply("200 OK", body, headers=[self._cookie(ended)])
-        now = self.options.clock()
-        issuer = idp_endpoints(str(loaded.model.tenant.id), loaded.model.tenant.cloud).entity_id
-        xml_bytes = logout.response_xml(request, issuer, entry.logout_url, now, f"_{uuid.uuid4()}")
-        from ssoctl.signin import app_signer
-
+        xml_bytes = logout_response(
+            idp.logout_issuer,  # Entra's, not the entity ID: an SP may refuse it
+            entry.logout_url,
+            str(pending.get("id", "")),
+            now,
+            f"_{uuid.uuid4()}",
+            partial=bool(pending.get("partial")),
+        )
         signer = app_signer(loaded, app, now, self.options.passphrase)
-        url = logout.signed_redirect(entry.logout_url, xml_bytes, relay_state, signer.key)
-        log.sent = {"logout_response": entry.logout_url, "in_response_to": request.id}
+        relay = pending.get("relay")
+        url = logout.signed_redirect(
+            entry.logout_url, xml_bytes, relay if isinstance(relay, str) else None, signer.key
+        )
+        log.sent = {"logout_response": entry.logout_url, "in_response_to": pending.get("id")}
         return self._redirect(url, ended)
+
+    def _logout_answer(
+        self, loaded: LoadedTenant, session: Session, raw: str, log: RequestLog
+    ) -> Reply:
+        """A participant's LogoutResponse to the LogoutRequest the twin sent it."""
+        from ssoctl.idp import logout
+
+        _, root = saml_message(raw)
+        try:
+            answer = logout.read_answer(root)
+        except SsoctlError as exc:
+            raise Refused("AADSTS75005", f"{AADSTS75005} ({exc.message})") from None
+        log.request = {"logout_response": answer.in_response_to, "issuer": answer.issuer}
+        pending = session.logout
+        if not pending or not answer.in_response_to or answer.in_response_to != pending.get("out"):
+            raise Refused(
+                None,
+                "No single logout is waiting for this LogoutResponse (its InResponseTo "
+                f"{answer.in_response_to!r} names no LogoutRequest this twin sent this browser).",
+            )
+        log.check("single-logout", answer.success, str(pending.get("out_app")))
+        partial = bool(pending.get("partial")) or not answer.success
+        updated = {**pending, "out": None, "partial": partial}
+        return self._next_logout(loaded, Session(None, [], session.name_ids, updated), log)
 
     # -- helpers -------------------------------------------------------------------------
 

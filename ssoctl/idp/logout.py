@@ -1,13 +1,15 @@
-"""Single logout over HTTP-Redirect: read a LogoutRequest, answer with a LogoutResponse.
+"""Single logout over HTTP-Redirect, as Entra does it (entra-saml.md, Single logout):
+read a participant's LogoutRequest, send LogoutRequests to the other session
+participants one after the other (front channel: each answers with a LogoutResponse to
+the twin's /saml2), then answer the first with a LogoutResponse.
 
 The Redirect binding signs the query string (SAML Bindings 3.4.4.1): the signature is
-RSA-SHA256 over `SAMLResponse=…&RelayState=…&SigAlg=…`, made by `cryptography`.
+RSA-SHA256 over `SAMLRequest|SAMLResponse=…&RelayState=…&SigAlg=…`, made by `cryptography`.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as dt
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -16,12 +18,10 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from lxml import etree
 
 from ssoctl.errors import InvalidInputError
-from ssoctl.saml import bindings
-from ssoctl.saml.error_response import status_message
+from ssoctl.saml import bindings, error_response
 from ssoctl.saml.xml import tag, text_of
 
 RSA_SHA256 = "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
-SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
 
 
 @dataclass(frozen=True)
@@ -45,21 +45,39 @@ def read(root: etree._Element) -> LogoutRequest:
     )
 
 
-def response_xml(
-    request: LogoutRequest, issuer: str, destination: str, now: dt.datetime, response_id: str
-) -> bytes:
-    root, status = status_message(
-        "LogoutResponse", issuer, destination, request.id, now, response_id
+@dataclass(frozen=True)
+class LogoutAnswer:
+    """A participant's LogoutResponse: which request it answers, and whether it
+    signed the user out (top-level status Success)."""
+
+    in_response_to: str | None
+    issuer: str | None
+    success: bool
+
+
+def read_answer(root: etree._Element) -> LogoutAnswer:
+    if root.tag != tag("samlp", "LogoutResponse"):
+        raise InvalidInputError(
+            f"expected a samlp:LogoutResponse, found <{etree.QName(root).localname}>."
+        )
+    code = root.find(f"{tag('samlp', 'Status')}/{tag('samlp', 'StatusCode')}")
+    return LogoutAnswer(
+        in_response_to=root.get("InResponseTo"),
+        issuer=text_of(root.find(tag("saml", "Issuer"))),
+        success=code is not None and code.get("Value") == error_response.SUCCESS,
     )
-    etree.SubElement(status, tag("samlp", "StatusCode"), Value=SUCCESS)
-    return etree.tostring(root)
 
 
 def signed_redirect(
-    endpoint: str, xml: bytes, relay_state: str | None, key: rsa.RSAPrivateKey
+    endpoint: str,
+    xml: bytes,
+    relay_state: str | None,
+    key: rsa.RSAPrivateKey,
+    parameter: str = "SAMLResponse",
 ) -> str:
-    """The Redirect-binding URL carrying `xml` as SAMLResponse, signed over the query."""
-    query = "SAMLResponse=" + quote(bindings.encode_redirect(xml), safe="")
+    """The Redirect-binding URL carrying `xml` as `parameter` (SAMLResponse or
+    SAMLRequest), signed over the query."""
+    query = f"{parameter}=" + quote(bindings.encode_redirect(xml), safe="")
     if relay_state:
         query += "&RelayState=" + quote(relay_state, safe="")
     query += "&SigAlg=" + quote(RSA_SHA256, safe="")

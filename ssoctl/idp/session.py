@@ -10,6 +10,7 @@ import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
+from typing import Any
 
 COOKIE = "ssoctl_twin"
 CSRF_COOKIE = "ssoctl_twin_csrf"
@@ -20,6 +21,13 @@ MAX_COOKIE = 4096
 class Session:
     upn: str | None = None
     apps: list[str] = field(default_factory=list)  # apps signed in to, for single logout
+    # Per app signed in to: [NameID, its Format, SessionIndex], what a LogoutRequest to
+    # that app must name.
+    name_ids: dict[str, list[str]] = field(default_factory=dict)
+    # A single logout under way (idp.app): the app that asked, its request's ID and
+    # RelayState, the participants still to tell, the LogoutRequest out now, and
+    # whether a participant failed to sign out.
+    logout: dict[str, Any] | None = None
 
 
 class SessionCodec:
@@ -32,7 +40,15 @@ class SessionCodec:
         ).decode()
 
     def dump(self, session: Session) -> str:
-        payload = json.dumps({"upn": session.upn, "apps": session.apps}, separators=(",", ":"))
+        payload = json.dumps(
+            {
+                "upn": session.upn,
+                "apps": session.apps,
+                "name_ids": session.name_ids,
+                "logout": session.logout,
+            },
+            separators=(",", ":"),
+        )
         encoded = base64.urlsafe_b64encode(payload.encode()).decode()
         return f"{encoded}.{self._mac(payload.encode())}"
 
@@ -51,11 +67,19 @@ class SessionCodec:
             data = json.loads(payload)
         except ValueError:
             return Session()
-        upn = data.get("upn") if isinstance(data, dict) else None
-        apps = data.get("apps") if isinstance(data, dict) else None
+        if not isinstance(data, dict):
+            return Session()
+        upn, apps = data.get("upn"), data.get("apps")
+        name_ids, logout = data.get("name_ids"), data.get("logout")
         return Session(
             upn if isinstance(upn, str) else None,
             [a for a in apps if isinstance(a, str)] if isinstance(apps, list) else [],
+            {
+                app: ids
+                for app, ids in (name_ids.items() if isinstance(name_ids, dict) else ())
+                if isinstance(ids, list) and len(ids) == 3 and all(isinstance(i, str) for i in ids)
+            },
+            logout if isinstance(logout, dict) else None,
         )
 
     # -- login CSRF: the twin's own forms carry a token bound to this browser -------------
@@ -86,7 +110,7 @@ class SessionCodec:
 
     def set_cookie(self, session: Session, secure: bool) -> str:
         attributes = "Path=/; HttpOnly; SameSite=Lax" + ("; Secure" if secure else "")
-        if session.upn is None:
+        if session.upn is None and session.logout is None:
             return f"{COOKIE}=; Max-Age=0; {attributes}"
         return f"{COOKIE}={self.dump(session)}; {attributes}"
 

@@ -27,6 +27,7 @@ RULE_MODULES = (
     "ssoctl.rules.directory",
     "ssoctl.rules.editor",
     "ssoctl.rules.graph",
+    "ssoctl.rules.placeholders",
 )
 
 
@@ -34,7 +35,7 @@ def load_all() -> dict[str, Rule]:
     """The registry, with every rule module imported, in a fixed order: the built-in rules,
     then each module's rules as they are written (not in the order some caller happened to
     import a module first, which would reorder reports and docs)."""
-    from ssoctl.rules import apps, certificates, directory, editor, graph  # noqa: F401
+    from ssoctl.rules import apps, certificates, directory, editor, graph, placeholders  # noqa: F401
 
     def rank(rule: Rule) -> tuple[int, int]:
         if rule.check is None:

@@ -349,3 +349,30 @@ def app_incomplete(ctx: Context) -> Iterator[Finding]:
                 "apps",
                 name,
             )
+
+
+@register("logout-issuer", Severity.info)
+def logout_issuer(ctx: Context) -> Iterator[Finding]:
+    """An app has a Logout URL: Entra's LogoutResponses carry another Issuer than its
+    sign-in Responses.
+
+    Entra's LogoutResponse Issuer is `https://login.microsoftonline.com/{tenant}/`, not
+    the Microsoft Entra Identifier `https://sts.windows.net/{tenant}/` of its Responses and
+    metadata (shared/docs/entra-saml.md, Single logout). An SP that looks the Issuer up
+    in the IdP's metadata (SimpleSAMLphp, python3-saml in strict mode) refuses Entra's
+    LogoutResponse, and its users see an error after signing out. The twin sends the same
+    Issuer, so try single logout through it. Fix: check the SP accepts that Issuer for
+    logout, or leave the Logout URL empty.
+    """
+    from ssoctl.endpoints import idp_endpoints
+
+    tenant = ctx.model.tenant
+    issuer = idp_endpoints(str(tenant.id), tenant.cloud).logout_issuer
+    for name, app in ctx.model.apps.items():
+        if app.logout_url:
+            yield ctx.finding(
+                f"app {name!r} has a Logout URL: Entra's LogoutResponses carry the Issuer "
+                f"{issuer}, not the Microsoft Entra Identifier; check that the SP accepts "
+                "it (try single logout through `ssoctl idp serve`).",
+                "apps", name, "logout_url",
+            )  # fmt: skip

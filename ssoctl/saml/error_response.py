@@ -1,6 +1,7 @@
-"""A SAML Response that carries a refusal instead of an Assertion (SAML Core 3.2.2.2):
-top-level StatusCode Requester (the request or the user is the problem), and the AADSTS
-text as StatusMessage, as Entra sends when it can answer the SP instead of the user."""
+"""Status responses. A SAML Response that carries a refusal instead of an Assertion
+(SAML Core 3.2.2.2): top-level StatusCode Requester (the request or the user is the
+problem), and the AADSTS text as StatusMessage, as Entra sends when it can answer the SP
+instead of the user. And the LogoutResponse, which the twin and the test SP both send."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from ssoctl.saml.xml import NS, tag
 
 REQUESTER = "urn:oasis:names:tc:SAML:2.0:status:Requester"
 REQUEST_DENIED = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied"
+SUCCESS = "urn:oasis:names:tc:SAML:2.0:status:Success"
+PARTIAL_LOGOUT = "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
 
 
 def status_message(
@@ -48,4 +51,23 @@ def error_response(
     code = etree.SubElement(status, tag("samlp", "StatusCode"), Value=REQUESTER)
     etree.SubElement(code, tag("samlp", "StatusCode"), Value=REQUEST_DENIED)
     etree.SubElement(status, tag("samlp", "StatusMessage")).text = text
+    return etree.tostring(root)
+
+
+def logout_response(
+    issuer: str,
+    destination: str,
+    in_response_to: str | None,
+    now: dt.datetime,
+    response_id: str,
+    partial: bool = False,
+) -> bytes:
+    """Success; with `partial`, a session participant did not sign out, which SAML Core
+    3.7.3.2 reports as Success with the second-level code PartialLogout."""
+    root, status = status_message(
+        "LogoutResponse", issuer, destination, in_response_to, now, response_id
+    )
+    code = etree.SubElement(status, tag("samlp", "StatusCode"), Value=SUCCESS)
+    if partial:
+        etree.SubElement(code, tag("samlp", "StatusCode"), Value=PARTIAL_LOGOUT)
     return etree.tostring(root)

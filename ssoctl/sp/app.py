@@ -81,15 +81,8 @@ class LocalSP:
                 )
             if method == "GET" and path == "/logout":
                 return self._logout()
-            if path == "/slo":
-                return (
-                    "200 OK",
-                    html,
-                    message_page(
-                        "Signed out",
-                        "The IdP answered the logout request; this SP's session ended.",
-                    ),
-                )
+            if method == "GET" and path == "/slo":
+                return self._slo(environ.get("QUERY_STRING", ""))
         except SsoctlError as exc:
             return "400 Bad Request", html, message_page("Refused", exc.render())
         return "404 Not Found", html, message_page("Not found", f"{method} {path}")
@@ -251,6 +244,50 @@ class LocalSP:
             "302 Found",
             [("Location", bindings.redirect_url(idp.logout_url, "SAMLRequest", xml))],
             b"",
+        )
+
+    def _slo(self, query: str) -> tuple[str, list[tuple[str, str]], bytes]:
+        """The SP's Logout URL. A LogoutRequest (Entra telling every participant when
+        another one signs out) ends this SP's session and is answered; a LogoutResponse
+        ends the logout this SP started, and the page shows whose Issuer it carried."""
+        from ssoctl.endpoints import idp_endpoints
+        from ssoctl.saml import bindings, xml
+        from ssoctl.saml.error_response import logout_response
+        from ssoctl.saml.xml import tag, text_of
+
+        html = [("Content-Type", "text/html; charset=utf-8")]
+        if "SAMLRequest=" not in query and "SAMLResponse=" not in query:
+            return "400 Bad Request", html, message_page("Refused", "No SAML message.")
+        decoded = bindings.decode(query, "the logout message")
+        root = xml.parse(decoded.xml, "the logout message")
+        model = self._model().model
+        idp = idp_endpoints(str(model.tenant.id), model.tenant.cloud)
+        issuer = text_of(root.find(tag("saml", "Issuer")))
+        self._last = None
+        if root.tag == tag("samlp", "LogoutRequest"):
+            entry = model.apps[self.options.app]
+            answer = logout_response(
+                entry.identifiers[0] if entry.identifiers else self.options.base_url,
+                idp.logout_url,
+                root.get("ID"),
+                self.options.clock(),
+                f"_{uuid.uuid4()}",
+            )
+            location = bindings.redirect_url(idp.logout_url, "SAMLResponse", answer)
+            self._log({"logout_request": root.get("ID"), "issuer": issuer})
+            return "302 Found", [("Location", location)], b""
+        if root.tag != tag("samlp", "LogoutResponse"):
+            return "400 Bad Request", html, message_page("Refused", "Not a logout message.")
+        self._log({"logout_response": root.get("InResponseTo"), "issuer": issuer})
+        return (
+            "200 OK",
+            html,
+            message_page(
+                "Signed out",
+                f"The IdP answered the logout request; this SP's session ended. Its Issuer "
+                f"was {issuer}: Entra's LogoutResponses carry {idp.logout_issuer}, not the "
+                f"entity ID {idp.entity_id}, so the SP you test must accept that one.",
+            ),
         )
 
 

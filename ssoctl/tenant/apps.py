@@ -351,6 +351,7 @@ def portal_view(tenant: Tenant, name: str, certificates: list[dict[str, Any]]) -
             "logout_url": idp.logout_url,
             "app_federation_metadata_url": metadata_url,
             "app_federation_metadata_url_placeholder": None if metadata_url else placeholder,
+            "logout_response_issuer": idp.logout_issuer if app.logout_url else None,
             "steps": template.sp_side_for(variant),
         },
         "certificates": certificates,

@@ -103,6 +103,14 @@ class TenantInfo(Strict, frozen=True, kw_only=True):
     id: Annotated[Guid, _doc("Directory (tenant) ID, a GUID.")]
     domain: Annotated[Domain, _doc("Primary domain, for example contoso.com.")]
     cloud: Annotated[Literal["public", "usgov"], _doc("Entra cloud instance.")] = "public"
+    example: Annotated[
+        bool,
+        _doc(
+            "This file is an example on purpose (docs, demos, tests), such as "
+            "examples/contoso: validate does not report its placeholder values. Never set "
+            "it for a real tenant."
+        ),
+    ] = False
 
 
 class CertificateEntry(Strict, frozen=True, kw_only=True):

@@ -129,8 +129,18 @@ class PythonSP:
             auth.process_slo(keep_local_session=True)
             errors = auth.get_errors()
             if errors:
+                why = auth.get_last_error_reason()
+                if "invalid_logout_response" in errors:  # process_slo keeps no reason: ask
+                    from onelogin.saml2.logout_response import OneLogin_Saml2_Logout_Response
+
+                    check = OneLogin_Saml2_Logout_Response(
+                        auth.get_settings(), request["get_data"]["SAMLResponse"]
+                    )
+                    check.is_valid(request)
+                    why = check.get_error()
+                reason = html.escape(f"{errors} {why}")
                 return _page(
-                    start, "403 Forbidden", f"SLO refused: {errors} {auth.get_last_error_reason()}"
+                    start, "403 Forbidden", f"<span id='slo-refused'>SLO refused: {reason}</span>"
                 )
             if cookie:
                 self.sessions.pop(cookie, None)

@@ -417,3 +417,18 @@ def test_usgov_claims_are_refused_with_the_reason(
     assert result.exit_code == 1, result.output
     assert "not applied: app wiki: claims: the usgov cloud has no claimsPolicy API" in result.output
     assert not [w for w in twin.writes if w[1].endswith("/claimsPolicy")]
+
+
+def test_an_example_file_never_changes_a_tenant(writer: Run, live: Live) -> None:
+    run = writer
+    text = run.tenant.read_text()
+    run.tenant.write_text(
+        text.replace("  domain: contoso.com", "  domain: contoso.com\n  example: true", 1)
+    )
+    before = len(live.twin.log)
+    result = run("entra", "apply", "--auto-approve")
+    assert result.exit_code == 2, result.output
+    assert "marked `example: true`" in result.stderr and "nothing was sent" in result.stderr
+    assert not [
+        p for _, p in live.twin.log[before:] if "graph" in p or "/v1.0/" in p or "/beta/" in p
+    ]

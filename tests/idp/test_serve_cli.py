@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TENANT_ID
+from tests.conftest import TENANT_ID, stop_process
 
 
 def start(tenant: Path, *args: str) -> tuple[subprocess.Popen[str], str, str]:
@@ -40,8 +40,7 @@ def start(tenant: Path, *args: str) -> tuple[subprocess.Popen[str], str, str]:
 
 
 def stop(proc: subprocess.Popen[str]) -> str:
-    proc.send_signal(signal.SIGINT)
-    _out, err = proc.communicate(timeout=15)
+    err = stop_process(proc, signal.SIGINT)
     assert proc.returncode == 0, err
     return err
 
@@ -111,8 +110,7 @@ def test_self_signed_key_is_removed_on_every_stop(example: Path, sig: int) -> No
     key = cert.parent / "tls.key"
     assert key.stat().st_mode & 0o777 == 0o600
     assert cert.parent.stat().st_mode & 0o777 == 0o700
-    proc.send_signal(sig)
-    _out, err = proc.communicate(timeout=15)
+    err = stop_process(proc, sig)
     assert proc.returncode == 0, err
     assert "stopping the twin" in err and "Traceback" not in err
     assert not cert.parent.exists()

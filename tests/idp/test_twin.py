@@ -314,8 +314,135 @@ def test_single_logout(twin: httpx.Client, example: Path) -> None:
     )
     xml = zlib.decompress(base64.b64decode(params["SAMLResponse"][0]), -15)
     assert b'InResponseTo="_lo1"' in xml and params["RelayState"] == ["back"]
+    # Entra's LogoutResponse Issuer is its login host, not the metadata's entity ID
+    # (entra-saml.md, Single logout): an SP that checks it against the metadata refuses.
+    issuer = etree.fromstring(xml).find("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer")
+    assert issuer.text == f"https://login.microsoftonline.com/{TENANT_ID}/"
     assert "Max-Age=0" in reply.headers["set-cookie"]
     assert "Pick an account" in twin.get("/").text  # the session ended
+
+
+SAMLP = "{urn:oasis:names:tc:SAML:2.0:protocol}"
+SAML = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+
+
+def redirect_message(example: Path, location: str, param: str) -> tuple[str, etree._Element]:
+    """(endpoint, parsed message) of a signed Redirect-binding URL, its signature checked."""
+    parts = urlsplit(location)
+    signed_part = parts.query.split("&Signature=")[0]
+    params = parse_qs(parts.query)
+    key = certs.load_certificate(example.parent / "certs" / "contoso-2026.pem").public_key()
+    assert isinstance(key, rsa.RSAPublicKey)
+    key.verify(
+        base64.b64decode(params["Signature"][0]), signed_part.encode(), padding.PKCS1v15(),
+        hashes.SHA256(),
+    )  # fmt: skip
+    xml = zlib.decompress(base64.b64decode(params[param][0]), -15)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}", etree.fromstring(xml)
+
+
+def logout_response(in_response_to: str, status: str = "Success") -> str:
+    return (
+        '<samlp:LogoutResponse xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_r1" Version="2.0" '
+        f'IssueInstant="2026-11-23T10:00:00Z" InResponseTo="{in_response_to}">'
+        "<saml:Issuer>https://ssoeuro.ringcentral.com</saml:Issuer><samlp:Status>"
+        f'<samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:{status}"/>'
+        "</samlp:Status></samlp:LogoutResponse>"
+    )
+
+
+def signed_in_to_both(twin: httpx.Client, example: Path) -> str:
+    """B.Simon signed in to RingCentral (IdP-initiated) and Mitel (SP-initiated), both
+    with a Logout URL; returns the SessionIndex RingCentral was sent."""
+    run_cli("app", "set", "mitel-connect", "--logout-url", "https://accounts.mitel.io/logout",
+            tenant=example)  # fmt: skip
+    run_cli("app", "set", "ringcentral", "--logout-url", "https://ssoeuro.ringcentral.com/slo",
+            tenant=example)  # fmt: skip
+    sign_in(twin)
+    page = twin.post("/_twin/launch/ringcentral", data={"csrf": form_token(twin, "/")})
+    _, data, _ = posted(page.text)
+    session_index = etree.fromstring(data).find(f".//{SAML}AuthnStatement").get("SessionIndex")
+    twin.get(f"{SSO}?{redirect_query(authn_request())}")
+    return session_index
+
+
+def mitel_logs_out(twin: httpx.Client) -> httpx.Response:
+    request = (
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_lo1" Version="2.0" '
+        f'IssueInstant="2026-11-23T10:00:00Z"><saml:Issuer>{MITEL_ID}</saml:Issuer>'
+        "<saml:NameID>B.Simon@contoso.com</saml:NameID></samlp:LogoutRequest>"
+    )
+    return twin.get(f"{SSO}?{redirect_query(request, 'back')}")
+
+
+def test_single_logout_tells_the_other_session_participants(
+    twin: httpx.Client, example: Path
+) -> None:
+    session_index = signed_in_to_both(twin, example)
+    reply = mitel_logs_out(twin)
+    # First RingCentral, the other participant, gets a signed LogoutRequest naming the
+    # NameID and SessionIndex it was sent...
+    assert reply.status_code == 303
+    endpoint, request = redirect_message(example, reply.headers["location"], "SAMLRequest")
+    assert endpoint == "https://ssoeuro.ringcentral.com/slo"
+    assert request.tag == f"{SAMLP}LogoutRequest"
+    assert request.get("Destination") == "https://ssoeuro.ringcentral.com/slo"
+    assert request.find(f"{SAML}Issuer").text == f"https://login.microsoftonline.com/{TENANT_ID}/"
+    name_id = request.find(f"{SAML}NameID")
+    assert name_id.text == "B.Simon@contoso.com" and name_id.get("Format", "").endswith(
+        "emailAddress"
+    )
+    assert request.find(f"{SAMLP}SessionIndex").text == session_index
+    assert "Pick an account" in twin.get("/").text  # signed out of the twin at once
+    # ...and when it answers, Mitel, which asked, gets its LogoutResponse.
+    answer = twin.get(
+        f"{SSO}?{redirect_query(logout_response(request.get('ID')), param='SAMLResponse')}"
+    )
+    assert answer.status_code == 303
+    endpoint, response = redirect_message(example, answer.headers["location"], "SAMLResponse")
+    assert endpoint == "https://accounts.mitel.io/logout"
+    assert response.get("InResponseTo") == "_lo1"
+    code = response.find(f"{SAMLP}Status/{SAMLP}StatusCode")
+    assert code.get("Value").endswith(":Success") and len(code) == 0
+    assert parse_qs(urlsplit(answer.headers["location"]).query)["RelayState"] == ["back"]
+    assert "Max-Age=0" in answer.headers["set-cookie"]
+
+
+def test_single_logout_reports_a_participant_that_did_not_sign_out(
+    twin: httpx.Client, example: Path
+) -> None:
+    signed_in_to_both(twin, example)
+    _, request = redirect_message(example, mitel_logs_out(twin).headers["location"], "SAMLRequest")
+    failed = logout_response(request.get("ID"), status="Responder")
+    answer = twin.get(f"{SSO}?{redirect_query(failed, param='SAMLResponse')}")
+    _, response = redirect_message(example, answer.headers["location"], "SAMLResponse")
+    code = response.find(f"{SAMLP}Status/{SAMLP}StatusCode")
+    assert code.get("Value").endswith(":Success")  # SAML Core 3.7.3.2
+    assert code[0].get("Value") == "urn:oasis:names:tc:SAML:2.0:status:PartialLogout"
+
+
+def test_single_logout_refuses_a_logout_response_it_did_not_ask_for(
+    twin: httpx.Client, example: Path
+) -> None:
+    signed_in_to_both(twin, example)
+    mitel_logs_out(twin)
+    forged = twin.get(f"{SSO}?{redirect_query(logout_response('_other'), param='SAMLResponse')}")
+    assert forged.status_code == 400 and "No single logout is waiting" in forged.text
+    fresh = httpx.Client(transport=twin._transport, base_url="http://localhost")
+    unasked = fresh.get(f"{SSO}?{redirect_query(logout_response('_x'), param='SAMLResponse')}")
+    assert unasked.status_code == 400 and "No single logout is waiting" in unasked.text
+
+
+def test_single_logout_skips_a_participant_without_logout_url(
+    twin: httpx.Client, example: Path
+) -> None:
+    signed_in_to_both(twin, example)
+    run_cli("app", "set", "ringcentral", "--logout-url", "", tenant=example)
+    reply = mitel_logs_out(twin)
+    endpoint, response = redirect_message(example, reply.headers["location"], "SAMLResponse")
+    assert endpoint == "https://accounts.mitel.io/logout" and response.get("InResponseTo") == "_lo1"
 
 
 def test_reload_keeps_the_last_good_file_and_shows_the_error(

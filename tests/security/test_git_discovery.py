@@ -115,7 +115,9 @@ def test_tracked_key_is_an_error(tmp_path: Path) -> None:
     errors = [f for f in key_findings(findings) if f["severity"] == "error"]
     assert len(errors) == 1
     assert "git rm --cached certs/contoso-2026.key" in str(errors[0]["message"])
-    assert (errors[0]["line"], errors[0]["column"]) == (18, 10)
+    text = (repo / "tenant.yaml").read_text().splitlines()
+    line = next(i for i, t in enumerate(text, 1) if "key: certs/contoso-2026.key" in t)
+    assert (errors[0]["line"], errors[0]["column"]) == (line, 10)
 
 
 def test_untracked_unignored_key_is_a_warning(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import html
 import json
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -17,8 +17,9 @@ import pytest
 from ssoctl.idp.app import Twin, TwinOptions
 from ssoctl.idp.state import TenantState
 from ssoctl.sp import LocalSP, SpOptions
-from tests.conftest import run_cli
+from tests.conftest import TENANT_ID, run_cli, stop_process
 from tests.idp.test_twin import sign_in
+from tests.saml_messages import redirect_value
 from tests.security.test_wrapping import ATTACKS
 
 ACS = "https://localhost:8444/acs"
@@ -261,8 +262,7 @@ def test_sp_serve_as_a_process_over_tls(example: Path, tmp_path: Path) -> None:
             urllib.request.urlopen(rebound, timeout=30, context=context)
         assert refused.value.code == 421
     finally:
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
+        err = stop_process(proc, signal.SIGINT)
     assert proc.returncode == 0, err
     assert "live bearer credential" in "".join(lines) + err
     assert log.stat().st_mode & 0o777 == 0o600
@@ -332,4 +332,35 @@ def test_relay_state_comes_back_and_single_logout_round_trips(pair, example: Pat
     assert answer.status_code in (302, 303), answer.text
     back = urlsplit(answer.headers["location"])
     assert back.path == "/slo" and "SAMLResponse=" in back.query
-    assert "Signed out" in sp.get(f"/slo?{back.query}").text
+    page = sp.get(f"/slo?{back.query}").text
+    assert "Signed out" in page
+    assert f"https://login.microsoftonline.com/{TENANT_ID}/" in page  # whose Issuer
+
+
+def test_the_twin_tells_the_test_sp_when_another_app_signs_out(pair, example: Path) -> None:
+    """Front-channel single logout: Mitel (this SP) is signed in, RingCentral asks the twin
+    to sign out, so the twin sends this SP a LogoutRequest; the SP answers, and the twin
+    then answers RingCentral."""
+    twin, sp, _ = pair
+    for app, url in (("mitel-connect", "https://localhost:8444/slo"),
+                     ("ringcentral", "https://ssoeuro.ringcentral.com/slo")):  # fmt: skip
+        assert run_cli("app", "set", app, "--logout-url", url, tenant=example).exit_code == 0
+    start = urlsplit(sp.get("/").headers["location"])
+    sign_in(twin)
+    form = _posted(twin.get(f"{start.path}?{start.query}").text)
+    assert "accepted" in sp.post("/acs", data={"SAMLResponse": form["SAMLResponse"]}).text
+    request = (
+        '<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" '
+        'xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_rc1" Version="2.0" '
+        'IssueInstant="2026-11-23T10:00:00Z"><saml:Issuer>https://ssoeuro.ringcentral.com'
+        "</saml:Issuer><saml:NameID>B.Simon@contoso.com</saml:NameID></samlp:LogoutRequest>"
+    )
+    told = urlsplit(twin.get(f"/{TENANT_ID}/saml2?SAMLRequest={quote(redirect_value(request))}")
+                    .headers["location"])  # fmt: skip
+    assert told.path == "/slo" and "SAMLRequest=" in told.query  # to this SP
+    answered = urlsplit(sp.get(f"/slo?{told.query}").headers["location"])
+    assert answered.path == f"/{TENANT_ID}/saml2" and "SAMLResponse=" in answered.query
+    done = urlsplit(twin.get(f"{answered.path}?{answered.query}").headers["location"])
+    assert done.netloc == "ssoeuro.ringcentral.com" and done.path == "/slo"
+    assert "SAMLResponse=" in done.query
+    assert "Not signed in" in sp.get("/logout").text  # this SP's session ended

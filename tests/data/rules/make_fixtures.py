@@ -384,6 +384,38 @@ cases: dict[str, list[Case]] = {
     "key-file": [
         ("world-readable.yaml", [], ("../certs/contoso-2026.key", 0), ["# chmod-key: 644"])
     ],
+    # The docs' tenant GUID, once the file no longer says it is an example.
+    "placeholder": [
+        ("docs-tenant-id.yaml", [("  example: true\n", "")], ("8c3f0a52-9d0e", 0), []),
+        (
+            "mitel-account.yaml",
+            [
+                ("  example: true\n", ""),
+                ("  id: 8c3f0a52-9d0e-4b7a-a3a1-2f5b1c7d9e11\n",
+                 "  id: 3d1f7a20-5b6c-4d8e-9f01-a2b3c4d5e6f7\n"),
+                ("bb64ead1-81d6-47eb-998a-094603b3f753", "5e0c2d1a-7f3b-4c6d-8e9f-0a1b2c3d4e5f"),
+                ("882f7abf-96d2-478b-9017-577003fb8fbc", "6a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"),
+                ("saml2/contoso-0001]", "saml2/ACCOUNT]"),
+                ("saml2/contoso-0001/acs", "saml2/acme-7731/acs"),
+            ],
+            ("https://authentication.api.mitel.io/2017-09-01/saml2/ACCOUNT", 0),
+            [],
+        ),
+    ],
+    "logout-issuer": [
+        (
+            "logout-url.yaml",
+            [
+                (
+                    "    sign_on_url: https://accounts.mitel.io\n",
+                    "    sign_on_url: https://accounts.mitel.io\n"
+                    "    logout_url: https://accounts.mitel.io/logout\n",
+                )
+            ],
+            ("https://accounts.mitel.io/logout", 0),
+            [],
+        )
+    ],
 }
 for rule, variants in cases.items():
     d = pathlib.Path(rule)
