@@ -217,3 +217,192 @@ def test_ignore_cert_dates_is_labelled(tmp_path: Path) -> None:
     )
     assert lenient.exit_code == 0 and checks(lenient)["signature"] == (True, True)
     assert "certificate dates NOT checked" in lenient.stdout
+
+
+def _signed_by_ssoctl(key, cert, when: dt.datetime, mode: str) -> bytes:
+    spec = _unsigned(when)
+    rid, aid = spec.get("ID"), spec.find(q(SAML, "Assertion")).get("ID")
+    signer = response.Signer(key=key, cert=cert, mode=mode)
+    return response.to_bytes(response.sign_response(spec, rid, aid, signer))
+
+
+@pytest.mark.parametrize("mode", ["assertion", "response", "both"])
+@pytest.mark.parametrize(
+    ("validity", "flags", "passes"),
+    [
+        # (certificate's validity relative to NOW in days, flags, verdict at NOW)
+        ((-400, -370), [], False),  # expired
+        ((-400, -370), ["--ignore-cert-dates"], True),
+        ((10, 40), [], False),  # not yet valid
+        ((10, 40), ["--ignore-cert-dates"], True),
+        ((-1, 30), [], True),
+    ],
+)
+def test_every_signature_of_a_message_is_judged_under_the_same_date_rules(
+    tmp_path: Path, mode: str, validity: tuple[int, int], flags: list[str], passes: bool
+) -> None:
+    """Issue 25, item 1: with the Response and the Assertion both signed, the Assertion's
+    signature was checked at the real time even with --ignore-cert-dates."""
+    start, end = (NOW + dt.timedelta(days=d) for d in validity)
+    key, cert = certs.generate(now=start, not_after=end)
+    pem = _write(tmp_path, "idp.pem", certs.cert_pem(cert))
+    path = _write(tmp_path, "r.xml", _signed_by_ssoctl(key, cert, NOW, mode))
+    out = verify(path, "--cert", str(pem), "--at", "2027-01-15T10:00:00Z", *flags)
+    found = checks(out)
+    assert (out.exit_code == 0) is passes, out.stdout
+    if mode == "both" and passes:  # a failed Response signature stops before the inner one
+        assert found["assertion-signature"][0] is True, out.stdout
+    assert found["signature"][0] is passes
+
+
+@pytest.mark.parametrize("mode", ["assertion", "response", "both"])
+def test_a_captured_message_verifies_at_the_time_it_was_captured(tmp_path: Path, mode: str) -> None:
+    then = NOW - dt.timedelta(days=385)
+    key, cert = certs.generate(
+        now=then - dt.timedelta(days=1), not_after=then + dt.timedelta(days=20)
+    )
+    pem = _write(tmp_path, "idp.pem", certs.cert_pem(cert))
+    path = _write(tmp_path, "r.xml", _signed_by_ssoctl(key, cert, then, mode))
+    at = then.isoformat().replace("+00:00", "Z")
+    out = verify(path, "--cert", str(pem), "--at", at)
+    assert out.exit_code == 0, out.stdout
+    assert verify(path, "--cert", str(pem)).exit_code == 1  # today: expired, and stale
+
+
+def _ec_idp(curve) -> tuple[object, object]:
+    """An IdP with an EC key (cryptography: ssoctl's own certificates are RSA)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(curve)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "ec-idp")])
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name)
+        .public_key(key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(NOW - dt.timedelta(days=1)).not_valid_after(NOW + dt.timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    return key, cert
+
+
+@pytest.mark.parametrize(
+    ("method", "digest"),
+    [
+        (SignatureMethod.ECDSA_SHA256, DigestAlgorithm.SHA256),
+        (SignatureMethod.ECDSA_SHA384, DigestAlgorithm.SHA384),
+        (SignatureMethod.ECDSA_SHA512, DigestAlgorithm.SHA512),
+    ],
+)
+def test_ecdsa_verifies_with_an_ec_certificate(tmp_path: Path, method, digest) -> None:
+    """Issue 25, item 3: ECDSA-SHA256/384/512 are standard XML-DSig (RFC 4051)."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key, cert = _ec_idp(
+        ec.SECP384R1() if method is SignatureMethod.ECDSA_SHA384 else ec.SECP256R1()
+    )
+    data = _signed_with(key, cert, _unsigned(NOW), method, digest)
+    pem = _write(tmp_path, "ec.pem", certs.cert_pem(cert))
+    path = _write(tmp_path, "r.xml", data)
+    out = verify(path, "--cert", str(pem), "--at", "2027-01-15T10:00:00Z")
+    assert out.exit_code == 0, out.stdout
+    assert checks(out)["algorithm"] == (True, False)
+    tampered = _write(tmp_path, "t.xml", data.replace(b"someone@example.com", b"other@example.com"))
+    assert verify(tampered, "--cert", str(pem), "--at", "2027-01-15T10:00:00Z").exit_code == 1
+
+
+def test_ecdsa_never_verifies_against_an_rsa_certificate(idp, tmp_path: Path) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    ec_key, ec_cert = _ec_idp(ec.SECP256R1())
+    _rsa_key, rsa_cert = idp
+    data = _signed_with(
+        ec_key, ec_cert, _unsigned(NOW), SignatureMethod.ECDSA_SHA256, DigestAlgorithm.SHA256
+    )
+    pem = _write(tmp_path, "rsa.pem", certs.cert_pem(rsa_cert))
+    out = verify(
+        _write(tmp_path, "r.xml", data), "--cert", str(pem), "--at", "2027-01-15T10:00:00Z"
+    )
+    assert out.exit_code == 1 and checks(out)["signature"][0] is False
+
+
+@pytest.mark.parametrize(
+    "method", [SignatureMethod.SHA256_RSA_MGF1, SignatureMethod.SHA512_RSA_MGF1]
+)
+def test_rsa_pss_verifies(idp, tmp_path: Path, method) -> None:
+    """RSASSA-PSS (RFC 6931 section 2.3.10): the same RSA keys, the stronger padding."""
+    key, cert = idp
+    data = _signed_with(key, cert, _unsigned(NOW), method, DigestAlgorithm.SHA256)
+    pem = _write(tmp_path, "idp.pem", certs.cert_pem(cert))
+    out = verify(
+        _write(tmp_path, "r.xml", data), "--cert", str(pem), "--at", "2027-01-15T10:00:00Z"
+    )
+    assert out.exit_code == 0, out.stdout
+
+
+def _resign_signed_info(key, data: bytes, edit) -> bytes:
+    """Change the SignedInfo with `edit` and sign it again, as an IdP that writes other
+    URIs would have signed it (test-only: exclusive C14N, RSA-SHA384)."""
+    import base64
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    root = etree.fromstring(data)
+    signature = root.find(f".//{q(DS, 'Signature')}")
+    signed_info = signature.find(q(DS, "SignedInfo"))
+    edit(signed_info)
+    c14n = etree.tostring(signed_info, method="c14n", exclusive=True)
+    value = key.sign(c14n, padding.PKCS1v15(), hashes.SHA384())
+    signature.find(q(DS, "SignatureValue")).text = base64.b64encode(value).decode()
+    return etree.tostring(root)
+
+
+def test_sha384_is_accepted_under_both_of_its_standard_uris(idp, tmp_path: Path) -> None:
+    """Issue 25, item 3: XML Encryption 1.1 names SHA-384 xmlenc#sha384, RFC 6931 names
+    it xmldsig-more#sha384; both are the same digest."""
+    key, cert = idp
+    data = _signed_with(
+        key, cert, _unsigned(NOW), SignatureMethod.RSA_SHA384, DigestAlgorithm.SHA384
+    )
+
+    def xmlenc_uri(signed_info) -> None:
+        signed_info.find(f".//{q(DS, 'DigestMethod')}").set(
+            "Algorithm", "http://www.w3.org/2001/04/xmlenc#sha384"
+        )
+
+    pem = _write(tmp_path, "idp.pem", certs.cert_pem(cert))
+    renamed = _write(tmp_path, "r.xml", _resign_signed_info(key, data, xmlenc_uri))
+    assert b"xmlenc#sha384" in renamed.read_bytes()
+    out = verify(renamed, "--cert", str(pem), "--at", "2027-01-15T10:00:00Z")
+    assert out.exit_code == 0, out.stdout
+
+    def unknown_uri(signed_info) -> None:
+        signed_info.find(f".//{q(DS, 'DigestMethod')}").set(
+            "Algorithm", "http://www.w3.org/2001/04/xmlenc#sha385"
+        )
+
+    unknown = _write(tmp_path, "u.xml", _resign_signed_info(key, data, unknown_uri))
+    out = verify(unknown, "--cert", str(pem), "--at", "2027-01-15T10:00:00Z")
+    assert out.exit_code == 1 and "sha385" in out.stdout
+
+
+def test_an_empty_x509data_is_ignored_when_the_certificate_is_given(idp, tmp_path: Path) -> None:
+    """Issue 25, item 4: `<ds:X509Data/>` is schema-invalid XML-DSig, but it names no key,
+    KeyInfo is not signed, and the trust comes from --cert."""
+    key, cert = idp
+    data = _signed_with(
+        key, cert, _unsigned(NOW), SignatureMethod.RSA_SHA256, DigestAlgorithm.SHA256
+    )
+    root = etree.fromstring(data)
+    x509_data = root.find(f".//{q(DS, 'X509Data')}")
+    for child in list(x509_data):
+        x509_data.remove(child)
+    path = _write(tmp_path, "r.xml", etree.tostring(root))
+    assert b"<ds:X509Data/>" in path.read_bytes()
+    pem = _write(tmp_path, "idp.pem", certs.cert_pem(cert))
+    out = verify(path, "--cert", str(pem), "--at", "2027-01-15T10:00:00Z")
+    assert out.exit_code == 0, out.stdout
+    forged = _write(tmp_path, "f.xml", path.read_bytes().replace(b"someone@", b"admin@"))
+    assert verify(forged, "--cert", str(pem), "--at", "2027-01-15T10:00:00Z").exit_code == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import functools
+import re
 from dataclasses import dataclass
 from typing import cast
 
@@ -34,17 +35,44 @@ ALGORITHMS: dict[str, tuple[SignatureMethod, DigestAlgorithm]] = {
 }
 # What a verifier accepts: SHA-1 stays verifiable (Entra may still be set to it) and is
 # reported as weak by the caller; anything else (HMAC, DSA, MD5) is refused.
+# ECDSA (RFC 4051 / RFC 6931 section 2.3.6) is standard XML-DSig that some IdPs use; it
+# verifies only with a trusted certificate that has an EC key (signxml checks the key's
+# type against the method). RSASSA-PSS (RFC 6931 section 2.3.10, "RSASSA-PSS Without
+# Parameters") is the stronger RSA padding with the same keys: accepted with SHA-2.
 ALLOWED_SIGNATURE_METHODS = frozenset(
     {
         SignatureMethod.RSA_SHA256,
         SignatureMethod.RSA_SHA384,
         SignatureMethod.RSA_SHA512,
         SignatureMethod.RSA_SHA1,
+        SignatureMethod.ECDSA_SHA256,
+        SignatureMethod.ECDSA_SHA384,
+        SignatureMethod.ECDSA_SHA512,
+        SignatureMethod.SHA256_RSA_MGF1,
+        SignatureMethod.SHA384_RSA_MGF1,
+        SignatureMethod.SHA512_RSA_MGF1,
     }
 )
 ALLOWED_DIGESTS = frozenset(
     {DigestAlgorithm.SHA256, DigestAlgorithm.SHA384, DigestAlgorithm.SHA512, DigestAlgorithm.SHA1}
 )
+# Other standard URIs of an allowed digest. XML Encryption 1.1 (W3C Recommendation,
+# 2013, section 5.1, Message Digest) names SHA-384 `http://www.w3.org/2001/04/xmlenc#sha384`;
+# signxml knows only RFC 6931's `http://www.w3.org/2001/04/xmldsig-more#sha384`. The
+# same function, so the same verdict: a DigestMethod naming either is read as SHA-384.
+DIGEST_ALIASES = {"http://www.w3.org/2001/04/xmlenc#sha384": DigestAlgorithm.SHA384}
+
+
+def _digest_by_any_standard_uri(cls: type[DigestAlgorithm], value: object) -> DigestAlgorithm:
+    alias = DIGEST_ALIASES.get(value) if isinstance(value, str) else None
+    if alias is None:  # signxml's own refusal, as before
+        raise InvalidInput(f"Unrecognized {cls.__name__}: {value}")
+    return alias
+
+
+# signxml reads a DigestMethod with DigestAlgorithm(uri); Enum asks `_missing_` for a
+# value it does not list. Set once, on import: it only adds names for allowed digests.
+DigestAlgorithm._missing_ = classmethod(_digest_by_any_standard_uri)  # type: ignore[method-assign,assignment]
 # Entra writes <Signature xmlns="http://www.w3.org/2000/09/xmldsig#">, the XML-DSig
 # namespace as the default one, not a ds: prefix (real 2022-2025 Responses and metadata).
 # lxml and signxml take None as the default-namespace key; their type stubs say str only.
@@ -162,6 +190,34 @@ def _reason(exc: Exception) -> str:
     return text.split(" Use SignatureConfiguration(", 1)[0].rstrip()
 
 
+# An X509Data with nothing in it, in any prefix: cheap to look for before parsing again.
+_EMPTY_X509DATA = re.compile(
+    rb"<(?:[\w.-]+:)?X509Data(?:\s[^>]*)?(?:/>|>\s*</(?:[\w.-]+:)?X509Data>)"
+)
+
+
+def _without_empty_x509data(data: bytes, location: str) -> bytes:
+    """The message without an empty `<X509Data/>` in the KeyInfo of the signature being
+    verified (and that KeyInfo, if nothing else is left in it). Some IdPs write one; the
+    XML-DSig schema that signxml applies calls it malformed. It names no key, and the
+    caller gives the certificate, so it changes nothing that is checked: KeyInfo is not
+    signed (the enveloped-signature transform removes the whole Signature). Only this
+    signature's KeyInfo is touched: another Signature inside the signed content is data
+    the digest covers."""
+    if not _EMPTY_X509DATA.search(data):
+        return data
+    root = parse(data, "the signed element")
+    key_info = root.find(f"{location}{tag('ds', 'Signature')}/{tag('ds', 'KeyInfo')}")
+    if key_info is None:
+        return data
+    for element in key_info.findall(tag("ds", "X509Data")):
+        if len(element) == 0 and not (element.text or "").strip():
+            key_info.remove(element)
+    if len(key_info) == 0 and not (key_info.text or "").strip():
+        key_info.getparent().remove(key_info)  # type: ignore[union-attr]
+    return etree.tostring(root)
+
+
 def verify(
     root: etree._Element | bytes,
     cert: x509.Certificate | None,
@@ -182,6 +238,8 @@ def verify(
     used = cert
     if used is None:
         raise SignatureError("no signature with an X509Certificate was found")
+    if isinstance(root, bytes):
+        root = _without_empty_x509data(root, location)
     config = SignatureConfiguration(
         require_x509=True,
         location=location,

@@ -174,16 +174,8 @@ def _signature(
         return None
     errors = []
     for cert in candidates:
-        # --ignore-cert-dates: check the certificate at an instant inside its validity;
-        # signxml uses the instant only for the certificate's dates.
-        at = expect.at
-        if expect.ignore_cert_dates:
-            at = (
-                cert.not_valid_before_utc
-                + (cert.not_valid_after_utc - cert.not_valid_before_utc) / 2
-            )
         try:
-            verified = signing.verify(etree.tostring(target), cert, at=at)
+            verified = signing.verify(etree.tostring(target), cert, at=_check_at(cert, expect))
         except signing.SignatureError as exc:
             errors.append(str(exc))
             continue
@@ -229,7 +221,7 @@ def _signature(
             warning=weak,
         )
         if response_sig is not None and assertion_sig is not None:
-            _verify_inner(signed, cert, expect, out)
+            _verify_inner(signed, [cert, *(c for c in candidates if c is not cert)], expect, out)
         return signed
     out.add(
         "signature",
@@ -253,17 +245,40 @@ def _why(target: etree._Element, trusted: list[x509.Certificate], errors: list[s
     return reason or "the signature value does not match the signed content"
 
 
+def _check_at(cert: x509.Certificate, expect: Expectations) -> dt.datetime:
+    """The instant a certificate's dates are judged at: `expect.at`, or with
+    --ignore-cert-dates an instant inside its validity (signxml uses the instant only for
+    the certificate's dates). Every signature of a message is checked the same way."""
+    if not expect.ignore_cert_dates:
+        return expect.at
+    return cert.not_valid_before_utc + (cert.not_valid_after_utc - cert.not_valid_before_utc) / 2
+
+
 def _verify_inner(
-    signed_response: etree._Element, cert: x509.Certificate, expect: Expectations, out: Outcome
+    signed_response: etree._Element,
+    candidates: list[x509.Certificate],
+    expect: Expectations,
+    out: Outcome,
 ) -> None:
+    """The Assertion's own signature, when the Response is signed too: it must verify
+    with a trusted certificate (the Response's first), under the same date rules."""
     inner = signed_response.find(tag("saml", "Assertion"))
     if inner is None:
         return
-    try:
-        signing.verify(etree.tostring(inner), cert, at=expect.at)
+    errors = []
+    for cert in candidates:
+        try:
+            signing.verify(etree.tostring(inner), cert, at=_check_at(cert, expect))
+        except signing.SignatureError as exc:
+            errors.append(str(exc))
+            continue
         out.add("assertion-signature", True, "the Assertion's own signature verifies too")
-    except signing.SignatureError as exc:
-        out.add("assertion-signature", False, f"the Assertion's signature does not verify: {exc}")
+        return
+    out.add(
+        "assertion-signature",
+        False,
+        f"the Assertion's signature does not verify: {_why(inner, candidates, errors)}",
+    )
 
 
 def _content_checks(

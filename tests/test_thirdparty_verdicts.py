@@ -1,0 +1,85 @@
+"""`assertion verify` and `metadata inspect` on other implementations' own test data,
+each with the verdict that implementation's test suite asserts (issue 25). Provenance:
+tests/data/thirdparty/README.md (repository, path, commit, and the asserting test)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+
+from tests.conftest import DATA, run_cli
+
+HERE = DATA / "thirdparty"
+
+
+@dataclass(frozen=True)
+class Case:
+    file: str
+    args: tuple[str, ...]
+    valid: bool
+    checks: dict[str, bool]  # check name -> ok, for the checks the source's test asserts
+    source: str  # the asserting test, as in the README
+
+
+CASES = {
+    # Both the Response and the Assertion are signed, by a certificate that expired in
+    # 2007; the Response is from 2014. Not checking certificate dates must apply to both
+    # signatures (issue 25, item 1).
+    "double-signed-expired-cert-dates-ignored": Case(
+        "python3-saml/double_signed_response.xml",
+        (
+            "--cert",
+            "python3-saml/settings1-idp.pem",
+            "--at",
+            "2014-03-21T13:42:31Z",
+            "--ignore-cert-dates",
+        ),
+        True,
+        {"signature": True, "assertion-signature": True},
+        "python3-saml utils_test.py testValidateSign: validate_sign(xml, cert) is True",
+    ),
+    "double-signed-expired-cert-dates-checked": Case(
+        "python3-saml/double_signed_response.xml",
+        ("--cert", "python3-saml/settings1-idp.pem", "--at", "2014-03-21T13:42:31Z"),
+        False,
+        {"signature": False},
+        "python3-saml utils_test.py testValidateSign: validatecert=True gives False",
+    ),
+    # The same Response with its own KeyInfo's X509Data emptied (KeyInfo is not signed):
+    # the certificate comes from --cert, so the empty element is ignored (item 4).
+    "empty-x509data-ignored-with-a-given-certificate": Case(
+        "python3-saml/double_signed_response-empty-x509data.xml",
+        (
+            "--cert",
+            "python3-saml/settings1-idp.pem",
+            "--at",
+            "2014-03-21T13:42:31Z",
+            "--ignore-cert-dates",
+        ),
+        True,
+        {"signature": True, "assertion-signature": True},
+        "derived from the case above; the verdict of testValidateSign still applies",
+    ),
+    # ...but trusting the embedded certificate finds none.
+    "empty-x509data-names-no-certificate": Case(
+        "python3-saml/double_signed_response-empty-x509data.xml",
+        ("--trust-embedded-cert", "--at", "2014-03-21T13:42:31Z", "--ignore-cert-dates"),
+        False,
+        {"signature": False},
+        "no certificate to trust: nothing in the message names one",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_the_verdict_of_the_source_test_suite(name: str) -> None:
+    case = CASES[name]
+    args = [str(HERE / a) if a.endswith((".pem", ".xml")) else a for a in case.args]
+    out = run_cli("assertion", "verify", str(HERE / case.file), "-f", "json", *args)
+    report = json.loads(out.stdout)
+    found = {c["check"]: c["ok"] for c in report["checks"]}
+    assert report["valid"] is case.valid, (case.source, out.stdout)
+    for check, ok in case.checks.items():
+        assert found.get(check) is ok, (case.source, check, out.stdout)
