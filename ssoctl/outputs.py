@@ -340,7 +340,11 @@ class MetadataInspect(_Out):
     valid_until: str | None
     cache_duration: str | None
     signature: Annotated[
-        str, Meta(description="absent, present (not checked), verified, or invalid: why.")
+        str,
+        Meta(
+            description="absent, present (not checked), verified (with '; certificate dates"
+            " NOT checked (--ignore-cert-dates)' when they were not), or invalid: why."
+        ),
     ]
     total_entities: int
     entities: list[EntityOut]

@@ -83,3 +83,55 @@ def test_the_verdict_of_the_source_test_suite(name: str) -> None:
     assert report["valid"] is case.valid, (case.source, out.stdout)
     for check, ok in case.checks.items():
         assert found.get(check) is ok, (case.source, check, out.stdout)
+
+
+@dataclass(frozen=True)
+class MetadataCase:
+    file: str
+    args: tuple[str, ...]
+    verified: bool
+    source: str
+
+
+METADATA_CASES = {
+    # Metadata signed by the certificate that expired in 2007 (issue 25, item 5): judged
+    # at a chosen time, or without the certificate's dates.
+    "expired-signer-dates-checked-now": MetadataCase(
+        "python3-saml/signed_metadata_settings1.xml",
+        ("--cert", "python3-saml/settings1-idp.pem"),
+        False,
+        "python3-saml utils_test.py testValidateSign: validate_metadata_sign(..., "
+        "validatecert=True) is False",
+    ),
+    "expired-signer-dates-ignored": MetadataCase(
+        "python3-saml/signed_metadata_settings1.xml",
+        ("--cert", "python3-saml/settings1-idp.pem", "--ignore-cert-dates"),
+        True,
+        "python3-saml utils_test.py testValidateSign: validate_metadata_sign(xml, cert) is True",
+    ),
+    "expired-signer-judged-while-it-was-valid": MetadataCase(
+        "python3-saml/signed_metadata_settings1.xml",
+        ("--cert", "python3-saml/settings1-idp.pem", "--at", "2007-07-01T00:00:00Z"),
+        True,
+        "the same signature, at an instant inside the certificate's validity",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(METADATA_CASES))
+def test_the_metadata_verdict_of_the_source_test_suite(name: str) -> None:
+    case = METADATA_CASES[name]
+    args = [str(HERE / a) if a.endswith((".pem", ".xml")) else a for a in case.args]
+    out = run_cli("metadata", "inspect", str(HERE / case.file), "-f", "json", *args)
+    signature = json.loads(out.stdout)["signature"]
+    assert signature.startswith("verified") is case.verified, (case.source, signature)
+    assert (out.exit_code == 0) is case.verified
+    if "--ignore-cert-dates" in args:
+        assert "certificate dates NOT checked" in signature  # said, never silent
+
+
+def test_metadata_date_flags_need_a_certificate() -> None:
+    file = str(HERE / "python3-saml/signed_metadata_settings1.xml")
+    for flags in (["--at", "2007-07-01T00:00:00Z"], ["--ignore-cert-dates"]):
+        out = run_cli("metadata", "inspect", file, *flags)
+        assert out.exit_code == 2 and "give --cert PEM too" in out.stderr

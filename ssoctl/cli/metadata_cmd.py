@@ -142,8 +142,20 @@ def _streamed(source: str, allow_http: bool) -> Iterator[tuple[Path, str]]:
         yield Path(sink.name), fetched.url
 
 
+IGNORE_CERT_DATES = typer.Option(
+    False,
+    "--ignore-cert-dates",
+    help="With --cert: accept a signing certificate outside its validity dates.",
+)
+
+
 def _verify(
-    source: bytes | Path, name: str, cert_file: Path, now: dt.datetime, entity_id: str | None
+    source: bytes | Path,
+    name: str,
+    cert_file: Path,
+    now: dt.datetime,
+    entity_id: str | None,
+    ignore_cert_dates: bool = False,
 ) -> Verdict:
     """The signed_metadata verdict for --cert: values come from the signed root only."""
     from ssoctl import certs
@@ -153,7 +165,7 @@ def _verify(
     cert = certs.load_certificate(cert_file)
     if isinstance(source, Path):
         source = read_regular(source, "metadata", xml.AGGREGATE.max_bytes)
-    return signed_metadata.verify(source, name, cert, now, entity_id)
+    return signed_metadata.verify(source, name, cert, now, entity_id, ignore_cert_dates)
 
 
 @app.command("inspect")
@@ -162,13 +174,25 @@ def inspect(
     cert_file: Path | None = typer.Option(None, "--cert", help="Verify the signature (PEM)."),
     entity_id: str | None = typer.Option(None, "--entity-id", help="Only this entity."),
     allow_http: bool = typer.Option(False, "--allow-http", help="Allow http for localhost."),
+    at_text: str | None = typer.Option(
+        None, "--at", help="With --cert: judge the signer's certificate at this instant (ISO)."
+    ),
+    ignore_cert_dates: bool = IGNORE_CERT_DATES,
     fmt: DataFormat = FORMAT_OPTION,
 ) -> None:
     """Summarize SAML metadata (an entity or an aggregate, SP or IdP): endpoints, keys,
-    validity and signature status."""
+    validity and signature status. --at judges a captured document at the time it was
+    captured."""
+    from ssoctl.cli.options import cert_dates_need_cert
     from ssoctl.fetch import MAX_BYTES
     from ssoctl.saml import spmetadata
 
+    cert_dates_need_cert(
+        cert_given=cert_file is not None,
+        at_given=at_text is not None,
+        ignore_dates=ignore_cert_dates,
+    )
+    at = parse_now(at_text)
     obtained, name = _obtain(
         source, allow_http, MAX_BYTES if "://" in source else spmetadata.MAX_FILE_BYTES
     )
@@ -179,7 +203,7 @@ def inspect(
             obtained, name, entity_id=entity_id, on_entity=lambda: advance(1)
         )
     if cert_file is not None:
-        verdict = _verify(obtained, name, cert_file, parse_now(None), entity_id)
+        verdict = _verify(obtained, name, cert_file, at, entity_id, ignore_cert_dates)
         # Verified: show what the signature covers. Invalid: show what the file says,
         # marked invalid (exit 1), so the person can see what was refused.
         document = verdict.document or document
@@ -250,15 +274,20 @@ def import_cmd(
     force: bool = typer.Option(False, "--force", help="Accept values the gallery rules refuse."),
     allow_http: bool = typer.Option(False, "--allow-http", help="Allow http for localhost."),
     now_text: str | None = typer.Option(None, "--now", help="Instant for validUntil (ISO)."),
+    ignore_cert_dates: bool = IGNORE_CERT_DATES,
 ) -> None:
     """Fill an app's Identifier, Reply URLs, Logout URL and SP certificate from the SP's
     metadata, as Entra's "Upload metadata file" does. Shows the diff; writes atomically."""
     from ssoctl.cli.common import tenant_path
+    from ssoctl.cli.options import cert_dates_need_cert
     from ssoctl.fetch import MAX_BYTES
     from ssoctl.saml import spmetadata
     from ssoctl.spimport import import_sp, pick_sp, signed_only
     from ssoctl.tenant import require_app
 
+    cert_dates_need_cert(
+        cert_given=cert_file is not None, at_given=False, ignore_dates=ignore_cert_dates
+    )
     now = parse_now(now_text)
     path = tenant_path()
     current = load_tenant()
@@ -274,8 +303,9 @@ def import_cmd(
             )
     elif cert_file is not None:
         obtained, name = _obtain(source, allow_http, MAX_BYTES)
-        verdict = _verify(obtained, name, cert_file, now, entity_id)
+        verdict = _verify(obtained, name, cert_file, now, entity_id, ignore_cert_dates)
         document = signed_only(verdict, name, cert_file)
+        note(f"signature of {name}: {verdict.status}")
     else:
         obtained, name = _obtain(source, allow_http, MAX_BYTES)
         document = spmetadata.read(obtained, name, entity_id=entity_id)

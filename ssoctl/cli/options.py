@@ -15,6 +15,14 @@ def not_both(first: str, first_given: bool, second: str, second_given: bool) -> 
         raise UsageError(f"give {first} or {second}, not both.")
 
 
+def cert_dates_need_cert(*, cert_given: bool, at_given: bool, ignore_dates: bool) -> None:
+    """`metadata inspect/import`: --at and --ignore-cert-dates judge the signer's
+    certificate, so they come with --cert."""
+    if not cert_given and (at_given or ignore_dates):
+        flag = "--at" if at_given else "--ignore-cert-dates"
+        raise UsageError(f"{flag} judges the signature's certificate: give --cert PEM too.")
+
+
 def verify_trust(
     *, app: str | None, cert: Path | None, trust_embedded: bool, expected_given: bool
 ) -> None:

@@ -44,10 +44,17 @@ def _invalid(reason: str) -> Verdict:
 
 
 def verify(
-    data: bytes, name: str, cert: x509.Certificate, now: dt.datetime, entity_id: str | None
+    data: bytes,
+    name: str,
+    cert: x509.Certificate,
+    now: dt.datetime,
+    entity_id: str | None,
+    ignore_cert_dates: bool = False,
 ) -> Verdict:
-    """Check the root signature of `data` against `cert` at `now`; on success the entities
-    (all, or the one named `entity_id`) come from the signed element."""
+    """Check the root signature of `data` against `cert` at `now` (a captured document is
+    judged at the time it was captured); on success the entities (all, or the one named
+    `entity_id`) come from the signed element. With `ignore_cert_dates` the certificate's
+    dates are not checked, and the verdict says so."""
     from ssoctl.saml import signing
 
     root = xml.parse(data, name, limits=xml.AGGREGATE)
@@ -61,7 +68,7 @@ def verify(
         if ids[root_id] > 1:
             return _invalid(f"the ID {root_id!r} appears {ids[root_id]} times (signature wrapping)")
     try:
-        verified = signing.verify(root, cert, at=now)
+        verified = signing.verify(root, cert, at=signing.judged_at(cert, now, ignore_cert_dates))
     except signing.SignatureError as exc:
         return _invalid(str(exc))
     signed = verified.signed_element
@@ -71,17 +78,20 @@ def verify(
             f"the signature covers a {covered} with ID {signed.get('ID')!r}, not the document "
             f"root {etree.QName(root).localname} with ID {root_id!r} (signature wrapping)"
         )
+    status = "verified" + (
+        "; certificate dates NOT checked (--ignore-cert-dates)" if ignore_cert_dates else ""
+    )
     entities = [summarize(e) for e in _entities(signed)]
     chosen = [e for e in entities if entity_id is None or e.entity_id == entity_id]
     document = Document(
         root=etree.QName(signed).localname,
         valid_until=signed.get("validUntil"),
         cache_duration=signed.get("cacheDuration"),
-        signature="verified",
+        signature=status,
         entities=chosen,
         total_entities=len(entities),
     )
-    return Verdict("verified", document)
+    return Verdict(status, document)
 
 
 def _entities(root: etree._Element) -> list[etree._Element]:

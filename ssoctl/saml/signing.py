@@ -218,6 +218,16 @@ def _without_empty_x509data(data: bytes, location: str) -> bytes:
     return etree.tostring(root)
 
 
+def judged_at(cert: x509.Certificate, at: dt.datetime, ignore_dates: bool) -> dt.datetime:
+    """The instant a signing certificate's dates are judged at: `at`, or, when its dates
+    are not to be checked (--ignore-cert-dates), an instant inside its validity: signxml
+    uses the instant only for the certificate's dates. Every signature a command checks
+    (a Response's, its Assertion's, a metadata document's) goes through here."""
+    if not ignore_dates:
+        return at
+    return cert.not_valid_before_utc + (cert.not_valid_after_utc - cert.not_valid_before_utc) / 2
+
+
 def verify(
     root: etree._Element | bytes,
     cert: x509.Certificate | None,

@@ -246,12 +246,7 @@ def _why(target: etree._Element, trusted: list[x509.Certificate], errors: list[s
 
 
 def _check_at(cert: x509.Certificate, expect: Expectations) -> dt.datetime:
-    """The instant a certificate's dates are judged at: `expect.at`, or with
-    --ignore-cert-dates an instant inside its validity (signxml uses the instant only for
-    the certificate's dates). Every signature of a message is checked the same way."""
-    if not expect.ignore_cert_dates:
-        return expect.at
-    return cert.not_valid_before_utc + (cert.not_valid_after_utc - cert.not_valid_before_utc) / 2
+    return signing.judged_at(cert, expect.at, expect.ignore_cert_dates)
 
 
 def _verify_inner(
