@@ -70,6 +70,16 @@ CASES = {
         {"signature": False},
         "no certificate to trust: nothing in the message names one",
     ),
+    # Two Assertions directly under the Response (issue 25, item 4): refused, as the
+    # source refuses it, with the reason.
+    "two-assertions": Case(
+        "python3-saml/multiple_assertions.xml",
+        ("--trust-embedded-cert", "--ignore-cert-dates"),
+        False,
+        {"structure": False},
+        "python3-saml response_test.py testIsInValidMultipleAssertions: "
+        "'SAML Response must contain 1 assertion'",
+    ),
 }
 
 
@@ -83,6 +93,9 @@ def test_the_verdict_of_the_source_test_suite(name: str) -> None:
     assert report["valid"] is case.valid, (case.source, out.stdout)
     for check, ok in case.checks.items():
         assert found.get(check) is ok, (case.source, check, out.stdout)
+    if name == "two-assertions":
+        reason = next(c["reason"] for c in report["checks"] if c["check"] == "structure")
+        assert "2 Assertions" in reason and "4.1.4.2" in reason
 
 
 @dataclass(frozen=True)

@@ -126,6 +126,19 @@ def _structure(root: etree._Element, out: Outcome) -> etree._Element | None:
     if root.find(tag("saml", "EncryptedAssertion")) is not None:
         out.add("structure", False, "encrypted assertions are not supported by ssoctl")
         return None
+    if len(direct) > 1:
+        # SAML Profiles 4.1.4.2 allows several Assertions about the same subject; Entra
+        # sends one, and python3-saml refuses more ("SAML Response must contain 1
+        # assertion"): which one an SP reads is where signature-wrapping attacks hide.
+        out.add(
+            "structure",
+            False,
+            f"{len(direct)} Assertions directly under the Response: the SSO profile allows "
+            "several about one user (SAML Profiles 4.1.4.2), but ssoctl, like python3-saml, "
+            "accepts exactly one (Entra sends one; with several, which one is read is where "
+            "signature wrapping hides)",
+        )
+        return None
     if len(assertions) != 1 or len(direct) != 1:
         out.add(
             "structure",
