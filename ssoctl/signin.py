@@ -14,7 +14,7 @@ import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
@@ -433,6 +433,7 @@ def expectations_for(
     skew: dt.timedelta = dt.timedelta(minutes=5),
     in_response_to: str | None = None,
     ignore_cert_dates: bool = False,
+    decryption_key: Any = None,
 ) -> Expectations:
     """What `assertion verify --app` (and a test SP) trusts for `app`: every certificate
     of the app's signing set (Entra's rollover: the SP may hold the next one already),
@@ -455,4 +456,5 @@ def expectations_for(
         issuer=idp_endpoints(str(model.tenant.id), model.tenant.cloud).entity_id,
         reply_urls=list(entry.reply_urls),
         identifiers=list(dict.fromkeys(audience_for(i) for i in entry.identifiers)),
+        decryption_key=decryption_key,
     )

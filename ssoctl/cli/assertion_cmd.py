@@ -394,6 +394,12 @@ def verify_cmd(
     expect_in_response_to: str | None = typer.Option(
         None, "--expect-in-response-to", help="The AuthnRequest ID the SP sent."
     ),
+    decrypt_key: Path | None = typer.Option(
+        None,
+        "--decrypt-key",
+        help="The SP's private key (PEM) for an EncryptedAssertion or EncryptedID "
+        "(passphrase: $SSOCTL_KEY_PASSPHRASE or a prompt).",
+    ),
     fmt: VerifyFormat = typer.Option(VerifyFormat.text, "--format", "-f", help="text or json."),
 ) -> None:
     """Run an SP's checks on a Response from any IdP: a PASS/FAIL/SKIP line with a reason
@@ -416,6 +422,14 @@ def verify_cmd(
     decoded = bindings.decode(read_input(source, "response"), "the response")
     root = xml.parse(decoded.xml, "the response")
     at = parse_now(at_text)
+    decryption_key = None
+    if decrypt_key is not None:
+        from ssoctl.saml import xmlenc
+
+        passphrase = (
+            key_passphrase(str(decrypt_key)) if certs.is_encrypted_pem(decrypt_key) else None
+        )
+        decryption_key = xmlenc.load_key_file(decrypt_key, passphrase)
     trusted = []
     kwargs: dict[str, Any] = {
         "issuer": issuer,
@@ -432,12 +446,13 @@ def verify_cmd(
         expect = expectations_for(
             load_tenant(), app_name, at=at, skew=dt.timedelta(minutes=skew),
             in_response_to=expect_in_response_to, ignore_cert_dates=ignore_cert_dates,
+            decryption_key=decryption_key,
         )  # fmt: skip
     else:
         expect = Expectations(
             trusted=trusted, at=at, skew=dt.timedelta(minutes=skew),
             in_response_to=expect_in_response_to, trust_embedded=trust_embedded,
-            ignore_cert_dates=ignore_cert_dates, **kwargs,
+            ignore_cert_dates=ignore_cert_dates, decryption_key=decryption_key, **kwargs,
         )  # fmt: skip
     outcome = verify_response(root, expect)
     _report(outcome, fmt)

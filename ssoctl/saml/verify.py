@@ -36,6 +36,9 @@ class Expectations:
     in_response_to: str | None = None
     trust_embedded: bool = False
     ignore_cert_dates: bool = False  # as most SP libraries: the key, not the dates, matters
+    # The SP's private key for EncryptedAssertion and EncryptedID (xmlenc.load_key), or
+    # None: an encrypted assertion is then refused, naming --decrypt-key.
+    decryption_key: Any = None
 
 
 @dataclass(frozen=True)
@@ -89,12 +92,33 @@ def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
     ):
         return out
 
+    encrypted = root.find(tag("saml", "EncryptedAssertion")) is not None
+    response_signed = root.find(tag("ds", "Signature")) is not None
+    if encrypted and not response_signed:
+        # Only the Assertion can be signed: decrypt first, then verify it as usual.
+        decrypted = _decrypted(root, expect, out)
+        if decrypted is None:
+            return out
+        root = decrypted
     assertion = _structure(root, out)
     if assertion is None:
         return out
     signed = _signature(root, assertion, expect, out)
     if signed is None:
         return out
+    if encrypted and response_signed:
+        # The Response's signature covers the ciphertext: verified above on the message as
+        # sent; what it vouches for is then decrypted, and an Assertion signature inside
+        # is verified too (SAML Core 6.2: sign, then encrypt).
+        opened = _decrypted(signed, expect, out)
+        if opened is None:
+            return out
+        signed = opened
+        if _structure(signed, out) is None:  # the decrypted Response, checked as any other
+            return out
+        inner = signed.find(tag("saml", "Assertion"))
+        if inner is not None and inner.find(tag("ds", "Signature")) is not None:
+            _verify_inner(signed, _trusted_for(root, expect), expect, out)
     # From here on, read only from the signed element.
     signed_assertion = (
         signed if signed.tag == tag("saml", "Assertion") else signed.find(tag("saml", "Assertion"))
@@ -112,6 +136,45 @@ def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
     return out
 
 
+def _decrypted(root: etree._Element, expect: Expectations, out: Outcome) -> etree._Element | None:
+    """A copy of `root` with its EncryptedAssertion (and EncryptedIDs) decrypted, or None
+    with the reason recorded."""
+    import copy
+
+    from ssoctl.errors import SsoctlError
+    from ssoctl.saml import xmlenc
+
+    if expect.decryption_key is None:
+        out.add(
+            "decryption",
+            False,
+            "the assertion is encrypted: give the SP's private key with --decrypt-key PEM",
+        )
+        return None
+    opened = copy.deepcopy(root)
+    try:
+        done = xmlenc.decrypt_in_place(opened, expect.decryption_key)
+    except SsoctlError as exc:
+        out.add("decryption", False, exc.message)
+        return None
+    warning = "; ".join(done.warnings)
+    out.add(
+        "decryption",
+        True,
+        f"{done.elements} element(s) decrypted ({', '.join(dict.fromkeys(done.algorithms))})"
+        + (f"; {warning}" if warning else ""),
+        warning=bool(warning),
+    )
+    return opened
+
+
+def _trusted_for(root: etree._Element, expect: Expectations) -> list[x509.Certificate]:
+    if expect.trusted or not expect.trust_embedded:
+        return list(expect.trusted)
+    embedded = signing.embedded_certificate(root)
+    return [embedded] if embedded is not None else []
+
+
 def _structure(root: etree._Element, out: Outcome) -> etree._Element | None:
     """Exactly one Assertion, a direct child of the Response, and no duplicate IDs.
     Assertions inside an Assertion's Advice are the IdP's evidence, not the statement
@@ -123,9 +186,21 @@ def _structure(root: etree._Element, out: Outcome) -> etree._Element | None:
         if not any(p.tag == advice for p in a.iterancestors())
     ]
     direct = root.findall(tag("saml", "Assertion"))
-    if root.find(tag("saml", "EncryptedAssertion")) is not None:
-        out.add("structure", False, "encrypted assertions are not supported by ssoctl")
-        return None
+    encrypted = root.findall(tag("saml", "EncryptedAssertion"))
+    if encrypted:
+        # A signed Response around an EncryptedAssertion: its signature is verified
+        # before decryption, on the message as sent; the EncryptedAssertion stands for
+        # the one Assertion until then.
+        if len(encrypted) + len(direct) != 1:
+            out.add(
+                "structure",
+                False,
+                f"{len(encrypted)} EncryptedAssertion and {len(direct)} Assertion elements "
+                "directly under the Response; exactly one is allowed",
+            )
+            return None
+        out.add("structure", True, "one EncryptedAssertion, directly under the Response")
+        return encrypted[0]
     if len(direct) > 1:
         # SAML Profiles 4.1.4.2 allows several Assertions about the same subject; Entra
         # sends one, and python3-saml refuses more ("SAML Response must contain 1
