@@ -122,6 +122,21 @@ CASES["encrypted-unsigned"] = Case(
     {"decryption": True, "signature": False},
     "python3-saml response_test.py testIsValidEnc: 'No Signature found. SAML Response rejected'",
 )
+CASES["encrypted-nameid"] = Case(
+    "python3-saml/response_encrypted_nameid.xml",
+    (
+        "--cert",
+        "python3-saml/settings1-idp.pem",
+        "--decrypt-key",
+        SP_KEY,
+        "--ignore-cert-dates",
+        "--at",
+        "2014-03-09T12:23:37Z",
+    ),
+    True,
+    {"signature": True, "assertion-signature": True, "decryption": True, "subject": True},
+    "python3-saml response_test.py testGetNameId: 2de11defd199f8d5bb63f9b7deb265ba5c675c10",
+)
 CASES["encrypted-without-a-key"] = Case(
     "python3-saml/signed_encrypted_assertion.xml",
     (
@@ -147,6 +162,8 @@ def test_the_verdict_of_the_source_test_suite(name: str) -> None:
     assert report["valid"] is case.valid, (case.source, out.stdout)
     for check, ok in case.checks.items():
         assert found.get(check) is ok, (case.source, check, out.stdout)
+    if name == "encrypted-nameid":
+        assert report["summary"]["name_id"] == "2de11defd199f8d5bb63f9b7deb265ba5c675c10"
     if name == "two-assertions":
         reason = next(c["reason"] for c in report["checks"] if c["check"] == "structure")
         assert "2 Assertions" in reason and "4.1.4.2" in reason

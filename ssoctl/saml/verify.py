@@ -119,6 +119,12 @@ def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
         inner = signed.find(tag("saml", "Assertion"))
         if inner is not None and inner.find(tag("ds", "Signature")) is not None:
             _verify_inner(signed, _trusted_for(root, expect), expect, out)
+    if signed.find(f".//{tag('saml', 'Subject')}/{tag('saml', 'EncryptedID')}") is not None:
+        # The NameID is decrypted only now: the signature that covers it is verified.
+        opened = _decrypted(signed, expect, out, ids=True)
+        if opened is None:
+            return out
+        signed = opened
     # From here on, read only from the signed element.
     signed_assertion = (
         signed if signed.tag == tag("saml", "Assertion") else signed.find(tag("saml", "Assertion"))
@@ -136,9 +142,11 @@ def verify_response(root: etree._Element, expect: Expectations) -> Outcome:
     return out
 
 
-def _decrypted(root: etree._Element, expect: Expectations, out: Outcome) -> etree._Element | None:
-    """A copy of `root` with its EncryptedAssertion (and EncryptedIDs) decrypted, or None
-    with the reason recorded."""
+def _decrypted(
+    root: etree._Element, expect: Expectations, out: Outcome, ids: bool = False
+) -> etree._Element | None:
+    """A copy of `root` with its EncryptedAssertion (or, with `ids`, the EncryptedID of
+    its Subject) decrypted, or None with the reason recorded."""
     import copy
 
     from ssoctl.errors import SsoctlError
@@ -148,12 +156,15 @@ def _decrypted(root: etree._Element, expect: Expectations, out: Outcome) -> etre
         out.add(
             "decryption",
             False,
-            "the assertion is encrypted: give the SP's private key with --decrypt-key PEM",
+            f"the {'NameID' if ids else 'assertion'} is encrypted: give the SP's private "
+            "key with --decrypt-key PEM",
         )
         return None
     opened = copy.deepcopy(root)
     try:
-        done = xmlenc.decrypt_in_place(opened, expect.decryption_key)
+        done = (xmlenc.decrypt_ids if ids else xmlenc.decrypt_assertions)(
+            opened, expect.decryption_key
+        )
     except SsoctlError as exc:
         out.add("decryption", False, exc.message)
         return None

@@ -261,10 +261,10 @@ def load_key(pem: bytes) -> Any:
         raise InvalidInputError("the decryption key is not a PEM private key.") from None
 
 
-def decrypt_in_place(parent: etree._Element, key: Any) -> Decrypted:
-    """Replace every EncryptedAssertion directly under `parent` (a Response) and every
-    EncryptedID in the resulting Assertions' Subjects by what they hold. Raises
-    InvalidInputError for a refused algorithm or KeyInfo, DecryptionError otherwise."""
+def decrypt_assertions(parent: etree._Element, key: Any) -> Decrypted:
+    """Replace every EncryptedAssertion directly under `parent` (a Response) by the
+    Assertion it holds. Raises InvalidInputError for a refused algorithm or KeyInfo,
+    DecryptionError for anything else."""
     decrypted = Decrypted()
     for holder in parent.findall(tag("saml", "EncryptedAssertion")):
         assertion = _decrypt_one(holder, key, decrypted)
@@ -272,8 +272,21 @@ def decrypt_in_place(parent: etree._Element, key: Any) -> Decrypted:
             raise DecryptionError(FAILED)
         _replace(holder, assertion)
         decrypted.elements += 1
-    for assertion in parent.findall(tag("saml", "Assertion")):
-        for holder in assertion.iterfind(f"{tag('saml', 'Subject')}/{tag('saml', 'EncryptedID')}"):
+    return decrypted
+
+
+def decrypt_ids(element: etree._Element, key: Any) -> Decrypted:
+    """Replace the EncryptedID in the Subject of `element` (an Assertion, or a Response's
+    Assertions) by the NameID it holds. Called after the signature that covers it has
+    been verified: decrypting changes what was signed."""
+    decrypted = Decrypted()
+    assertions = (
+        [element]
+        if element.tag == tag("saml", "Assertion")
+        else element.findall(tag("saml", "Assertion"))
+    )
+    for assertion in assertions:
+        for holder in assertion.findall(f"{tag('saml', 'Subject')}/{tag('saml', 'EncryptedID')}"):
             name_id = _decrypt_one(holder, key, decrypted)
             if name_id.tag != tag("saml", "NameID"):
                 raise DecryptionError(FAILED)
@@ -313,10 +326,13 @@ def encrypt_assertion(assertion: etree._Element, cert_pem: bytes) -> etree._Elem
     context.key = xmlsec.Key.generate(
         xmlsec.constants.KeyDataAes, 256, xmlsec.constants.KeyDataTypeSession
     )
-    standalone = copy.deepcopy(assertion)  # the caller's tree stays as it is
-    holder.append(standalone)
+    # The plaintext is the Assertion exactly as serialized on its own (with the namespace
+    # declarations it inherits): moving the element into another tree would let lxml
+    # rewrite its prefixes, and exclusive C14N, which its signature uses, sees prefixes.
+    plaintext = etree.tostring(assertion)
     try:
-        context.encrypt_xml(data, standalone)  # replaces it by the EncryptedData
+        encrypted = context.encrypt_binary(data, plaintext)
     except xmlsec.Error as exc:
         raise InvalidInputError(f"the assertion could not be encrypted ({exc}).") from None
+    holder.append(encrypted)
     return holder
