@@ -172,6 +172,16 @@ class ClaimsOut(_Out):
     claims_are_entra_defaults: bool
 
 
+class TokenEncryption(_Out):
+    """The SP's encryption certificate, for Entra's "Token encryption" page."""
+
+    certificate: str
+    thumbprint_sha1: Thumbprint
+    not_after: str
+    status: Annotated[str, Meta(description="valid, expiring, expired or not yet valid.")]
+    step: str
+
+
 class AppShow(_Out):
     """`ssoctl app show NAME --format json`: the paste sheet."""
 
@@ -187,6 +197,10 @@ class AppShow(_Out):
     sp_portal: SpPortal
     certificates: list[CertificateView]
     certificate: Annotated[CertificateView | None, Meta(description="The active one.")]
+    token_encryption: Annotated[
+        TokenEncryption | None,
+        Meta(description="Null when the app's assertions are not encrypted."),
+    ]
     unknown: Annotated[
         dict[str, str],
         Meta(description="Values not known yet (field -> how to get it), never invented."),

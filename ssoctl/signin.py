@@ -379,6 +379,7 @@ class Issue:
     warnings: list[str]
     signer: Signer | None  # None: the unsigned case
     case: str | None
+    encrypt_for: bytes | None = None  # the app's token-encryption certificate, PEM
 
     def response(self, new_id: Callable[[], str]) -> tuple[bytes, str]:
         data, response_id, _ = self.response_with_ids(new_id)
@@ -390,14 +391,53 @@ class Issue:
         from ssoctl.saml import response
 
         root, response_id, assertion_id = response.build(self.spec, new_id)
-        root = response.sign_response(root, response_id, assertion_id, self.signer)
+        tampered_inside = self.case == "bad-signature" and self.encrypt_for is not None
+        root = response.sign_response(
+            root, response_id, assertion_id, self.signer, encrypt_for=self.encrypt_for,
+            alter=_tamper_name_id if tampered_inside else None,
+        )  # fmt: skip
         data = response.to_bytes(root)
-        if self.case == "bad-signature":
+        if tampered_inside and self.signer is not None and self.signer.mode == "response":
+            # Only the Response is signed, over the ciphertext: change one ciphertext byte.
+            data = _tamper_ciphertext(data)
+        elif self.case == "bad-signature" and not tampered_inside:
             # One signed byte changed after signing: the NameID's first character.
             marker = f">{self.spec.name_id}</".encode()
             tampered = f">X{self.spec.name_id[1:]}</".encode()
             data = data.replace(marker, tampered, 1)
         return data, response_id, assertion_id
+
+
+def _tamper_name_id(assertion: Any) -> None:
+    """bad-signature, encrypted: one signed character changed before encryption."""
+    from ssoctl.saml.xml import tag
+
+    name_id = assertion.find(f"{tag('saml', 'Subject')}/{tag('saml', 'NameID')}")
+    if name_id is not None and name_id.text:
+        name_id.text = "X" + name_id.text[1:]
+
+
+def _tamper_ciphertext(data: bytes) -> bytes:
+    marker = b"CipherValue>"
+    at = data.rfind(marker) + len(marker)
+    if at < len(marker):
+        return data
+    flipped = b"B" if data[at : at + 1] == b"A" else b"A"
+    return data[:at] + flipped + data[at + 1 :]
+
+
+def encryption_certificate(loaded: LoadedTenant, app: str) -> bytes | None:
+    """The app's token-encryption certificate (PEM), or None when it has none."""
+    from ssoctl import certs
+    from ssoctl.files import read_regular
+
+    settings = loaded.model.apps[app].encryption
+    if settings is None:
+        return None
+    path = loaded.beside(settings.certificate)
+    pem = read_regular(path, "encryption certificate")
+    certs.parse_certificate(pem, str(path))  # a clear error now, not inside libxmlsec1
+    return pem
 
 
 def issue(
@@ -422,7 +462,8 @@ def issue(
         signer = app_signer(loaded, ask.app, ask.now, passphrase, mode=mode, algorithm=chosen)
     note = local_signing_note(loaded, ask.app, ask.now) if signer is not None else None
     warnings = [*resolved.warnings, *([note] if note else [])]
-    return Issue(spec, resolved.relay_state, warnings, signer, case)
+    encrypt_for = encryption_certificate(loaded, ask.app)
+    return Issue(spec, resolved.relay_state, warnings, signer, case, encrypt_for)
 
 
 def expectations_for(

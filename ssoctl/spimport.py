@@ -71,11 +71,15 @@ def sp_values(sp: Entity) -> SpValues:
 
     slo = sorted(sp.slo, key=lambda e: (e.binding not in (BINDING_REDIRECT, BINDING_POST),))
     pems = [k.pem for k in sp.sp_keys if k.pem]
+    # Entra holds one token-encryption certificate per app: the SP's first valid
+    # KeyDescriptor use="encryption" (a key without `use` is not a request to encrypt).
+    encryption = next((k.pem for k in sp.sp_encryption_keys if k.pem), None)
     return SpValues(
         identifier=sp.entity_id,
         reply_urls=[e.location for e in sp.post_acs_in_order()],
         logout_url=slo[0].location if slo else None,
         certificate_pem="".join(pems).encode("ascii") if pems else None,
+        encryption_pem=encryption.encode("ascii") if encryption else None,
     )
 
 

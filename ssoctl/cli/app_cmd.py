@@ -273,13 +273,22 @@ def show(
     fmt: DataFormat = FORMAT_OPTION,
 ) -> None:
     """What to paste into Entra's Basic SAML Configuration and into the SP's portal."""
-    from ssoctl.tenant import check_keys, portal_view, require_app, set_summaries
+    from ssoctl.tenant import (
+        check_keys,
+        encryption_summary,
+        portal_view,
+        require_app,
+        set_summaries,
+    )
 
     loaded = load_tenant()
     require_app(loaded.model, name, loaded.path)
     check_keys(loaded)  # a key that does not match its certificate is an error
     warn_if_invalid(loaded)
-    view = portal_view(loaded.model, name, set_summaries(loaded, name, parse_now(None)))
+    now = parse_now(None)
+    view = portal_view(
+        loaded.model, name, set_summaries(loaded, name, now), encryption_summary(loaded, name, now)
+    )
     if fmt is DataFormat.json:
         from ssoctl import outputs
 
@@ -342,6 +351,14 @@ def _print_view(v: dict[str, Any]) -> None:
         )
     for why in v["unconfirmed"].values():
         console.print(f"  Note: the Microsoft Entra Identifier is {why}", markup=False)
+    encryption = v["token_encryption"]
+    if encryption:
+        row(
+            "Token encryption",
+            f"{encryption['certificate']} [{encryption['status']}], SHA-1 "
+            f"{encryption['thumbprint_sha1']}, expires {encryption['not_after'][:10]}",
+        )
+        console.print(f"    {'':<30} {encryption['step']}", markup=False)
     certificates = v["certificates"]
     if not certificates:
         row("Certificate", f"none yet: `ssoctl cert new --app {v['app']}`")

@@ -167,18 +167,35 @@ def build(spec: ResponseSpec, new_id: Callable[[], str]) -> tuple[etree._Element
 
 
 def sign_response(
-    root: etree._Element, response_id: str, assertion_id: str, signer: Signer | None
+    root: etree._Element,
+    response_id: str,
+    assertion_id: str,
+    signer: Signer | None,
+    *,
+    encrypt_for: bytes | None = None,
+    alter: Callable[[etree._Element], None] | None = None,
 ) -> etree._Element:
     """Sign as the app's settings say: the assertion (Entra's default), the response, or
-    both (assertion first, so the response signature covers the signed assertion)."""
-    if signer is None:
-        return root
-    if signer.mode in ("assertion", "both"):
-        assertion = root.find(tag("saml", "Assertion"))
-        assert assertion is not None
+    both (assertion first, so the response signature covers the signed assertion). With
+    `encrypt_for` (the SP's token-encryption certificate, PEM) the signed Assertion is
+    encrypted before the Response is signed: sign, encrypt, then sign the envelope.
+    `alter` changes the signed Assertion before it is encrypted (a negative test case)."""
+    assertion = root.find(tag("saml", "Assertion"))
+    assert assertion is not None
+    if signer is not None and signer.mode in ("assertion", "both"):
         assertion.insert(1, signing.placeholder())  # right after the Assertion's Issuer
         # signing.sign puts the signed copy back in the Assertion's place.
         signing.sign(assertion, assertion_id, signer.key, signer.cert, signer.algorithm)
+        assertion = root.find(tag("saml", "Assertion"))
+        assert assertion is not None
+    if alter is not None:
+        alter(assertion)
+    if encrypt_for is not None:
+        from ssoctl.saml import xmlenc
+
+        root.replace(assertion, xmlenc.encrypt_assertion(assertion, encrypt_for))
+    if signer is None:
+        return root
     if signer.mode in ("response", "both"):
         root.insert(1, signing.placeholder())  # right after the Response's Issuer
         root = signing.sign(root, response_id, signer.key, signer.cert, signer.algorithm)

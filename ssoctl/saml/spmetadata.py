@@ -79,6 +79,7 @@ class Entity:
     name_id_formats: list[str] = field(default_factory=list)
     keys: list[Key] = field(default_factory=list)
     sp_keys: list[Key] = field(default_factory=list)
+    sp_encryption_keys: list[Key] = field(default_factory=list)  # use="encryption" only
     valid_until: str | None = None
     cache_duration: str | None = None
 
@@ -217,6 +218,7 @@ def summarize(element: etree._Element) -> Entity:
         entity.keys.extend(keys)
         if local == "SPSSODescriptor":
             entity.sp_keys.extend(k for k in keys if k.use in ("signing", "both"))
+            entity.sp_encryption_keys.extend(k for k in keys if k.use == "encryption")
         for child in role:
             if not isinstance(child.tag, str):
                 continue

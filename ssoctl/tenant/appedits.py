@@ -218,6 +218,7 @@ class SpValues:
     reply_urls: list[str]
     logout_url: str | None
     certificate_pem: bytes | None  # its signing certificates, PEM
+    encryption_pem: bytes | None = None  # its encryption certificate, PEM
 
 
 def set_sp_values(loaded: LoadedTenant, app: str, values: SpValues) -> list[str]:
@@ -256,6 +257,13 @@ def set_sp_values(loaded: LoadedTenant, app: str, values: SpValues) -> list[str]
         if read_beside(target, "SP certificate") != pem:
             loaded.files.put(target, pem, 0o644)
         put("sp_certificate", relative, "logout_url", "reply_urls")
+    if values.encryption_pem:
+        relative = f"certs/sp-enc-{app}.pem"
+        target = loaded.beside(relative)
+        if read_beside(target, "SP encryption certificate") != values.encryption_pem:
+            loaded.files.put(target, values.encryption_pem, 0o644)
+        after = ("sp_certificate", "logout_url", "reply_urls")
+        put("encryption", {"certificate": relative}, *after)
     return changed
 
 

@@ -307,7 +307,12 @@ def local_app_id(tenant_id: str, app: str) -> str:
     return str(uuid.uuid5(uuid.UUID(tenant_id), f"ssoctl-twin:{app}"))
 
 
-def portal_view(tenant: Tenant, name: str, certificates: list[dict[str, Any]]) -> dict[str, Any]:
+def portal_view(
+    tenant: Tenant,
+    name: str,
+    certificates: list[dict[str, Any]],
+    token_encryption: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """Everything an admin pastes into Entra and into the SP portal, for one app. Values
     Entra has not given yet are placeholders with the next step, never invented."""
     app = tenant.apps[name]
@@ -356,6 +361,7 @@ def portal_view(tenant: Tenant, name: str, certificates: list[dict[str, Any]]) -
         },
         "certificates": certificates,
         "certificate": next((c for c in certificates if c.get("active")), None),
+        "token_encryption": token_encryption,
         "unknown": unknown,
         "unconfirmed": unconfirmed,
         "claims": {

@@ -240,6 +240,30 @@ def set_summaries(loaded: LoadedTenant, app: str | None, now: dt.datetime) -> li
     return out
 
 
+def encryption_summary(loaded: LoadedTenant, app: str, now: dt.datetime) -> dict[str, Any] | None:
+    """The app's token-encryption certificate as Entra's "Token encryption" page lists it
+    (thumbprint, dates, status), or None when the app has none."""
+    from ssoctl import certs
+    from ssoctl.files import read_regular
+
+    settings = loaded.model.apps[app].encryption
+    if settings is None:
+        return None
+    path = loaded.beside(settings.certificate)
+    cert = certs.parse_certificate(read_regular(path, "encryption certificate"), str(path))
+    return {
+        "certificate": settings.certificate,
+        "thumbprint_sha1": certs.thumbprint_sha1(cert),
+        "not_after": cert.not_valid_after_utc.isoformat(),
+        "status": certs.validity(cert).state(now),
+        "step": (
+            "Entra > Enterprise applications > the app > Token encryption > Import "
+            f"certificate: upload {settings.certificate}, then Activate it (its public key "
+            "only: the SP keeps the private key)."
+        ),
+    }
+
+
 def status_by_set(loaded: LoadedTenant, name: str, now: dt.datetime) -> dict[str, str]:
     """Certificate `name`'s status in each set that lists it, as Entra shows it per app:
     {app or "(default)": "active" | "inactive" | "expired" | "not-yet-valid"}. "active"

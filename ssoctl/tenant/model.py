@@ -204,6 +204,19 @@ Principal = Annotated[
 ]
 
 
+class Encryption(Strict, frozen=True, kw_only=True):
+    """SAML token encryption (Entra: the app's "Token encryption" certificate)."""
+
+    certificate: Annotated[
+        str,
+        _doc(
+            "The SP's encryption certificate (PEM path, relative to the tenant file): Entra "
+            "encrypts the app's assertions with its public key, and so do the twin and "
+            "`assertion issue`."
+        ),
+    ]
+
+
 class App(Strict, frozen=True, kw_only=True):
     template: Annotated[Name, _doc("Gallery template: ringcentral, mitel-connect, custom.")]
     region: Annotated[str | None, _doc("Template region (RingCentral: us, euro).")] = None
@@ -250,6 +263,9 @@ class App(Strict, frozen=True, kw_only=True):
     ] = field(default_factory=list)
     sp_certificate: Annotated[
         str | None, _doc("SP signing certificate (PEM path), for signed AuthnRequests.")
+    ] = None
+    encryption: Annotated[
+        Encryption | None, _doc("Token encryption: assertions encrypted for the SP.")
     ] = None
 
     def missing_fields(self) -> list[str]:

@@ -38,7 +38,7 @@ def idp_metadata(tenant: Path, tmp_path: Path, app: str) -> Path:
     return path
 
 
-def pysaml2_sp(metadata: Path, entity_id: str, acs: str, unsolicited: bool):
+def pysaml2_sp(metadata: Path, entity_id: str, acs: str, unsolicited: bool, **extra: object):
     pytest.importorskip("saml2", reason="pysaml2 is not installed (pip install '.[test]')")
     from saml2 import BINDING_HTTP_POST
     from saml2.client import Saml2Client
@@ -60,6 +60,7 @@ def pysaml2_sp(metadata: Path, entity_id: str, acs: str, unsolicited: bool):
                     "authn_requests_signed": False,
                 }
             },
+            **extra,
         }
     )
     return Saml2Client(config=config)
