@@ -8,7 +8,7 @@ from typing import Any
 import typer
 
 from ssoctl.cli import options as option_rules
-from ssoctl.cli.common import new_typer, note, tenant_path
+from ssoctl.cli.common import key_passphrase, new_typer, note, tenant_path
 
 app = new_typer("A local test SP for one app: check what the twin, or real Entra, sends the app.")
 
@@ -34,6 +34,12 @@ def serve(
         "--log-json",
         help="Append each checked Response (decoded) as a JSON line to this file (0600).",
     ),
+    decrypt_key: Path | None = typer.Option(
+        None,
+        "--decrypt-key",
+        help="The SP's private key (PEM) for encrypted assertions: the key of the app's "
+        "token-encryption certificate (passphrase: $SSOCTL_KEY_PASSPHRASE or a prompt).",
+    ),
 ) -> None:
     """Serve a test SP for one app: `/` starts an SP-initiated sign-in to the app's IdP
     (the twin, or real Entra: the same URL), the ACS checks the Response exactly as
@@ -57,6 +63,14 @@ def serve(
     from ssoctl.tenant import require_app
 
     option_rules.tls_source(self_signed=self_signed, cert=tls_cert, key=tls_key)
+    decryption_key = None
+    if decrypt_key is not None:  # before serving: a wrong key or passphrase stops here
+        from ssoctl import certs
+        from ssoctl.saml import xmlenc
+
+        encrypted = certs.is_encrypted_pem(decrypt_key)
+        passphrase = key_passphrase(str(decrypt_key)) if encrypted else None
+        decryption_key = xmlenc.load_key_file(decrypt_key, passphrase)
     state = TenantState(tenant_path(), reload=True)
     model = state.current().model
     require_app(model, app_name, tenant_path())
@@ -93,6 +107,7 @@ def serve(
         as_app=as_app,
         log=log,
         allowed_hosts=server.served_hosts(host, [site]),
+        decryption_key=decryption_key,
     )
     sp = LocalSP(state, options)
     try:

@@ -30,6 +30,7 @@ class SpOptions:
     as_app: bool = False
     log: IO[str] | None = None
     allowed_hosts: frozenset[str] = frozenset()
+    decryption_key: Any = None  # xmlenc.load_key: for encrypted assertions
     clock: Callable[[], dt.datetime] = field(default=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
@@ -171,7 +172,14 @@ class LocalSP:
         # InResponseTo check, not pass as IdP-initiated.
         expected = answered if sent else ("(no request of this SP)" if answered else None)
         outcome = verify_response(
-            root, expectations_for(loaded, app, at=now, in_response_to=expected)
+            root,
+            expectations_for(
+                loaded,
+                app,
+                at=now,
+                in_response_to=expected,
+                decryption_key=self.options.decryption_key,
+            ),
         )
         summary = outcome.summary or {}
         attributes: dict[str, list[str]] = dict(summary.get("attributes") or {})

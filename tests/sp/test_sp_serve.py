@@ -364,3 +364,48 @@ def test_the_twin_tells_the_test_sp_when_another_app_signs_out(pair, example: Pa
     assert done.netloc == "ssoeuro.ringcentral.com" and done.path == "/slo"
     assert "SAMLResponse=" in done.query
     assert "Not signed in" in sp.get("/logout").text  # this SP's session ended
+
+
+def test_the_twin_encrypts_and_the_test_sp_decrypts(example: Path, tmp_path: Path) -> None:
+    """Token encryption through the twin (issue 25): the app has the SP's encryption
+    certificate, the twin posts an EncryptedAssertion, the test SP with the SP's key
+    (--decrypt-key) accepts it, and without it says what is missing."""
+    pytest.importorskip("xmlsec", reason="python-xmlsec (ssoctl[xmlenc]) is not installed")
+    import datetime as dt
+
+    from ssoctl import certs
+    from ssoctl.saml import xmlenc
+
+    key, cert = certs.generate(now=dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1))
+    (example.parent / "certs" / "sp-enc.pem").write_bytes(certs.cert_pem(cert))
+    text = example.read_text().replace(
+        "  mitel-connect:\n",
+        "  mitel-connect:\n    encryption: {certificate: certs/sp-enc.pem}\n",
+        1,
+    )
+    example.write_text(text)
+    assert run_cli("app", "set", "mitel-connect", "--reply-url", ACS, tenant=example).exit_code == 0
+    twin = httpx.Client(
+        transport=httpx.WSGITransport(app=Twin(TenantState(example, reload=True), TwinOptions())),
+        base_url="http://localhost",
+    )
+    for decryption_key, accepted in (
+        (xmlenc.load_key(certs.key_pem(key, None)), True),
+        (None, False),
+    ):
+        options = SpOptions(app="mitel-connect", base_url="https://localhost:8444",
+                            acs_path="/acs", decryption_key=decryption_key)  # fmt: skip
+        sp = httpx.Client(
+            transport=httpx.WSGITransport(app=LocalSP(TenantState(example, reload=True), options)),
+            base_url="https://localhost:8444",
+        )
+        start = urlsplit(sp.get("/").headers["location"])
+        sign_in(twin)
+        form = _posted(twin.get(f"{start.path}?{start.query}").text)
+        assert b"EncryptedAssertion" in base64.b64decode(form["SAMLResponse"])
+        page = sp.post("/acs", data={"SAMLResponse": form["SAMLResponse"]}).text
+        heading = page.split("</h1>")[0]
+        if accepted:
+            assert "accepted" in heading and "B.Simon@contoso.com" in page
+        else:
+            assert "accepted" not in heading and "--decrypt-key" in page
