@@ -171,6 +171,8 @@ def _apply_plan(ctx: Context, plan: Plan, notify: Callable[[str], None]) -> None
             signing = model.signing_set(name)
             if signing is not None and (signing.certificates or signing.new_in_entra):
                 fields.append("certificates")
+            if entry.encryption is not None:
+                fields.append("encryption")
             _write_app(ctx, name, entry, sp_id, app_object_id, fields, None)
             continue
         live_app = by_name[name]
@@ -272,11 +274,60 @@ def _write_app(
             result.applied += outcome.applied
             result.not_applied += outcome.not_applied
             result.created += [(name, n, pem) for n, pem in outcome.created]
+    if "encryption" in fields:
+        _token_encryption(ctx, name, entry, app_object_id, live_app)
     if "assignments" in fields:
         _assignments(connection, model, name, entry, sp_id, prune, result, live_app)
     for item in ("template", "app_id"):
         if item in fields:
             result.not_applied.append(f"app {name}: {item}: {NOT_BUILT[item]}")
+
+
+def _token_encryption(
+    ctx: Context, name: str, entry: App, app_object_id: str, live_app: LiveApp | None
+) -> None:
+    """The app's token-encryption certificate into Entra, as the portal's "Token
+    encryption" page does through Graph: an Encrypt keyCredential on the application, then
+    tokenEncryptionKeyId naming it (MGD v1.0 resources/application.md, keyCredential.md).
+    A PATCH of keyCredentials replaces the collection, so the ones there are sent back."""
+    import base64
+    import uuid
+
+    from cryptography.hazmat.primitives import serialization
+
+    from ssoctl import certs
+    from ssoctl.signin import encryption_certificate
+
+    graph, result = ctx.connection.graph, ctx.result
+    path, needs = f"/applications/{app_object_id}", "Application.ReadWrite.OwnedBy"
+    pem = encryption_certificate(ctx.loaded, name)
+    if pem is None:
+        graph.write("PATCH", path, {"tokenEncryptionKeyId": None}, needs=needs)
+        result.applied.append(f"app {name}: token encryption turned off")
+        return
+    cert = certs.parse_certificate(pem, f"the encryption certificate of {name}")
+    thumbprint = certs.thumbprint_sha1(cert)
+    known = live_app.encryption_keys if live_app is not None else []
+    key_id = next((k.key_id for k in known if k.thumbprint == thumbprint), None)
+    if key_id is None:
+        current = graph.get(path, select=("id", "keyCredentials"), needs="Application.Read.All")
+        keys = [k for k in current.get("keyCredentials") or [] if isinstance(k, dict)]
+        key_id = str(uuid.uuid4())
+        der = cert.public_bytes(serialization.Encoding.DER)
+        keys.append(
+            {
+                "keyId": key_id,
+                "type": "AsymmetricX509Cert",
+                "usage": "Encrypt",
+                "key": base64.b64encode(der).decode(),
+                "displayName": cert.subject.rfc4514_string()[:90],
+                "startDateTime": cert.not_valid_before_utc.isoformat().replace("+00:00", "Z"),
+                "endDateTime": cert.not_valid_after_utc.isoformat().replace("+00:00", "Z"),
+            }
+        )
+        graph.write("PATCH", path, {"keyCredentials": keys}, needs=needs)
+    graph.write("PATCH", path, {"tokenEncryptionKeyId": key_id}, needs=needs)
+    result.applied.append(f"app {name}: token encryption with {thumbprint}")
 
 
 def claims_policy(entry: App) -> dict[str, Any]:

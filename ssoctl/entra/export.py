@@ -141,6 +141,14 @@ def to_exported(live: LiveTenant, model: Tenant) -> tuple[list[ExportedApp], lis
                     if c.thumbprint and c.der
                 ],
                 certificates_read=app.certificates_read,
+                encryption=ExportedCertificate(
+                    app.encryption.thumbprint,
+                    certs.cert_pem(_load(app.encryption.der)),
+                    app.encryption.end,
+                )
+                if app.encryption and app.encryption.thumbprint and app.encryption.der
+                else None,
+                encryption_read=app.app_object_id is not None,
                 active=app.active_thumbprint,
                 assignments=[p for p in principals(app, live, model) if not p.startswith("(user ")],
             )

@@ -29,7 +29,10 @@ SP_SELECT = (
     "notificationEmailAddresses",
     "preferredTokenSigningKeyThumbprint",
 )
-APP_SELECT = ("id", "appId", "identifierUris", "web")
+# keyCredentials (the token-encryption certificates, usage Encrypt) with their `key`:
+# a single object's $select returns it (A2); tokenEncryptionKeyId names the one in use
+# (MGD v1.0 resources/application.md).
+APP_SELECT = ("id", "appId", "identifierUris", "web", "keyCredentials", "tokenEncryptionKeyId")
 USER_SELECT = ("id", "userPrincipalName", "displayName", "givenName", "surname", "mail")
 ASSIGNMENT_SELECT = ("id", "principalId", "principalType", "principalDisplayName", "appRoleId")
 CLAIMS_POLICY_SELECT = (
@@ -81,6 +84,10 @@ class LiveApp:
     assignments: list[LivePrincipal]
     warnings: list[str] = field(default_factory=list)
     certificates_read: bool = True
+    # Token encryption: the application's Encrypt keyCredentials, and the one Entra
+    # encrypts with (tokenEncryptionKeyId), or None.
+    encryption_keys: list[LiveCertificate] = field(default_factory=list)
+    encryption: LiveCertificate | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +212,13 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
             for a in client.follow(assigned, gets[2].path, "Application.Read.All")
         ]
         thumbprint = _text(sp.get("preferredTokenSigningKeyThumbprint"))
+        encryption_keys = (
+            certificates(application.get("keyCredentials"), usage="Encrypt") if application else []
+        )
+        in_use = _text(application.get("tokenEncryptionKeyId")) if application else None
+        encryption = next(
+            (k for k in encryption_keys if in_use and k.key_id.lower() == in_use.lower()), None
+        )
         apps.append(
             LiveApp(
                 sp_id=_guid(sp.get("id")),
@@ -224,6 +238,8 @@ def _read_apps(client: GraphClient, sps: list[dict[str, Any]], cloud: str) -> li
                 active_thumbprint=thumbprint.upper() if thumbprint else None,
                 assignments=assignments,
                 warnings=warnings + claims_warnings(claims),
+                encryption_keys=encryption_keys,
+                encryption=encryption,
             )
         )
     return apps
@@ -264,15 +280,16 @@ def _reply_urls(
     return sorted(urls, key=lambda u: (index.get(u, 10**9), order[u]))
 
 
-def certificates(credentials: Any) -> list[LiveCertificate]:
-    """The Verify keyCredentials (the public certificates; their Sign twins hold the
-    private key, which Graph never returns), one per credential group."""
+def certificates(credentials: Any, usage: str = "Verify") -> list[LiveCertificate]:
+    """The keyCredentials of `usage`: Verify (a service principal's signing certificates;
+    their Sign twins hold the private key, which Graph never returns), or Encrypt (an
+    application's token-encryption certificates)."""
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
 
     found: list[LiveCertificate] = []
     for credential in credentials if isinstance(credentials, list) else []:
-        if not isinstance(credential, dict) or credential.get("usage") != "Verify":
+        if not isinstance(credential, dict) or credential.get("usage") != usage:
             continue
         key_id = str(credential.get("keyId") or "")
         name = _text(credential.get("displayName"))

@@ -96,6 +96,7 @@ class Settings:
     certificates: list[str] | None  # thumbprints
     active: str | None  # thumbprint
     assignments: list[str] | None  # UPNs (lower case) and group:NAME
+    encryption: str | None = None  # thumbprint of the token-encryption certificate in use
 
 
 def live_settings(app: LiveApp, live: LiveTenant, tenant: Tenant) -> Settings:
@@ -129,6 +130,7 @@ def live_settings(app: LiveApp, live: LiveTenant, tenant: Tenant) -> Settings:
         else None,
         active=app.active_thumbprint,
         assignments=principals(app, live, tenant),
+        encryption=app.encryption.thumbprint if app.encryption else None,
     )
 
 
@@ -152,9 +154,15 @@ def group_name(object_id: str, live: LiveTenant, tenant: Tenant) -> str:
     return slug(found.display_name) if found and slug(found.display_name) else object_id
 
 
-def file_settings(entry: App, signing: SigningSet | None, thumbprints: dict[str, str]) -> Settings:
+def file_settings(
+    entry: App,
+    signing: SigningSet | None,
+    thumbprints: dict[str, str],
+    encryption: str | None = None,
+) -> Settings:
     """`signing`: the app's set (its own, or the tenant default it uses); `thumbprints`:
-    the keyring's certificate names to thumbprints."""
+    the keyring's certificate names to thumbprints; `encryption`: the thumbprint of the
+    app's token-encryption certificate file."""
     names = list(signing.certificates) if signing else []
     return Settings(
         template=entry.template,
@@ -171,4 +179,5 @@ def file_settings(entry: App, signing: SigningSet | None, thumbprints: dict[str,
         + [f"(new in Entra: {n})" for n in (signing.new_in_entra if signing else [])],
         active=thumbprints.get(signing.active) if signing and signing.active else None,
         assignments=[p.lower() if not p.startswith("group:") else p for p in entry.assignments],
+        encryption=encryption,
     )

@@ -100,7 +100,9 @@ def plan(
             continue
         paired.add(name)
         entry = model.apps[name]
-        desired = file_settings(entry, model.signing_set(name), thumbprints)
+        desired = file_settings(
+            entry, model.signing_set(name), thumbprints, encryption_thumbprint(loaded, name)
+        )
         current = live_settings(live_app, live, model)
         if not recognise(live_app).certain:
             current = _without_template(current)
@@ -128,6 +130,13 @@ def plan(
         connection.graph.round_trips,
         uploads,
     )
+
+
+def encryption_thumbprint(loaded: LoadedTenant, app: str) -> str | None:
+    from ssoctl.tenant import encryption_summary
+
+    summary = encryption_summary(loaded, app, dt.datetime.now(dt.timezone.utc))
+    return str(summary["thumbprint_sha1"]) if summary else None
 
 
 def _without_template(settings: Settings) -> Settings:

@@ -31,6 +31,7 @@ APP_KEYS = (
     "claims",
     "assignments",
     "sp_certificate",
+    "encryption",
 )
 USER_KEYS = ("upn", "object_id", "display_name", "given_name", "surname", "mail")
 
@@ -62,6 +63,10 @@ class ExportedApp:
     active: str | None  # thumbprint
     assignments: list[str]
     certificates_read: bool = True  # False: Graph did not answer; the file's set stays
+    # Token encryption: the certificate Entra encrypts with, None for none, and whether
+    # the application object (where it lives) was read at all.
+    encryption: ExportedCertificate | None = None
+    encryption_read: bool = True
 
 
 @dataclass(frozen=True)
@@ -230,6 +235,8 @@ def _merge_app(loaded: LoadedTenant, app: ExportedApp, out: ExportOutcome) -> No
             put("claims", None)
         else:
             put("claims", mapping(dict(app.claims)))
+    if app.encryption_read:
+        _merge_encryption(loaded, app, entry, changed)
     current = [str(p) for p in entry.get("assignments") or []]
     wanted = list(app.assignments)
     if {p.lower() for p in current} != {p.lower() for p in wanted} or "assignments" not in entry:
@@ -282,6 +289,40 @@ def _merge_signing(loaded: LoadedTenant, app: ExportedApp, entry: Any, changed: 
         node["certificates"] = flow_list(names)
         _put(node, "active", active, ("certificates", "active", "mode", "algorithm"))
     changed.append("signing")
+
+
+def _merge_encryption(
+    loaded: LoadedTenant, app: ExportedApp, entry: Any, changed: list[str]
+) -> None:
+    """`encryption` := the certificate Entra encrypts the app's assertions with, written
+    to certs/sp-enc-APP.pem (the file there is kept when it is the same certificate)."""
+    from ssoctl import certs
+    from ssoctl.errors import SsoctlError
+    from ssoctl.files import read_beside
+
+    if app.encryption is None:
+        if _put(entry, "encryption", None, APP_KEYS):
+            changed.append("encryption")
+        return
+    current = entry.get("encryption")
+    relative = str(current.get("certificate")) if current else f"certs/sp-enc-{app.name}.pem"
+    target = loaded.beside(relative)
+    existing = read_beside(target, "encryption certificate")
+    same = False
+    if existing:
+        try:
+            cert = certs.parse_certificate(existing, relative)
+            same = certs.thumbprint_sha1(cert) == app.encryption.thumbprint
+        except SsoctlError:
+            same = False
+    if not same:
+        relative = f"certs/sp-enc-{app.name}.pem"
+        loaded.files.put(loaded.beside(relative), app.encryption.pem, 0o644)
+        changed.append(f"encryption certificate (Entra's, thumbprint {app.encryption.thumbprint})")
+    node = mapping({"certificate": relative})
+    node.fa.set_flow_style()
+    if _put(entry, "encryption", node, APP_KEYS) and same:
+        changed.append("encryption")
 
 
 def _free_name(loaded: LoadedTenant, base: str) -> str:

@@ -166,6 +166,10 @@ class GraphTwin:
                     {"uri": u, "index": (reply_index or {}).get(u)} for u in reply_urls
                 ],
             },
+            # MGD v1.0 resources/application.md: token encryption lives on the
+            # application: an Encrypt keyCredential and tokenEncryptionKeyId naming it.
+            "keyCredentials": [],
+            "tokenEncryptionKeyId": None,
         }
         self.service_principals[sp_id] = {
             "id": sp_id,
@@ -211,6 +215,30 @@ class GraphTwin:
         if active:
             sp["preferredTokenSigningKeyThumbprint"] = thumbprint
         return thumbprint
+
+    def add_encryption_certificate(self, sp_id: str, der: bytes, *, active: bool) -> str:
+        """An Encrypt keyCredential on the app's application object, as the portal's
+        Token encryption > Import certificate adds it (MGD v1.0 resources/keycredential.md
+        fields); `active` sets tokenEncryptionKeyId to it. Returns its keyId."""
+        import hashlib
+
+        app = self.application_of(sp_id)
+        key_id = str(uuid.uuid4())
+        app["keyCredentials"].append(
+            {
+                "customKeyIdentifier": base64.b64encode(hashlib.sha1(der).digest()).decode(),
+                "displayName": "CN=sp-encryption",
+                "endDateTime": "2029-01-01T00:00:00Z",
+                "keyId": key_id,
+                "startDateTime": "2025-01-01T00:00:00Z",
+                "type": "AsymmetricX509Cert",
+                "usage": "Encrypt",
+                "key": base64.b64encode(der).decode(),
+            }
+        )
+        if active:
+            app["tokenEncryptionKeyId"] = key_id
+        return key_id
 
     def set_claims(self, sp_id: str, name_id: tuple[str, str], claims: dict[str, str]) -> None:
         # The shape of MGD beta/api/serviceprincipal-put-claimspolicy.md's request body.
@@ -956,6 +984,25 @@ def _write(
                     "HostNameNotOnVerifiedDomain",
                     f"Values of identifierUris property must use a verified domain of the organization or its subdomain: '{uri}'",
                 )[::2]
+        keys = body.get("keyCredentials", app["keyCredentials"])
+        wanted = body.get("tokenEncryptionKeyId", app["tokenEncryptionKeyId"])
+        if wanted is not None and not any(
+            k.get("keyId") == wanted and k.get("usage") == "Encrypt" for k in keys
+        ):
+            # tokenEncryptionKeyId must name a public key of keyCredentials (application.md)
+            return self.error(
+                "400 Bad Request",
+                "Request_BadRequest",
+                "tokenEncryptionKeyId does not match any Encrypt keyCredential of the application.",
+            )[::2]
+        if "keyCredentials" in body and any(
+            k.get("usage") == "Encrypt" and not k.get("key") for k in body["keyCredentials"]
+        ):
+            return self.error(
+                "400 Bad Request",
+                "Request_BadRequest",
+                "A keyCredential sent without its key would be removed.",
+            )[::2]
         web = dict(app["web"])
         web.update(body.get("web", {}))
         app.update({**body, "web": web})
