@@ -425,6 +425,7 @@ class Twin:
             "name_id": spec.name_id,
             "relay_state": issued.relay_state,
             "in_response_to": spec.in_response_to,
+            "encrypted": issued.encrypt_for is not None,  # for the app's token encryption
             # e.g. that a local test key signed it, as Entra's key stays in Entra
             "warnings": list(issued.warnings),
         }

@@ -54,6 +54,11 @@ class MellonSP:
             '"urn:oasis:names:tc:SAML:2.0:protocol"><KeyDescriptor use="signing">'
             '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>'
             f"<ds:X509Certificate>{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
+            # The same key decrypts (MellonSPPrivateKeyFile): `metadata import` makes it
+            # the app's token-encryption certificate, so the twin encrypts for mellon.
+            '</KeyDescriptor><KeyDescriptor use="encryption">'
+            '<ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>'
+            f"<ds:X509Certificate>{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
             "</KeyDescriptor><SingleLogoutService Binding="
             f'"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{self.logout}"/>'
             '<AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" '

@@ -11,6 +11,7 @@ Screenshots of My Apps, the user picker and an error page go to $SSOCTL_ARTIFACT
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import shutil
 import socket
@@ -249,6 +250,11 @@ def test_sp_initiated_through_mellon(world: World, browser: Any) -> None:
     user = wait_for(browser, "#user")
     assert user.text, world.mellon.error_log()[-2000:]
     assert "mod_auth_mellon: signed in as" in browser.page_source
+    # mellon's metadata names an encryption key: the twin encrypted, and mellon decrypted
+    # (issue 25); the twin's log says what it sent.
+    assert "encryption:" in world.tenant.read_text()
+    sent = [json.loads(line).get("sent") or {} for line in (world.folder / "twin.jsonl").open()]
+    assert any(s.get("encrypted") and s.get("acs") == world.mellon.acs for s in sent), sent[-3:]
 
 
 def test_unassigned_user_gets_aadsts50105(world: World, browser: Any) -> None:
