@@ -80,7 +80,27 @@ def _key_verdict(key_file: str, cert_file: str, _key_stamp: object, _cert_stamp:
 
 @register("cert-file", Severity.error)
 def cert_file(ctx: Context) -> Iterator[Finding]:
-    """Every certificate file of the keyring exists and holds an X.509 certificate."""
+    """Every certificate file of the keyring, and every app's token-encryption
+    certificate, exists and holds an X.509 certificate; an expired encryption
+    certificate is a warning (Entra would encrypt for a key the SP may have retired)."""
+    for name, app in ctx.model.apps.items():
+        if app.encryption is None:
+            continue
+        cert = _load(str(ctx.loaded.resolve(app.encryption.certificate)))
+        if cert is None:
+            yield ctx.finding(
+                f"app {name!r}: encryption certificate {app.encryption.certificate} is missing "
+                "or not a certificate; assertions cannot be encrypted for the SP.",
+                "apps", name, "encryption", "certificate",
+            )  # fmt: skip
+        elif cert.not_valid_after_utc < ctx.now:
+            yield ctx.finding(
+                f"app {name!r}: encryption certificate {app.encryption.certificate} expired on "
+                f"{cert.not_valid_after_utc:%Y-%m-%d}; get the SP's current one "
+                f"(`ssoctl metadata import SP-METADATA --app {name}`).",
+                "apps", name, "encryption", "certificate",
+                severity=Severity.warning,
+            )  # fmt: skip
     for index, entry in enumerate(ctx.model.certificates):
         if _cert(ctx, entry.name) is None:
             yield ctx.finding(

@@ -267,6 +267,18 @@ cases: dict[str, list[Case]] = {
     ],
     "cert-file": [
         (
+            "missing-encryption-cert.yaml",
+            [
+                (
+                    "    sign_on_url: https://accounts.mitel.io\n",
+                    "    sign_on_url: https://accounts.mitel.io\n"
+                    "    encryption: {certificate: ../certs/no-such-sp-enc.pem}\n",
+                )
+            ],
+            ("../certs/no-such-sp-enc.pem", 0),
+            [],
+        ),
+        (
             "missing-cert.yaml",
             [("cert: ../certs/next.pem", "cert: ../certs/gone.pem")],
             ("../certs/gone.pem", 0),
