@@ -1,0 +1,217 @@
+"""Every command-line budget in one run, as one table (issue 26; benchmarks/README.md).
+
+Run: python benchmarks/run_all.py [--runs N] [--seconds S] [--keep-venv DIR]
+
+Each row is a ratio against a reference measured in the same run, on this machine, now:
+start-up from an installed wheel (as users get it: an editable install adds its own
+finder to every import) against `python -c "import typer"` in the same venv; the issue
+and verify paths against raw RSA-2048 signatures per second on one core; `metadata
+inspect` of a 50 MB aggregate against a bare lxml iterparse pass over the same file, both
+as processes. Start-up and process timings interleave the command and its reference
+(medians of N pairs); rates are medians of interleaved slices. Exits 1 when a row is over.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+EXAMPLE = ROOT / "examples" / "contoso" / "tenant.yaml"
+ITERPARSE = (
+    "import sys\nfrom lxml import etree\n"
+    "for _, e in etree.iterparse(sys.argv[1], events=('end',)):\n    e.clear()\n"
+)
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    reference: str
+    budget: str
+    ratio: float
+    ok: bool
+    command: str
+
+
+def wheel_venv(keep: Path | None) -> Path:
+    """A venv with ssoctl installed from a freshly built wheel (and nothing editable)."""
+    target = keep or Path(tempfile.mkdtemp(prefix="ssoctl-bench-"))
+    python = target / "bin" / "python"
+    if (target / "bin" / "ssoctl").exists():
+        return target
+    dist = Path(tempfile.mkdtemp(prefix="ssoctl-wheel-"))
+    subprocess.run([sys.executable, "-m", "build", "--wheel", "-o", str(dist), str(ROOT)],
+                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run([sys.executable, "-m", "venv", str(target)], check=True)
+    wheel = next(dist.glob("ssoctl-*.whl"))
+    subprocess.run([str(python), "-m", "pip", "install", "-q", str(wheel)], check=True,
+                   capture_output=True)  # fmt: skip
+    shutil.rmtree(dist, ignore_errors=True)
+    return target
+
+
+def paired_process_ratio(command: list[str], reference: list[str], runs: int) -> float:
+    """Median over `runs` of time(command) / time(reference), run back to back."""
+    env = {**os.environ, "NO_COLOR": "1"}
+
+    def once(argv: list[str]) -> float:
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env)  # fmt: skip
+        return time.perf_counter() - start
+
+    once(command), once(reference)  # warm the page cache and the .pyc files
+    return statistics.median(once(command) / once(reference) for _ in range(runs))
+
+
+def raw_rsa_rate(seconds: float) -> float:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _rate(lambda: key.sign(b"x" * 600, PKCS1v15(), hashes.SHA256()), seconds)
+
+
+def _rate(work: Callable[[], object], seconds: float) -> float:
+    work()
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        work()
+        count += 1
+    return count / (time.perf_counter() - start)
+
+
+def issue_process_ratio(venv: Path, count: int, runs: int) -> float:
+    """Responses per second of `assertion issue --count` as a whole process, against raw
+    RSA signatures per second measured right before each run (one core each)."""
+    argv = [str(venv / "bin" / "ssoctl"), "-t", str(EXAMPLE), "assertion", "issue", "--app",
+            "ringcentral", "--user", "B.Simon@contoso.com", "--count", str(count),
+            "--format", "json"]  # fmt: skip
+    ratios = []
+    for _ in range(runs):
+        floor = raw_rsa_rate(1.0)
+        start = time.perf_counter()
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+        ratios.append(count / (time.perf_counter() - start) / floor)
+    return statistics.median(ratios)
+
+
+def in_process_ratios(seconds: float, slices: int) -> tuple[float, float]:
+    """(issue, verify) per second against raw RSA, interleaved slices (bench_signing)."""
+    import itertools
+
+    from benchmarks import bench_signing as b
+    from ssoctl import certs
+    from ssoctl.saml import response, signing
+
+    key, cert = certs.load_private_key(b.KEY, None), certs.load_certificate(b.CERT)
+    signer, the_spec, counter = response.Signer(key=key, cert=cert), b.spec(), itertools.count()
+
+    def new_id() -> str:
+        return f"_{next(counter):032x}"
+
+    def issue() -> bytes:
+        root, rid, aid = response.build(the_spec, new_id)
+        return response.to_bytes(response.sign_response(root, rid, aid, signer))
+
+    signed = b._signed_assertion(the_spec, new_id, key, cert)
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+
+    works = {
+        "floor": lambda: key.sign(b"x" * 600, PKCS1v15(), hashes.SHA256()),
+        "issue": issue,
+        "verify": lambda: signing.verify(signed, cert, at=b.NOW),
+    }
+    runs = b.interleaved(works, seconds, slices)
+    return b.paired_ratio(runs, "issue", "floor"), b.paired_ratio(runs, "verify", "floor")
+
+
+def inspect_ratio(venv: Path, runs: int) -> float:
+    from benchmarks import bench_inspect
+
+    folder = Path(tempfile.mkdtemp(prefix="ssoctl-bench-inspect-"))
+    aggregate = folder / "aggregate.xml"
+    bench_inspect.generate(aggregate, 10_000)
+    script = folder / "iterparse.py"
+    script.write_text(ITERPARSE)
+    try:
+        return paired_process_ratio(
+            [str(venv / "bin" / "ssoctl"), "metadata", "inspect", str(aggregate)],
+            [str(venv / "bin" / "python"), str(script), str(aggregate)],
+            runs,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def measure(args: argparse.Namespace) -> list[Row]:
+    venv = wheel_venv(args.keep_venv)
+    ssoctl, python = str(venv / "bin" / "ssoctl"), str(venv / "bin" / "python")
+    typer = [python, "-c", "import typer"]
+    rows = []
+    version = paired_process_ratio([ssoctl, "--version"], typer, args.runs)
+    rows.append(Row("`ssoctl --version` start-up, from a wheel", '`python -c "import typer"`',
+                    "<= 1.2x", version, version <= 1.2,
+                    "benchmarks/run_all.py (bench_startup.py --wheel)"))  # fmt: skip
+    listing = paired_process_ratio([ssoctl, "-t", str(EXAMPLE), "app", "list"], typer, args.runs)
+    rows.append(Row("`ssoctl app list` on the example, from a wheel", "the same", "<= 1.6x",
+                    listing, listing <= 1.6,
+                    "benchmarks/run_all.py (bench_startup.py --wheel)"))  # fmt: skip
+    issued = issue_process_ratio(venv, 3000, max(3, args.runs // 5))
+    rows.append(Row("`assertion issue --count 3000 --format json`, whole process",
+                    "raw RSA-2048 signatures/s, one core", ">= 0.55x", issued, issued >= 0.55,
+                    "benchmarks/run_all.py"))  # fmt: skip
+    issue_rate, verify_rate = in_process_ratios(args.seconds, args.slices)
+    rows.append(Row("the same, in-process (build + sign + serialize)", "the same", ">= 0.6x",
+                    issue_rate, issue_rate >= 0.6, "benchmarks/bench_signing.py"))  # fmt: skip
+    inspected = inspect_ratio(venv, max(3, args.runs // 3))
+    rows.append(Row("`metadata inspect` of a 50 MB, 10,000-entity aggregate",
+                    "a bare lxml iterparse pass over the same file (a process)", "<= 1.8x",
+                    inspected, inspected <= 1.8, "benchmarks/bench_inspect.py"))  # fmt: skip
+    rows.append(Row("`assertion verify` (signature check of a signed Assertion)",
+                    "raw RSA-2048 signatures/s, one core", ">= 1.0x", verify_rate,
+                    verify_rate >= 1.0, "benchmarks/bench_signing.py"))  # fmt: skip
+    if args.keep_venv is None:
+        shutil.rmtree(venv, ignore_errors=True)
+    return rows
+
+
+def table(rows: list[Row]) -> str:
+    lines = [
+        "| figure | reference | budget | measured | command |",
+        "|---|---|---|---|---|",
+    ]
+    for row in rows:
+        verdict = "" if row.ok else " **OVER**"
+        lines.append(f"| {row.figure} | {row.reference} | {row.budget} | "
+                     f"{row.ratio:.2f}x{verdict} | `{row.command}` |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=15, help="pairs per process timing")
+    parser.add_argument("--seconds", type=float, default=8.0, help="in-process measuring time")
+    parser.add_argument("--slices", type=int, default=8)
+    parser.add_argument("--keep-venv", type=Path, help="reuse (or keep) the wheel venv here")
+    args = parser.parse_args()
+    rows = measure(args)
+    print(table(rows))
+    return 0 if all(r.ok for r in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
