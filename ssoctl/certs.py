@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import re
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -160,7 +162,7 @@ def load_private_key(path: Path, passphrase: bytes | None) -> rsa.RSAPrivateKey:
     """Load a PEM key. The error never contains key material."""
     data = read_regular(path, "private key")
     try:
-        key = serialization.load_pem_private_key(data, password=passphrase or None)
+        key = _parsed_key(data, passphrase or None)
     except TypeError:
         raise OperationError(
             f"the private key {path} is encrypted and no passphrase was given.",
@@ -174,6 +176,14 @@ def load_private_key(path: Path, passphrase: bytes | None) -> rsa.RSAPrivateKey:
     if not isinstance(key, rsa.RSAPrivateKey):
         raise OperationError(f"{path} is not an RSA key; Entra signs with RSA only.")
     return key
+
+
+@functools.lru_cache(maxsize=16)
+def _parsed_key(data: bytes, passphrase: bytes | None) -> Any:
+    """The key in `data`, parsed once per process (OpenSSL checks an RSA key's consistency
+    on every load, ~50 ms: `assertion issue` loaded the same key twice, for the rule that
+    matches it to its certificate and to sign). In memory only, by the file's content."""
+    return serialization.load_pem_private_key(data, password=passphrase)
 
 
 def is_encrypted_pem(path: Path) -> bool:

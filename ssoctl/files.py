@@ -19,7 +19,6 @@ import contextlib
 import errno
 import os
 import stat
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,6 +135,8 @@ def _write_error(path: Path, exc: OSError) -> OperationError:
 
 def _temp_beside(path: Path, data: bytes, mode: int) -> str:
     """A fully written, fsynced temp file in `path`'s folder with `mode`; its name."""
+    import tempfile
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -320,6 +321,8 @@ class StreamedFile:
         target = path
         writable(target)
         try:
+            import tempfile
+
             handle, temp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
         except OSError as exc:
             raise _write_error(target, exc) from None

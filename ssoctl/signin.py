@@ -388,6 +388,12 @@ class Issue:
     def response_with_ids(self, new_id: Callable[[], str]) -> tuple[bytes, str, str]:
         """The Response, its ID and its Assertion's ID (Entra's SessionIndex, which a
         LogoutRequest to the app names)."""
+        data, response_id, assertion_id, _ = self.response_and_tree(new_id)
+        return data, response_id, assertion_id
+
+    def response_and_tree(self, new_id: Callable[[], str]) -> tuple[bytes, str, str, Any]:
+        """As response_with_ids, with the tree the bytes were serialized from: None when
+        the bytes were changed afterwards (a negative case), so the tree is not them."""
         from ssoctl.saml import response
 
         root, response_id, assertion_id = response.build(self.spec, new_id)
@@ -397,15 +403,16 @@ class Issue:
             alter=_tamper_name_id if tampered_inside else None,
         )  # fmt: skip
         data = response.to_bytes(root)
+        tree: Any = root
         if tampered_inside and self.signer is not None and self.signer.mode == "response":
             # Only the Response is signed, over the ciphertext: change one ciphertext byte.
-            data = _tamper_ciphertext(data)
+            data, tree = _tamper_ciphertext(data), None
         elif self.case == "bad-signature" and not tampered_inside:
             # One signed byte changed after signing: the NameID's first character.
             marker = f">{self.spec.name_id}</".encode()
             tampered = f">X{self.spec.name_id[1:]}</".encode()
-            data = data.replace(marker, tampered, 1)
-        return data, response_id, assertion_id
+            data, tree = data.replace(marker, tampered, 1), None
+        return data, response_id, assertion_id, tree
 
 
 def _tamper_name_id(assertion: Any) -> None:

@@ -213,8 +213,9 @@ def issue(
 
     acs, relay = issued.spec.destination, issued.relay_state
     if count > 1:
+        summaries = _Summaries() if fmt is IssueFormat.json else None
         lines = (
-            _json_line(*issued.response(new_id), acs, relay, summary=fmt is IssueFormat.json)
+            _json_line(*issued.response_and_tree(new_id), acs, relay, summaries=summaries)
             for _ in range(count)
         )
         _stream(lines, count, out_path)
@@ -223,20 +224,50 @@ def issue(
     _emit(xml_bytes, acs, relay, fmt or IssueFormat.xml, out_path)
 
 
+class _Summaries:
+    """The summary of each line of one `--count` run. Every Response of the run is the
+    same sign-in (one resolved spec: the same NameID, claims, audience and instants); only
+    its IDs differ. So the first one is summarized from the tree the bytes were serialized
+    from, and the next ones copy it with their own IDs. A Response whose bytes were
+    changed after serialization (a negative case) has no tree: it is parsed and
+    summarized on its own."""
+
+    def __init__(self) -> None:
+        self.first: dict[str, Any] | None = None
+
+    def of(self, xml_bytes: bytes, tree: Any, response_id: str, assertion_id: str) -> Any:
+        if tree is None:
+            return _summary(xml_bytes)
+        if self.first is None:
+            self.first = _summary(xml_bytes, tree)
+            return self.first
+        return {**self.first, "response_id": response_id, "assertion_id": assertion_id}
+
+
 def _json_line(
-    xml_bytes: bytes, response_id: str, acs: str, relay_state: str | None, *, summary: bool
+    xml_bytes: bytes,
+    response_id: str,
+    assertion_id: str,
+    tree: Any,
+    acs: str,
+    relay_state: str | None,
+    *,
+    summaries: _Summaries | None,
 ) -> bytes:
+    import msgspec
+
+    from ssoctl import outputs
     from ssoctl.saml import bindings
 
     document: dict[str, Any] = {"version": OUTPUT_VERSION, "id": response_id, "acs": acs}
     document["SAMLResponse"] = bindings.encode_post(xml_bytes)
     if relay_state:
         document["RelayState"] = relay_state
-    if summary:
-        document["summary"] = _summary(xml_bytes)
-    from ssoctl import outputs
-
-    return (json.dumps(shaped(document, outputs.IssuedLine)) + "\n").encode()
+    if summaries is not None:
+        document["summary"] = summaries.of(xml_bytes, tree, response_id, assertion_id)
+    # As `shaped` (the documented keys, in order), encoded by msgspec in one C pass.
+    line = msgspec.convert(document, outputs.IssuedLine, str_keys=True)
+    return msgspec.json.encode(line) + b"\n"
 
 
 def _stream(lines: Iterable[bytes], count: int, out_path: Path | None) -> None:
@@ -287,10 +318,10 @@ def _finish(sink: StreamedFile | None) -> str:
     return f" to {sink.path}"
 
 
-def _summary(xml_bytes: bytes) -> dict[str, Any]:
+def _summary(xml_bytes: bytes, tree: Any = None) -> dict[str, Any]:
     from ssoctl.saml import verify, xml
 
-    root = xml.parse(xml_bytes)
+    root = tree if tree is not None else xml.parse(xml_bytes)
     assertion = root.find(xml.tag("saml", "Assertion"))
     return verify.summarize(assertion, root) if assertion is not None else {}
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import traceback
@@ -204,6 +203,8 @@ def emit_json(
     else:
         assert isinstance(data, Mapping), "a document without a key is a mapping"
         document = {"version": OUTPUT_VERSION, **data}
+    import json
+
     text = json.dumps(shaped(document, shape), indent=2, ensure_ascii=False)
     sys.stdout.write(shown_in_json(text) + "\n")
 
@@ -304,7 +305,10 @@ class ErrorBoundary(TyperGroup):
 
 
 def new_typer(help_text: str) -> typer.Typer:
+    from ssoctl.cli.lazy import LazyTyperGroup
+
     group = typer.Typer(
+        cls=LazyTyperGroup,  # subcommands built when asked for (cli/lazy.py)
         help=help_text,
         no_args_is_help=True,
         add_completion=False,

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import importlib
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from ssoctl.cli import init_cmd, validate_cmd
 from ssoctl.cli.common import STATE, ErrorBoundary
 
 # Command groups, imported only when used: `ssoctl --version` and `ssoctl app list`
@@ -27,22 +25,37 @@ LAZY_GROUPS: dict[str, tuple[str, str]] = {
     "entra": ("ssoctl.cli.entra_cmd", "app"),
     "sp": ("ssoctl.cli.sp_cmd", "app"),
 }
+# Top-level commands, imported only when used too: each module's `register` adds its one
+# command to a Typer of its own (validate alone pulls in the reporters, init the writer).
+LAZY_COMMANDS: dict[str, str] = {
+    "init": "ssoctl.cli.init_cmd",
+    "validate": "ssoctl.cli.validate_cmd",
+    "check-keys": "ssoctl.cli.keys_cmd",
+    "schema": "ssoctl.cli.schema_cmd",
+}
 
 
 class RootGroup(ErrorBoundary):
     def list_commands(self, ctx: Any) -> list[str]:
-        return sorted([*super().list_commands(ctx), *LAZY_GROUPS])
+        return sorted([*super().list_commands(ctx), *LAZY_GROUPS, *LAZY_COMMANDS])
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         from ssoctl.cli.examples import attach
 
-        if cmd_name not in LAZY_GROUPS:
+        command: Any
+        if cmd_name in LAZY_COMMANDS:
+            holder = typer.Typer(add_completion=False, rich_markup_mode=None)
+            importlib.import_module(LAZY_COMMANDS[cmd_name]).register(holder)
+            command = typer.main.get_command(holder)
+            command.name = cmd_name
+        elif cmd_name not in LAZY_GROUPS:
             command = super().get_command(ctx, cmd_name)
         else:
+            from ssoctl.cli.lazy import build_group
+
             module_name, attribute = LAZY_GROUPS[cmd_name]
             sub = getattr(importlib.import_module(module_name), attribute)
-            command = typer.main.get_command(sub)
-            command.name = cmd_name
+            command = build_group(sub, cmd_name)
         if command is not None:
             attach(command, cmd_name)
         return command
@@ -100,60 +113,6 @@ def main(
         # rich and the text report both follow NO_COLOR (https://no-color.org)
         os.environ["NO_COLOR"] = "1"
         os.environ.pop("FORCE_COLOR", None)
-
-
-init_cmd.register(app)
-validate_cmd.register(app)
-
-
-@app.command("check-keys")
-def check_keys(
-    files: list[Path] = typer.Argument(
-        None, help="Files to check (pre-commit passes the staged ones)."
-    ),
-) -> None:
-    """Refuse files that hold a private key, whatever they are called (the pre-commit hook
-    ssoctl-no-private-keys). A key a tenant file beside it marks public_demo_key is
-    allowed. Exit 0: none; 1: a private key would be committed."""
-    from ssoctl.cli.common import note
-    from ssoctl.keyscan import scan
-
-    found = scan(list(files or []))
-    refused = [f for f in found if not f.demo]
-    for item in found:
-        if item.demo:
-            note(f"{item.path}: a published demo key (public_demo_key); allowed")
-        else:
-            note(
-                f"{item.path}: holds a private key ({item.marker}); it must not be committed. "
-                "Unstage it (`git rm --cached FILE`), keep keys out of git (.gitignore: *.key), "
-                "and if it was ever pushed, replace the certificate (`ssoctl cert new`)."
-            )
-    if refused:
-        raise typer.Exit(1)
-
-
-@app.command()
-def schema(
-    out: Path | None = typer.Option(
-        None, "--out", "-o", help="Write it to this file (refresh an offline copy) instead."
-    ),
-) -> None:
-    """Print the tenant file's JSON Schema (draft 2020-12), for editor completion."""
-    import json
-
-    from ssoctl.cli.common import note
-    from ssoctl.tenant import json_schema
-
-    if out is None:  # the schema itself, not a versioned ssoctl document
-        sys.stdout.write(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
-        return
-    from ssoctl.files import write_atomic
-
-    text = json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(out, text.encode("utf-8"), mode=0o644)
-    note(f"wrote {out}")
 
 
 def run() -> None:

@@ -126,6 +126,34 @@ _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=Fals
 def build(spec: ResponseSpec, new_id: Callable[[], str]) -> tuple[etree._Element, str, str]:
     """The unsigned Response; returns (root, response ID, assertion ID)."""
     response_id, assertion_id = new_id(), new_id()
+    xml = (
+        _rendered(spec)
+        .replace(_RESPONSE_ID, _attr(response_id))
+        .replace(_ASSERTION_ID, _attr(assertion_id))
+    )
+    return etree.fromstring(xml, _PARSER), response_id, assertion_id
+
+
+# Where the IDs go in a rendered spec: NUL can be in no escaped value (XML cannot carry
+# it, and values holding one are refused before they get here).
+_RESPONSE_ID, _ASSERTION_ID = "\x00response-id\x00", "\x00assertion-id\x00"
+# The last spec rendered, and its text: `--count N` and the twin issue many Responses of
+# one spec, which differ only in their IDs (escaping and instants once, not N times).
+_last_rendered: tuple[ResponseSpec, str] | None = None
+
+
+def _rendered(spec: ResponseSpec) -> str:
+    global _last_rendered
+    last = _last_rendered
+    if last is not None and last[0] is spec:
+        return last[1]
+    text = _render(spec)
+    _last_rendered = (spec, text)
+    return text
+
+
+def _render(spec: ResponseSpec) -> str:
+    response_id, assertion_id = _RESPONSE_ID, _ASSERTION_ID
     not_on_or_after = instant(spec.now + spec.lifetime)
     statement = "".join(
         f'<Attribute Name="{_attr(name)}">'
@@ -133,13 +161,13 @@ def build(spec: ResponseSpec, new_id: Callable[[], str]) -> tuple[etree._Element
         + "</Attribute>"
         for name, values in spec.attributes
     )
-    xml = _TEMPLATE.format(
+    return _TEMPLATE.format(
         samlp=NS["samlp"],
         saml=NS["saml"],
         success=STATUS_SUCCESS,
         bearer=BEARER,
-        response_id=_attr(response_id),
-        assertion_id=_attr(assertion_id),
+        response_id=response_id,
+        assertion_id=assertion_id,
         issued=instant(spec.now),
         destination=_attr(spec.destination),
         in_response_to=(
@@ -163,7 +191,6 @@ def build(spec: ResponseSpec, new_id: Callable[[], str]) -> tuple[etree._Element
         authn_instant=instant(spec.authn_instant or spec.now),
         authn_context=_text(spec.authn_context),
     )
-    return etree.fromstring(xml, _PARSER), response_id, assertion_id
 
 
 def sign_response(

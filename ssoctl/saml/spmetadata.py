@@ -7,12 +7,16 @@ libxml2's depth limit; each EntityDescriptor is summarized and freed as soon as 
 
 from __future__ import annotations
 
+import base64
+import functools
+import hashlib
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from cryptography.hazmat.primitives import serialization
 from lxml import etree
 
 from ssoctl import certs
@@ -21,6 +25,7 @@ from ssoctl.saml import xml
 from ssoctl.saml.xml import BINDING_POST, NS, HostileXMLError, tag, text_of
 
 MD = NS["md"]
+MD_PREFIX = "{" + MD + "}"  # element tags in the metadata namespace start with it
 ROLES = (
     "SPSSODescriptor",
     "IDPSSODescriptor",
@@ -55,8 +60,17 @@ class Key:
     sha1: str | None
     sha256: str | None
     not_after: str | None
-    pem: str | None
+    body: str | None  # the certificate's Base64, whitespace removed (a valid certificate)
     problem: str | None = None
+
+    @property
+    def pem(self) -> str | None:
+        """PEM of the certificate, made only when asked (import writes it; inspect never
+        does): the same text as cryptography's PEM encoding of the parsed certificate."""
+        if self.body is None:
+            return None
+        lines = [self.body[i : i + 64] for i in range(0, len(self.body), 64)]
+        return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -208,9 +222,9 @@ def summarize(element: etree._Element) -> Entity:
         cache_duration=element.get("cacheDuration"),
     )
     for role in element:
-        if not isinstance(role.tag, str) or etree.QName(role).namespace != MD:
+        if not isinstance(role.tag, str) or not role.tag.startswith(MD_PREFIX):
             continue
-        local = etree.QName(role).localname
+        local = role.tag[len(MD_PREFIX) :]
         if local not in ROLES:
             continue
         entity.roles.append(local)
@@ -220,9 +234,9 @@ def summarize(element: etree._Element) -> Entity:
             entity.sp_keys.extend(k for k in keys if k.use in ("signing", "both"))
             entity.sp_encryption_keys.extend(k for k in keys if k.use == "encryption")
         for child in role:
-            if not isinstance(child.tag, str):
+            if not isinstance(child.tag, str) or not child.tag.startswith(MD_PREFIX):
                 continue
-            name = etree.QName(child).localname
+            name = child.tag[len(MD_PREFIX) :]
             if name == "AssertionConsumerService":
                 entity.acs.append(_endpoint(child))
             elif name == "SingleLogoutService":
@@ -250,15 +264,26 @@ def _key(descriptor: etree._Element) -> Key:
     body = descriptor.findtext(f".//{tag('ds', 'X509Certificate')}")
     if not body:
         return Key(use, None, None, None, None, None, "no X509Certificate")
-    try:
-        cert = certs.parse_certificate("".join(body.split()).encode("ascii", "replace"), "key")
-    except OperationError:
+    described = _described("".join(body.split()))
+    if described is None:
         return Key(use, None, None, None, None, None, "not a valid certificate")
-    return Key(
-        use,
+    return Key(use, *described)
+
+
+# An entity usually lists one certificate for signing and encryption, and a federation's
+# hosted SPs share theirs: each distinct certificate is parsed once per process.
+@functools.lru_cache(maxsize=4096)
+def _described(body: str) -> tuple[str, str, str, str, str] | None:
+    """(subject, SHA-1, SHA-256, notAfter, body) of a Base64 certificate, or None."""
+    try:
+        cert = certs.parse_certificate(body.encode("ascii", "replace"), "key")
+    except OperationError:
+        return None
+    der = cert.public_bytes(serialization.Encoding.DER)
+    return (
         cert.subject.rfc4514_string(),
-        certs.thumbprint_sha1(cert),
-        certs.thumbprint_sha256(cert),
+        hashlib.sha1(der).hexdigest().upper(),  # = certs.thumbprint_sha1, from the DER
+        hashlib.sha256(der).hexdigest().upper(),
         cert.not_valid_after_utc.isoformat(),
-        certs.cert_pem(cert).decode("ascii"),
+        base64.b64encode(der).decode("ascii"),
     )

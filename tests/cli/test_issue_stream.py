@@ -110,3 +110,20 @@ def test_metadata_inspect_shows_progress_on_a_terminal(tmp_path: Path) -> None:
     )
     assert "reading entities" in seen
     assert json.loads(out.read_text())["total_entities"] >= 2  # stdout stays the data
+
+
+def test_each_json_line_summarizes_its_own_response(example: Path) -> None:
+    """--count summarizes the first Response and copies that summary with each next one's
+    IDs (issue 26): every line must still say exactly what its own XML says."""
+    import base64
+
+    from ssoctl.cli.assertion_cmd import _summary
+
+    args = ["--user", "B.Simon@contoso.com", "--count", "4", "--format", "json"]
+    out = run_cli("assertion", "issue", "--app", "ringcentral", *args, tenant=example)
+    assert out.exit_code == 0, out.stderr
+    lines = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(lines) == 4 and len({line["id"] for line in lines}) == 4
+    for line in lines:
+        own = _summary(base64.b64decode(line["SAMLResponse"]))
+        assert line["summary"] == json.loads(json.dumps(own)), line["id"]
