@@ -23,7 +23,34 @@ MD = "urn:oasis:names:tc:SAML:2.0:metadata"
 POST = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST"
 
 
-def entity(i: int) -> str:
+def certificate_bodies(count: int) -> list[str]:
+    """`count` distinct certificates (Base64), as a real aggregate has: one per entity.
+    One RSA key signs them all (a new key per certificate would take minutes)."""
+    import base64
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    start = dt.datetime(2025, 1, 1, tzinfo=dt.timezone.utc)
+    bodies = []
+    for i in range(count):
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, f"sp{i:05d}.example.org")])
+        cert = (
+            x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(i + 1)
+            .not_valid_before(start).not_valid_after(start + dt.timedelta(days=3650))
+            .sign(key, hashes.SHA256())
+        )  # fmt: skip
+        der = cert.public_bytes(serialization.Encoding.DER)
+        bodies.append(base64.b64encode(der).decode())
+    return bodies
+
+
+def entity(i: int, body: str = BODY) -> str:
     host = f"sp{i:05d}.example.org"
     # Organization and ContactPerson padding gives real aggregates' ~5 KB per entity.
     padding = "".join(
@@ -34,10 +61,10 @@ def entity(i: int) -> str:
     return (
         f'<md:EntityDescriptor entityID="https://{host}/shibboleth">'
         '<md:SPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">'
-        f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{BODY}'
+        f'<md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{body}'
         "</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
         f'<md:KeyDescriptor use="encryption"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>'
-        f"{BODY}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
+        f"{body}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>"
         "<md:NameIDFormat>urn:oasis:names:tc:SAML:2.0:nameid-format:persistent</md:NameIDFormat>"
         f'<md:AssertionConsumerService Binding="{POST}" Location="https://{host}/acs" '
         'index="0" isDefault="true"/></md:SPSSODescriptor>'
@@ -48,14 +75,17 @@ def entity(i: int) -> str:
     )
 
 
-def generate(path: Path, count: int) -> None:
+def generate(path: Path, count: int, distinct: bool = True) -> None:
+    """The aggregate; each entity with a certificate of its own (`distinct`), for signing
+    and encryption, or all sharing one (the old benchmark, which flattered a cache)."""
+    bodies = certificate_bodies(count) if distinct else [BODY] * count
     with path.open("w") as out:
         out.write(
             f'<?xml version="1.0"?>\n<md:EntitiesDescriptor xmlns:md="{MD}" '
             'xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Name="urn:bench">\n'
         )
         for i in range(count):
-            out.write(entity(i))
+            out.write(entity(i, bodies[i]))
         out.write("</md:EntitiesDescriptor>\n")
 
 
