@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
-from ssoctl.saml.authnrequest import AuthnRequest, check_authn_context
 from ssoctl.saml.response import ResponseSpec, Signer
 from ssoctl.tenant import LoadedTenant, PassphraseSource, gallery
 from ssoctl.tenant.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
@@ -26,6 +25,7 @@ from ssoctl.urls import audience_for
 from ssoctl.xmlchars import first_non_xml_char
 
 if TYPE_CHECKING:
+    from ssoctl.saml.authnrequest import AuthnRequest
     from ssoctl.saml.verify import Expectations
 
 AMR = "http://schemas.microsoft.com/ws/2008/06/identity/authenticationmethod/"
@@ -192,6 +192,8 @@ def resolve(tenant: Tenant, ask: SignInRequest) -> Resolved:
     method = AUTHN_METHODS[ask.authn_method]
     class_ref = method.class_ref
     if ask.request is not None:
+        from ssoctl.saml.authnrequest import check_authn_context  # only for SP-initiated
+
         class_ref = check_authn_context(
             ask.request, (method.class_ref, *method.also), ask.authn_method
         )

@@ -9,7 +9,6 @@ from typing import Any
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import UsageError
 from ssoctl.tenant import gallery
-from ssoctl.tenant.docedit import flow_list, mapping
 from ssoctl.tenant.model import ENTRA_DEFAULT_CLAIMS, Tenant
 from ssoctl.urls import format_problems, https_problem
 
@@ -58,6 +57,8 @@ def check_url(kind: str, url: str, patterns: list[str] | None = None) -> str | N
 def build_entry(request: AppRequest, tenant: Tenant) -> tuple[str, Any, list[str]]:
     """The name and YAML mapping of a new app, filled from the gallery, and warnings (a
     value outside a pattern, missing values). Raises UsageError."""
+    from ssoctl.tenant.docedit import flow_list, mapping  # ruamel: for edits only
+
     template = gallery.get(request.template)
     if template.variant_kind == "region" and request.platform:
         raise UsageError(f"{template.display_name} has regions, not platforms; use --region.")
@@ -173,6 +174,8 @@ def _follow_variant(
     URL that is empty or was the old variant's gallery value becomes the new one's.
     A value the admin set by hand (or imported) stays; the edit's checks then say if it
     no longer fits."""
+    from ssoctl.tenant.docedit import flow_list  # ruamel: for edits only
+
     moved: dict[str, Any] = {}
     if new is None:
         return moved
@@ -204,6 +207,7 @@ def set_fields(
     """Apply `changes` to the app's round-trip mapping, each value checked as `app add`
     checks it (the gallery's patterns for this app's region or platform); returns the
     keys that changed. Raises UsageError naming the option."""
+    from ssoctl.tenant.docedit import flow_list  # ruamel: for edits only
     from ssoctl.tenant.model import is_guid
 
     app = tenant.apps[name]
@@ -289,6 +293,8 @@ def check_url_or_identifier(value: str, patterns: list[str]) -> str | None:
 
 
 def _flow_map(values: dict[str, Any]) -> Any:
+    from ssoctl.tenant.docedit import mapping  # ruamel: for edits only
+
     out = mapping(values)
     out.fa.set_flow_style()
     return out
