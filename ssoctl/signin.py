@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ssoctl.endpoints import idp_endpoints
 from ssoctl.errors import EntraRefusal, InvalidInputError, UsageError
 from ssoctl.saml.response import ResponseSpec, Signer
-from ssoctl.tenant import LoadedTenant, PassphraseSource, gallery
+from ssoctl.tenant import LoadedTenant, PassphraseSource, encryption_certificate, gallery
 from ssoctl.tenant.model import CLAIM_SOURCES, NAME_ID_FORMATS, Tenant, User
 from ssoctl.urls import audience_for
 from ssoctl.xmlchars import first_non_xml_char
@@ -433,20 +433,6 @@ def _tamper_ciphertext(data: bytes) -> bytes:
         return data
     flipped = b"B" if data[at : at + 1] == b"A" else b"A"
     return data[:at] + flipped + data[at + 1 :]
-
-
-def encryption_certificate(loaded: LoadedTenant, app: str) -> bytes | None:
-    """The app's token-encryption certificate (PEM), or None when it has none."""
-    from ssoctl import certs
-    from ssoctl.files import read_regular
-
-    settings = loaded.model.apps[app].encryption
-    if settings is None:
-        return None
-    path = loaded.beside(settings.certificate)
-    pem = read_regular(path, "encryption certificate")
-    certs.parse_certificate(pem, str(path))  # a clear error now, not inside libxmlsec1
-    return pem
 
 
 def issue(

@@ -59,6 +59,14 @@ def _build(info: Any, name: str, path: str) -> Any:
     instance = getattr(info, "typer_instance", None)
     if instance is not None:
         return build_group(instance, path)
+    holder = _holder()
+    holder.registered_commands = [info]
+    return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
+
+
+def _holder() -> typer.Typer:
+    """A Typer to build one command in, kept a group by a callback so the command is
+    built as it is inside its group."""
     holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False,
                          rich_markup_mode=None)  # fmt: skip
 
@@ -66,7 +74,16 @@ def _build(info: Any, name: str, path: str) -> Any:
     def _keep_a_group() -> None:
         pass
 
-    holder.registered_commands = [info]
+    return holder
+
+
+def build_command(module: str, name: str) -> Any:
+    """A top-level command whose module adds it with `register(app)` (init, validate...),
+    imported and built only now."""
+    import importlib
+
+    holder = _holder()
+    importlib.import_module(module).register(holder)
     return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
 
 

@@ -44,10 +44,9 @@ class RootGroup(ErrorBoundary):
 
         command: Any
         if cmd_name in LAZY_COMMANDS:
-            holder = typer.Typer(add_completion=False, rich_markup_mode=None)
-            importlib.import_module(LAZY_COMMANDS[cmd_name]).register(holder)
-            command = typer.main.get_command(holder)
-            command.name = cmd_name
+            from ssoctl.cli.lazy import build_command
+
+            command = build_command(LAZY_COMMANDS[cmd_name], cmd_name)
         elif cmd_name not in LAZY_GROUPS:
             command = super().get_command(ctx, cmd_name)
         else:

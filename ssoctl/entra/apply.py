@@ -296,7 +296,7 @@ def _token_encryption(
     from cryptography.hazmat.primitives import serialization
 
     from ssoctl import certs
-    from ssoctl.signin import encryption_certificate
+    from ssoctl.tenant import encryption_certificate
 
     graph, result = ctx.connection.graph, ctx.result
     path, needs = f"/applications/{app_object_id}", "Application.ReadWrite.OwnedBy"

@@ -265,33 +265,29 @@ def decrypt_assertions(parent: etree._Element, key: Any) -> Decrypted:
     """Replace every EncryptedAssertion directly under `parent` (a Response) by the
     Assertion it holds. Raises InvalidInputError for a refused algorithm or KeyInfo,
     DecryptionError for anything else."""
-    decrypted = Decrypted()
-    for holder in parent.findall(tag("saml", "EncryptedAssertion")):
-        assertion = _decrypt_one(holder, key, decrypted)
-        if assertion.tag != tag("saml", "Assertion"):
-            raise DecryptionError(FAILED)
-        _replace(holder, assertion)
-        decrypted.elements += 1
-    return decrypted
+    return _open(parent.findall(tag("saml", "EncryptedAssertion")), tag("saml", "Assertion"), key)
 
 
 def decrypt_ids(element: etree._Element, key: Any) -> Decrypted:
     """Replace the EncryptedID in the Subject of `element` (an Assertion, or a Response's
     Assertions) by the NameID it holds. Called after the signature that covers it has
     been verified: decrypting changes what was signed."""
+    assertion = tag("saml", "Assertion")
+    assertions = [element] if element.tag == assertion else element.findall(assertion)
+    path = f"{tag('saml', 'Subject')}/{tag('saml', 'EncryptedID')}"
+    holders = [h for a in assertions for h in a.findall(path)]
+    return _open(holders, tag("saml", "NameID"), key)
+
+
+def _open(holders: list[etree._Element], expected: str, key: Any) -> Decrypted:
+    """Each holder replaced by the one `expected` element it encrypts."""
     decrypted = Decrypted()
-    assertions = (
-        [element]
-        if element.tag == tag("saml", "Assertion")
-        else element.findall(tag("saml", "Assertion"))
-    )
-    for assertion in assertions:
-        for holder in assertion.findall(f"{tag('saml', 'Subject')}/{tag('saml', 'EncryptedID')}"):
-            name_id = _decrypt_one(holder, key, decrypted)
-            if name_id.tag != tag("saml", "NameID"):
-                raise DecryptionError(FAILED)
-            _replace(holder, name_id)
-            decrypted.elements += 1
+    for holder in holders:
+        inside = _decrypt_one(holder, key, decrypted)
+        if inside.tag != expected:
+            raise DecryptionError(FAILED)
+        _replace(holder, inside)
+        decrypted.elements += 1
     return decrypted
 
 

@@ -240,9 +240,9 @@ def set_summaries(loaded: LoadedTenant, app: str | None, now: dt.datetime) -> li
     return out
 
 
-def encryption_summary(loaded: LoadedTenant, app: str, now: dt.datetime) -> dict[str, Any] | None:
-    """The app's token-encryption certificate as Entra's "Token encryption" page lists it
-    (thumbprint, dates, status), or None when the app has none."""
+def encryption_certificate(loaded: LoadedTenant, app: str) -> bytes | None:
+    """The app's token-encryption certificate (PEM, checked to parse: a clear error here,
+    not inside libxmlsec1), or None when the app has none."""
     from ssoctl import certs
     from ssoctl.files import read_regular
 
@@ -250,7 +250,21 @@ def encryption_summary(loaded: LoadedTenant, app: str, now: dt.datetime) -> dict
     if settings is None:
         return None
     path = loaded.beside(settings.certificate)
-    cert = certs.parse_certificate(read_regular(path, "encryption certificate"), str(path))
+    pem = read_regular(path, "encryption certificate")
+    certs.parse_certificate(pem, str(path))
+    return pem
+
+
+def encryption_summary(loaded: LoadedTenant, app: str, now: dt.datetime) -> dict[str, Any] | None:
+    """The app's token-encryption certificate as Entra's "Token encryption" page lists it
+    (thumbprint, dates, status), or None when the app has none."""
+    from ssoctl import certs
+
+    pem = encryption_certificate(loaded, app)
+    settings = loaded.model.apps[app].encryption
+    if pem is None or settings is None:
+        return None
+    cert = certs.parse_certificate(pem, settings.certificate)
     return {
         "certificate": settings.certificate,
         "thumbprint_sha1": certs.thumbprint_sha1(cert),
