@@ -93,12 +93,13 @@ def _rate(work: Callable[[], object], seconds: float) -> float:
     return count / (time.perf_counter() - start)
 
 
-def issue_process_ratio(venv: Path, count: int, runs: int) -> float:
-    """Responses per second of `assertion issue --count` as a whole process, against raw
-    RSA signatures per second measured right before each run (one core each)."""
+def issue_process_ratio(venv: Path, count: int, runs: int, jobs: int | None = None) -> float:
+    """Responses per second of `assertion issue --count` as a whole process (with its
+    default jobs: a worker per usable core, or `--jobs`), against raw RSA signatures per
+    second on one core, measured right before each run."""
     argv = [str(venv / "bin" / "ssoctl"), "-t", str(EXAMPLE), "assertion", "issue", "--app",
             "ringcentral", "--user", "B.Simon@contoso.com", "--count", str(count),
-            "--format", "json"]  # fmt: skip
+            "--format", "json", *(["--jobs", str(jobs)] if jobs else [])]  # fmt: skip
     ratios = []
     for _ in range(runs):
         floor = raw_rsa_rate(1.0)
@@ -174,10 +175,16 @@ def measure(args: argparse.Namespace) -> list[Row]:
     rows.append(Row("`ssoctl app list` on the example, from a wheel", "the same", "<= 1.6x",
                     listing, listing <= 1.6,
                     "benchmarks/run_all.py (bench_startup.py --wheel)"))  # fmt: skip
+    from ssoctl.bulk import default_jobs
+
     issued = issue_process_ratio(venv, 3000, max(3, args.runs // 5))
-    rows.append(Row("`assertion issue --count 3000 --format json`, whole process",
+    rows.append(Row(f"`assertion issue --count 3000 --format json`, whole process (default "
+                    f"jobs: {default_jobs()} here, one per usable core)",
                     "raw RSA-2048 signatures/s, one core", ">= 0.55x", issued, issued >= 0.55,
                     "benchmarks/run_all.py"))  # fmt: skip
+    alone = issue_process_ratio(venv, 3000, max(3, args.runs // 5), jobs=1)
+    rows.append(Row("the same with `--jobs 1` (one process)", "the same", "none (reported)",
+                    alone, True, "benchmarks/run_all.py"))  # fmt: skip
     issue_rate, verify_rate = in_process_ratios(args.seconds, args.slices)
     rows.append(Row("the same, in-process (build + sign + serialize)", "the same", ">= 0.6x",
                     issue_rate, issue_rate >= 0.6, "benchmarks/bench_signing.py"))  # fmt: skip

@@ -30,8 +30,9 @@ LAYERS: list[tuple[str, ...]] = [
      "ssoctl.fetch", "ssoctl.certs"),
     # the two wings of data: the tenant file, and SAML messages
     ("ssoctl.tenant", "ssoctl.saml"),
-    # the core that joins them: rules and reports, sign-in, metadata, import, outputs
-    ("ssoctl.rules", "ssoctl.report", "ssoctl.validate", "ssoctl.signin",
+    # the core that joins them: rules and reports, sign-in (one, and many: bulk),
+    # metadata, import, outputs
+    ("ssoctl.rules", "ssoctl.report", "ssoctl.validate", "ssoctl.signin", "ssoctl.bulk",
      "ssoctl.federation", "ssoctl.spimport", "ssoctl.outputs", "ssoctl.entra", "ssoctl.keyscan"),
     # the twin and the test SP (incoming network)
     ("ssoctl.idp", "ssoctl.sp"),

@@ -149,12 +149,19 @@ def issue(
         max=1_000_000,
         help="Issue N responses, one JSON line each, written as they are made.",
     ),
+    jobs: int | None = typer.Option(
+        None,
+        "--jobs",
+        "-j",
+        min=1,
+        max=256,
+        help="With --count: processes that make them (default: one per core, at most 8).",
+    ),
     case: Case | None = typer.Option(None, "--case", help="A negative case for testing an SP."),
     force: bool = typer.Option(False, "--force", help="Issue despite an Entra refusal."),
 ) -> None:
     """Issue a signed SAML Response as Entra would send it to the app."""
-    import uuid
-
+    from ssoctl import bulk
     from ssoctl.errors import UsageError
     from ssoctl.signin import SignInRequest
     from ssoctl.signin import issue as issue_response
@@ -208,66 +215,13 @@ def issue(
     for warning in issued.warnings:
         note(f"warning: {warning}")
 
-    def new_id() -> str:
-        return f"_{uuid.uuid4()}"
-
-    acs, relay = issued.spec.destination, issued.relay_state
     if count > 1:
-        summaries = _Summaries() if fmt is IssueFormat.json else None
-        lines = (
-            _json_line(*issued.response_and_tree(new_id), acs, relay, summaries=summaries)
-            for _ in range(count)
-        )
-        _stream(lines, count, out_path)
+        batch = bulk.Batch(issued, OUTPUT_VERSION, summaries=fmt is IssueFormat.json)
+        with bulk.lines(batch, count, jobs or bulk.default_jobs()) as lines:
+            _stream(lines, count, out_path)
         return
-    xml_bytes, _ = issued.response(new_id)
-    _emit(xml_bytes, acs, relay, fmt or IssueFormat.xml, out_path)
-
-
-class _Summaries:
-    """The summary of each line of one `--count` run. Every Response of the run is the
-    same sign-in (one resolved spec: the same NameID, claims, audience and instants); only
-    its IDs differ. So the first one is summarized from the tree the bytes were serialized
-    from, and the next ones copy it with their own IDs. A Response whose bytes were
-    changed after serialization (a negative case) has no tree: it is parsed and
-    summarized on its own."""
-
-    def __init__(self) -> None:
-        self.first: dict[str, Any] | None = None
-
-    def of(self, xml_bytes: bytes, tree: Any, response_id: str, assertion_id: str) -> Any:
-        if tree is None:
-            return _summary(xml_bytes)
-        if self.first is None:
-            self.first = _summary(xml_bytes, tree)
-            return self.first
-        return {**self.first, "response_id": response_id, "assertion_id": assertion_id}
-
-
-def _json_line(
-    xml_bytes: bytes,
-    response_id: str,
-    assertion_id: str,
-    tree: Any,
-    acs: str,
-    relay_state: str | None,
-    *,
-    summaries: _Summaries | None,
-) -> bytes:
-    import msgspec
-
-    from ssoctl import outputs
-    from ssoctl.saml import bindings
-
-    document: dict[str, Any] = {"version": OUTPUT_VERSION, "id": response_id, "acs": acs}
-    document["SAMLResponse"] = bindings.encode_post(xml_bytes)
-    if relay_state:
-        document["RelayState"] = relay_state
-    if summaries is not None:
-        document["summary"] = summaries.of(xml_bytes, tree, response_id, assertion_id)
-    # As `shaped` (the documented keys, in order), encoded by msgspec in one C pass.
-    line = msgspec.convert(document, outputs.IssuedLine, str_keys=True)
-    return msgspec.json.encode(line) + b"\n"
+    xml_bytes, _ = issued.response(bulk.new_id)
+    _emit(xml_bytes, issued.spec.destination, issued.relay_state, fmt or IssueFormat.xml, out_path)
 
 
 def _stream(lines: Iterable[bytes], count: int, out_path: Path | None) -> None:
@@ -318,14 +272,6 @@ def _finish(sink: StreamedFile | None) -> str:
     return f" to {sink.path}"
 
 
-def _summary(xml_bytes: bytes, tree: Any = None) -> dict[str, Any]:
-    from ssoctl.saml import verify, xml
-
-    root = tree if tree is not None else xml.parse(xml_bytes)
-    assertion = root.find(xml.tag("saml", "Assertion"))
-    return verify.summarize(assertion, root) if assertion is not None else {}
-
-
 def _duration(text: str, option: str) -> dt.timedelta:
     """`90m`, `8h`, `2d` (or `45s`) as a timedelta."""
     import datetime as dt
@@ -359,7 +305,7 @@ def _emit(
     fmt: IssueFormat,
     out_path: Path | None,
 ) -> None:
-    from ssoctl.saml import bindings
+    from ssoctl.saml import bindings, summary
 
     encoded = bindings.encode_post(xml_bytes)
     if fmt is IssueFormat.xml:
@@ -376,7 +322,7 @@ def _emit(
             "acs": acs,
             "relay_state": relay_state,
             "SAMLResponse": encoded,
-            "summary": _summary(xml_bytes),
+            "summary": summary.summary_of(xml_bytes),
         }
         from ssoctl import outputs
 
@@ -554,7 +500,7 @@ def decode_cmd(
     from lxml import etree
 
     from ssoctl.saml import bindings, xml
-    from ssoctl.saml.verify import summarize
+    from ssoctl.saml.summary import summarize
 
     decoded = bindings.decode(read_input(source, "input"), "the input")
     root = xml.parse(decoded.xml, "the decoded message")

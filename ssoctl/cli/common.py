@@ -250,13 +250,14 @@ def out() -> Console:
     )
 
 
-def err() -> Console:
-    return _console_class()(stderr=True, highlight=False, soft_wrap=True)
-
-
 def note(message: str) -> None:
-    """A message for the person (stderr), never data."""
-    err().print(message, markup=False)
+    """A message for the person (stderr), never data: plain text with its controls
+    escaped (it can carry values from metadata or messages). Not through rich: a note is
+    never styled or wrapped, and importing rich for one line cost `assertion issue` about
+    40 ms (issue 26); rich would also have turned `:name:` in a value into an emoji."""
+    from ssoctl.textchars import shown
+
+    sys.stderr.write(shown(message) + "\n")
 
 
 class ErrorBoundary(TyperGroup):

@@ -43,7 +43,6 @@ if TYPE_CHECKING:
         remove_app,
         remove_app_claim,
         request_entra_certificate,
-        require_app,
         set_app,
         set_app_claim,
         set_sp_values,
@@ -54,6 +53,7 @@ if TYPE_CHECKING:
         AppRequest,
         local_app_id,
         portal_view,
+        require_app,
     )
     from ssoctl.tenant.directory import (
         add_group,
@@ -201,7 +201,7 @@ _LAZY = {
     "Created": "ssoctl.tenant.scaffold",
     "gitignore_text": "ssoctl.tenant.scaffold",
     "tenant_text": "ssoctl.tenant.scaffold",
-    "require_app": "ssoctl.tenant.appedits",
+    "require_app": "ssoctl.tenant.apps",
     "SpValues": "ssoctl.tenant.appedits",
     "set_sp_values": "ssoctl.tenant.appedits",
     "NewCertificate": "ssoctl.tenant.appedits",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ssoctl.errors import UsageError
-from ssoctl.tenant.apps import AppChanges, AppRequest, build_entry, set_fields
+from ssoctl.tenant.apps import AppChanges, AppRequest, build_entry, require_app, set_fields
 from ssoctl.tenant.docedit import flow_list, remove_from_list, section
 from ssoctl.tenant.model import Tenant
 
@@ -21,16 +21,6 @@ if TYPE_CHECKING:
 
     from ssoctl.tenant.document import LoadedTenant
     from ssoctl.tenant.keyring import Switch
-
-
-def require_app(tenant: Tenant, name: str, where: object = "the tenant file") -> None:
-    """A usage error naming the apps there are, unless `name` is one."""
-    if name not in tenant.apps:
-        known = ", ".join(tenant.apps) or "none"
-        raise UsageError(
-            f"no app named {name!r} in {where}; apps: {known}.",
-            hint="`ssoctl app list` shows them.",
-        )
 
 
 @dataclass(frozen=True)

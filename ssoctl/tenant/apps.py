@@ -377,3 +377,13 @@ def portal_view(
         },
         "assignments": list(app.assignments),
     }
+
+
+def require_app(tenant: Tenant, name: str, where: object = "the tenant file") -> None:
+    """A usage error naming the apps there are, unless `name` is one."""
+    if name not in tenant.apps:
+        known = ", ".join(tenant.apps) or "none"
+        raise UsageError(
+            f"no app named {name!r} in {where}; apps: {known}.",
+            hint="`ssoctl app list` shows them.",
+        )

@@ -117,7 +117,7 @@ def test_each_json_line_summarizes_its_own_response(example: Path) -> None:
     IDs (issue 26): every line must still say exactly what its own XML says."""
     import base64
 
-    from ssoctl.cli.assertion_cmd import _summary
+    from ssoctl.saml.summary import summary_of
 
     args = ["--user", "B.Simon@contoso.com", "--count", "4", "--format", "json"]
     out = run_cli("assertion", "issue", "--app", "ringcentral", *args, tenant=example)
@@ -125,5 +125,162 @@ def test_each_json_line_summarizes_its_own_response(example: Path) -> None:
     lines = [json.loads(line) for line in out.stdout.splitlines()]
     assert len(lines) == 4 and len({line["id"] for line in lines}) == 4
     for line in lines:
-        own = _summary(base64.b64decode(line["SAMLResponse"]))
+        own = summary_of(base64.b64decode(line["SAMLResponse"]))
         assert line["summary"] == json.loads(json.dumps(own)), line["id"]
+
+
+# --jobs: the lines of a long run made by forked workers (issue 26). Run as processes:
+# workers are forked only from a process without threads, which pytest may not be.
+
+RUN_CLI = "import sys; from ssoctl.cli.main import run; sys.argv[0] = 'ssoctl'; run()"
+
+
+def _ssoctl(*args: str, script: str = RUN_CLI) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, timeout=300, check=False
+    )
+
+
+def test_jobs_lines_are_whole_distinct_and_each_verifies(example: Path, tmp_path: Path) -> None:
+    import base64
+
+    from ssoctl.saml.summary import summary_of
+
+    count = 500  # not a multiple of the chunk: the last chunk is short
+    done = _ssoctl("-t", str(example), *ISSUE, "--now", NOW, "--count", str(count),
+                   "--format", "json", "--jobs", "2")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().strip() == f"wrote {count} responses"
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert len(lines) == count and len({line["id"] for line in lines}) == count
+    for line in lines:
+        own = summary_of(base64.b64decode(line["SAMLResponse"]))
+        assert line["summary"] == json.loads(json.dumps(own)), line["id"]
+    for line in (lines[0], lines[count // 2], lines[-1]):
+        response = tmp_path / "response.xml"
+        response.write_bytes(base64.b64decode(line["SAMLResponse"]))
+        out = run_cli("assertion", "verify", str(response), "--app", "ringcentral", "--at",
+                      NOW, "-f", "json", tenant=example)  # fmt: skip
+        assert out.exit_code == 0 and json.loads(out.stdout)["valid"], out.stdout
+
+
+WORKER_PIDS = """
+import os, sys
+from ssoctl import bulk
+bulk._LineMaker.line = lambda self: f"{os.getpid()}\\n".encode()
+batch = bulk.Batch(issued=None, version=1, summaries=False)
+count, jobs = int(sys.argv[1]), int(sys.argv[2])
+with bulk.lines(batch, count, jobs) as lines:
+    made = [int(line) for line in lines]
+chunks = [made[i : i + bulk.CHUNK] for i in range(0, len(made), bulk.CHUNK)]
+whole = all(len(set(chunk)) == 1 for chunk in chunks)  # a chunk is one worker's, uncut
+print(os.getpid(), len(made), len(set(made)), os.getpid() in made, whole)
+"""
+
+
+def test_jobs_fork_workers_and_keep_every_line() -> None:
+    """The machinery itself: each line says which process made it."""
+    done = _ssoctl("1000", "2", script=WORKER_PIDS)
+    assert done.returncode == 0, done.stderr
+    _parent, made, makers, parent_made_one, whole = done.stdout.split()
+    assert (int(made), int(makers), parent_made_one, whole) == (1000, 2, b"False", b"True")
+    short = _ssoctl("20", "2", script=WORKER_PIDS)  # too short to pay for workers
+    _parent, made, makers, parent_made_one, _ = short.stdout.split()
+    assert (int(made), int(makers), parent_made_one) == (20, 1, b"True")
+    one = _ssoctl("1000", "1", script=WORKER_PIDS)
+    assert one.stdout.split()[2:4] == [b"1", b"True"]
+
+
+def test_planned_jobs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ssoctl import bulk
+
+    monkeypatch.setattr(bulk, "can_fork", lambda: True)
+    assert bulk.planned_jobs(10_000, 4) == 4
+    assert bulk.planned_jobs(10_000, 1) == 0
+    assert bulk.planned_jobs(2 * bulk.MIN_PER_JOB, 8) == 2  # at least MIN_PER_JOB each
+    assert bulk.planned_jobs(bulk.MIN_PER_JOB, 8) == 0
+    monkeypatch.setattr(bulk, "can_fork", lambda: False)  # threads, or not Linux
+    assert bulk.planned_jobs(10_000, 4) == 0
+
+
+def test_can_fork_refuses_a_process_with_threads() -> None:
+    import threading
+
+    from ssoctl import bulk
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait)
+    helper.start()
+    try:
+        assert not bulk.can_fork()
+    finally:
+        stop.set()
+        helper.join()
+
+
+WORKER_DIES = """
+import os, sys
+from ssoctl import bulk
+from ssoctl.cli.main import run
+parent = os.getpid()
+real = bulk._LineMaker.line
+def line(self):
+    if os.getpid() != parent:
+        os._exit(9)  # a worker killed mid-run (the OOM killer, say)
+    return real(self)
+bulk._LineMaker.line = line
+sys.argv[0] = "ssoctl"
+run()
+"""
+
+
+def test_a_worker_that_dies_is_a_clear_error(example: Path, tmp_path: Path) -> None:
+    target = tmp_path / "out.jsonl"
+    done = _ssoctl("-t", str(example), *ISSUE, "--now", NOW, "--count", "1000", "--jobs",
+                   "2", "--out", str(target), script=WORKER_DIES)  # fmt: skip
+    stderr = done.stderr.decode()
+    assert done.returncode == 3, stderr
+    assert "worker process" in stderr and "--jobs 1" in stderr and "Traceback" not in stderr
+    assert not target.exists() and not list(tmp_path.glob(".out.jsonl.*"))  # nothing half-made
+
+
+def _processes_naming(text: str) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and text.encode() in (proc / "cmdline").read_bytes():
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux only")
+def test_ctrl_c_with_jobs_keeps_what_was_written_and_stops_the_workers(
+    example: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "responses.jsonl"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ssoctl", "-t", str(example), *ISSUE, "--now", NOW,
+         "--count", "1000000", "--jobs", "2", "--out", str(target)],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a terminal's foreground job
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    temps: list[Path] = []
+    while time.monotonic() < deadline and not any(p.stat().st_size > 20_000 for p in temps):
+        time.sleep(0.2)
+        temps = list(tmp_path.glob(".responses.jsonl.*"))
+    workers = [pid for pid in _processes_naming(str(target)) if pid != process.pid]
+    assert len(workers) == 2  # forked: they carry the parent's command line
+    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole group gets it
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    kept = target.read_text().splitlines()
+    assert kept and all(json.loads(line)["SAMLResponse"] for line in kept)
+    assert f"kept the {len(kept)} of 1000000 responses" in stderr and "Traceback" not in stderr
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and _processes_naming(str(target)):
+        time.sleep(0.1)
+    assert not _processes_naming(str(target))  # no worker left behind
