@@ -137,8 +137,6 @@ def _worker_start() -> None:
     # Ctrl-C at a terminal reaches the whole process group; the parent alone decides
     # what happens (it keeps what was written and stops the workers).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if _WORKER is not None:
-        _WORKER.summaries = _Summaries() if _WORKER.batch.summaries else None
 
 
 def _make_chunk(size: int) -> list[bytes]:
