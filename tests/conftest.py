@@ -40,6 +40,22 @@ def run_cli(
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _parse_memo_in_a_private_folder(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The tenant wing's parse memo (tenant/parsecache.py) lives in $XDG_CACHE_HOME: the
+    suite, and every ssoctl process it starts, use a folder of its own, never the
+    user's ~/.cache."""
+    import os
+
+    before = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = before
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _no_tls_keys_left_behind():
     """Tests that serve TLS in-process call `server.self_signed` directly, so nothing of
     `idp serve`'s own cleanup runs for them: remove the private folders they made, which

@@ -25,7 +25,6 @@ from ssoctl.tenant.document import (
     schema_problems,
     to_plain,
 )
-from ssoctl.tenant.fastread import compose
 
 if TYPE_CHECKING:
     from ssoctl.tenant.appedits import (
@@ -74,6 +73,7 @@ if TYPE_CHECKING:
         ExportOutcome,
         merge_export,
     )
+    from ssoctl.tenant.fastread import compose
     from ssoctl.tenant.gallery import (
         Template,
     )
@@ -195,6 +195,7 @@ __all__ = [
 # Loaded on first use: reading commands (`app list`) never import the edit machinery
 # or the schema generator (benchmarks/bench_startup.py).
 _LAZY = {
+    "compose": "ssoctl.tenant.fastread",
     "Template": "ssoctl.tenant.gallery",
     "SCHEMA_FILE": "ssoctl.tenant.scaffold",
     "create_tenant_folder": "ssoctl.tenant.scaffold",

@@ -238,9 +238,17 @@ def load(path: Path) -> LoadedTenant:
 
 
 def load_text(text: str, path: Path) -> LoadedTenant:
-    from ssoctl.tenant.fastread import compose
+    from ssoctl.tenant import parsecache
 
-    data, positions = compose(text, str(path))
+    data: Any = parsecache.recall(text)
+    positions: Positions
+    if data is not None:  # this exact text, read before by this exact parser
+        positions = parsecache.LazyPositions(text, str(path))
+    else:
+        from ssoctl.tenant.fastread import compose
+
+        data, positions = compose(text, str(path))
+        parsecache.remember(text, data)
     if not isinstance(data, dict):
         raise _not_a_mapping(str(path))
     return _validated(text, path, data, data, positions)
