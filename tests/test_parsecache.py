@@ -171,3 +171,20 @@ def test_an_unwritable_cache_never_fails_a_command(
     assert tenant.load(tenant_file).model.tenant.domain == "contoso.com"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/path")  # invalid per the XDG spec
     assert parsecache.folder() is None
+
+
+def test_large_texts_and_the_folder_are_bounded(
+    memo: Path, tenant_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = tenant_file.read_text()
+    monkeypatch.setattr(parsecache, "MAX_TEXT", len(text.encode()) - 1)
+    tenant.load(tenant_file)
+    assert entries(memo) == []  # too large to keep
+    monkeypatch.setattr(parsecache, "MAX_TEXT", 10 * len(text.encode()))
+    tenant.load(tenant_file)
+    [one] = entries(memo)
+    monkeypatch.setattr(parsecache, "MAX_TOTAL_BYTES", int(one.stat().st_size * 2.5))
+    for n in range(4):
+        tenant_file.write_text(text + f"# version {n}\n")
+        tenant.load(tenant_file)
+    assert len(entries(memo)) == 2  # the newest two fit

@@ -28,6 +28,7 @@ again the first time a position is asked for (`LazyPositions`).
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import zlib
@@ -37,7 +38,9 @@ from typing import Any
 
 FORMAT = "ssoctl-parse-memo-1"
 MAX_ENTRIES = 64  # a few tenant files, each in a few versions
-MAX_ENTRY_BYTES = 16 * 1024 * 1024  # a 5 MB tenant file and its data
+MAX_TEXT = 2 * 1024 * 1024  # a 5,000-user tenant file is well under this; larger: not kept
+MAX_ENTRY_BYTES = 4 * MAX_TEXT  # the text and its data
+MAX_TOTAL_BYTES = 64 * 1024 * 1024  # the whole folder, newest entries first
 
 
 def folder() -> Path | None:
@@ -62,9 +65,11 @@ def _trusted(path: Path) -> bool:
     )
 
 
+@functools.cache
 def _fingerprint() -> str:
-    """The parser that would read the text now: a change of any file it depends on (an
-    upgrade, or an edit in a checkout) makes every entry unusable."""
+    """The parser that reads texts in this process: a change of any file it depends on
+    (an upgrade, or an edit in a checkout) makes every entry unusable. Taken once per
+    process, as the parser's code is loaded once."""
     import importlib.machinery
 
     from ssoctl import __version__
@@ -136,6 +141,8 @@ def remember(text: str, data: Any) -> None:
     import msgspec
 
     encoded = text.encode("utf-8", "surrogatepass")
+    if len(encoded) > MAX_TEXT:
+        return
     try:
         raw = msgspec.msgpack.encode([encoded, fingerprint, data])
     except (TypeError, OverflowError, ValueError):  # an int beyond 64 bits, say
@@ -165,17 +172,22 @@ def remember(text: str, data: Any) -> None:
 
 
 def _prune(where: Path) -> None:
-    """The oldest entries beyond MAX_ENTRIES go."""
+    """Newest first, entries are kept while there are at most MAX_ENTRIES of them and
+    MAX_TOTAL_BYTES in all; the rest go (and anything else in the folder is left)."""
     entries = []
     for item in os.scandir(where):
         if item.name.endswith(".msgpack") and item.is_file(follow_symlinks=False):
-            entries.append((item.stat(follow_symlinks=False).st_mtime_ns, item.path))
-    entries.sort()
-    for _, path in entries[: max(0, len(entries) - MAX_ENTRIES)]:
-        try:
-            os.unlink(path)
-        except OSError:
-            continue
+            info = item.stat(follow_symlinks=False)
+            entries.append((info.st_mtime_ns, info.st_size, item.path))
+    entries.sort(reverse=True)
+    total = 0
+    for index, (_, size, path) in enumerate(entries):
+        total += size
+        if index >= MAX_ENTRIES or total > MAX_TOTAL_BYTES:
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
 
 
 class LazyPositions:
