@@ -25,6 +25,27 @@ from tests.e2e.test_browser import (
 
 pytestmark = pytest.mark.skipif(_missing() is not None, reason=str(_missing()))
 
+
+def sp_verdict(browser: Any) -> Any:
+    """The test SP's verdict heading, once its page is the one shown. Waiting for any
+    `h1` raced the navigation: right after a tile's button is clicked, the My Apps page
+    (which has its own h1) is still there, and its heading went stale under the test.
+    Selenium's text condition reads each new page's h1 and tolerates a stale one."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    try:
+        WebDriverWait(browser, 20).until(
+            ec.text_to_be_present_in_element((By.CSS_SELECTOR, "h1"), "ssoctl test SP")
+        )
+    except TimeoutException:
+        raise AssertionError(
+            f"no test SP verdict at {browser.current_url}: {browser.page_source[:1500]}"
+        ) from None
+    return browser.find_element(By.CSS_SELECTOR, "h1")
+
 UPN = "B.Simon@contoso.com"
 RC_HOST = "ssoeuro.ringcentral.com"
 
@@ -143,7 +164,7 @@ def browser(pair: Pair, tmp_path: Path) -> Iterator[Any]:
 def test_sp_initiated_through_the_twin_to_the_test_sp(pair: Pair, browser: Any) -> None:
     browser.get(f"https://localhost:{pair.sp_port}/")
     pick(browser, UPN)
-    heading = wait_for(browser, "h1")
+    heading = sp_verdict(browser)
     shot(browser, "sp-serve-accepted")
     assert "accepted" in heading.text, browser.page_source[:3000]
     assert UPN in browser.page_source
@@ -162,7 +183,7 @@ def test_idp_initiated_from_my_apps_to_the_app_s_real_host(pair: Pair, browser: 
         if "RingCentral" in t.text or "ringcentral" in t.text
     )
     tile.find_element(By.TAG_NAME, "button").click()
-    heading = wait_for(browser, "h1")
+    heading = sp_verdict(browser)
     assert browser.current_url.startswith(f"https://{RC_HOST}/sp/ACS.saml2")
     assert "accepted" in heading.text, browser.page_source[:3000]
     assert "live bearer credential" in browser.page_source
@@ -191,7 +212,7 @@ def test_my_apps_tile_opens_the_local_sign_on_url(pair: Pair, browser: Any) -> N
             t for t in browser.find_elements(By.CSS_SELECTOR, "form.tile") if "Mitel" in t.text
         )
         tile.find_element(By.TAG_NAME, "button").click()
-        heading = wait_for(browser, "h1")
+        heading = sp_verdict(browser)
         assert "accepted" in heading.text, browser.page_source[:3000]
     finally:
         cli(
@@ -218,7 +239,7 @@ def test_a_claim_removed_from_the_app_is_named_on_the_page(pair: Pair, browser: 
             if "RingCentral" in t.text
         )
         tile.find_element(By.TAG_NAME, "button").click()
-        heading = wait_for(browser, "h1")
+        heading = sp_verdict(browser)
         shot(browser, "sp-serve-missing-claim")
         assert "REFUSED" in heading.text, browser.page_source[:3000]
         assert "MISSING" in browser.page_source and "RingCentral requires it" in browser.page_source
