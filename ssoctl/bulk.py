@@ -29,6 +29,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
+from ssoctl import outputs
+from ssoctl.saml import bindings
+
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
@@ -104,11 +109,6 @@ class _LineMaker:
         self.summaries = _Summaries() if batch.summaries else None
 
     def line(self) -> bytes:
-        import msgspec
-
-        from ssoctl import outputs
-        from ssoctl.saml import bindings
-
         issued = self.batch.issued
         xml_bytes, response_id, assertion_id, tree = issued.response_and_tree(new_id)
         document: dict[str, Any] = {
@@ -145,11 +145,12 @@ def _make_chunk(size: int) -> list[bytes]:
 
 
 @contextmanager
-def lines(batch: Batch, count: int, jobs: int) -> Iterator[Iterator[bytes]]:
-    """The `count` lines, made as they are read. Workers (if any, see `planned_jobs`)
-    are forked on entering, before the caller starts threads of its own (a progress
-    bar), and stopped on leaving, however the caller leaves."""
-    workers = planned_jobs(count, jobs)
+def lines(batch: Batch, count: int, jobs: int | None = None) -> Iterator[Iterator[bytes]]:
+    """The `count` lines, made as they are read, by `jobs` processes (None: the default,
+    one per usable core). Workers (if any, see `planned_jobs`) are forked on entering,
+    before the caller starts threads of its own (a progress bar), and stopped on
+    leaving, however the caller leaves."""
+    workers = planned_jobs(count, jobs or default_jobs())
     if workers == 0:
         maker = _LineMaker(batch)
         yield (maker.line() for _ in range(count))

@@ -188,3 +188,11 @@ def test_large_texts_and_the_folder_are_bounded(
         tenant_file.write_text(text + f"# version {n}\n")
         tenant.load(tenant_file)
     assert len(entries(memo)) == 2  # the newest two fit
+
+
+def test_an_empty_file_is_refused_every_time_and_not_kept(memo: Path, tenant_file: Path) -> None:
+    tenant_file.write_text("# nothing but a comment\n")
+    for _ in range(2):
+        with pytest.raises(InvalidInputError, match="must be a YAML mapping"):
+            tenant.load(tenant_file)
+    assert entries(memo) == []

@@ -217,7 +217,7 @@ def issue(
 
     if count > 1:
         batch = bulk.Batch(issued, OUTPUT_VERSION, summaries=fmt is IssueFormat.json)
-        with bulk.lines(batch, count, jobs or bulk.default_jobs()) as lines:
+        with bulk.lines(batch, count, jobs) as lines:
             _stream(lines, count, out_path)
         return
     xml_bytes, _ = issued.response(bulk.new_id)

@@ -131,9 +131,10 @@ def recall(text: str) -> Any | None:
 
 
 def remember(text: str, data: Any) -> None:
-    """Keep what the parser made of `text`. Never fails the command."""
+    """Keep what the parser made of `text`. Never fails the command. An empty document
+    (None) is not kept: `recall` could not tell it from a miss, and it parses at once."""
     where = folder()
-    if where is None:
+    if where is None or data is None:
         return
     fingerprint = _fingerprint()
     if not fingerprint:

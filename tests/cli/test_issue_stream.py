@@ -39,6 +39,15 @@ def test_progress_only_on_a_terminal(example: Path) -> None:
     assert out.stderr.strip() == "wrote 5 responses"  # no bar when stderr is not a terminal
 
 
+def _wait_until_partly_written(folder: Path) -> None:
+    """Until the temp file beside responses.jsonl holds some lines (or 60 s pass)."""
+    deadline = time.monotonic() + 60
+    temps: list[Path] = []
+    while time.monotonic() < deadline and not any(p.stat().st_size > 20_000 for p in temps):
+        time.sleep(0.2)
+        temps = list(folder.glob(".responses.jsonl.*"))
+
+
 def test_ctrl_c_keeps_what_was_written(example: Path, tmp_path: Path) -> None:
     target = tmp_path / "responses.jsonl"
     process = subprocess.Popen(
@@ -47,11 +56,7 @@ def test_ctrl_c_keeps_what_was_written(example: Path, tmp_path: Path) -> None:
         stderr=subprocess.PIPE,
         text=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    temps: list[Path] = []
-    while time.monotonic() < deadline and not any(p.stat().st_size > 20_000 for p in temps):
-        time.sleep(0.2)
-        temps = list(tmp_path.glob(".responses.jsonl.*"))
+    _wait_until_partly_written(tmp_path)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
@@ -267,11 +272,7 @@ def test_ctrl_c_with_jobs_keeps_what_was_written_and_stops_the_workers(
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    temps: list[Path] = []
-    while time.monotonic() < deadline and not any(p.stat().st_size > 20_000 for p in temps):
-        time.sleep(0.2)
-        temps = list(tmp_path.glob(".responses.jsonl.*"))
+    _wait_until_partly_written(tmp_path)
     workers = [pid for pid in _processes_naming(str(target)) if pid != process.pid]
     assert len(workers) == 2  # forked: they carry the parent's command line
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C at a terminal: the whole group gets it
