@@ -171,7 +171,11 @@ def lines(batch: Batch, count: int, jobs: int | None = None) -> Iterator[Iterato
         yield _in_order(pool, deque(first), sizes[2 * workers :])
     finally:
         _WORKER = None
-        pool.shutdown(wait=False, cancel_futures=True)
+        # Wait for the pool's manager thread: left running, it can close its wake-up
+        # pipe while the interpreter's exit hook writes to it (Python 3.10 then prints
+        # "Exception ignored ... Bad file descriptor" after a run that succeeded). The
+        # wait is short: queued chunks are cancelled, so at most the chunks being made.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _in_order(
