@@ -5,8 +5,9 @@ kept `assertion issue` under its budget of half the raw RSA rate
 (benchmarks/bench_signing.py, benchmarks/README.md). The largest avoidable part: it
 copies a tree by serializing and re-parsing it (`_fromstring(_tostring(node))`), three
 times per signature and three per verification. Smaller ones: a new QName per ds
-element, prefix maps re-sorted on every find, the reference XPath compiled on every
-call, and a certificate's DN rendered on every check in case of an error.
+element, prefix maps re-sorted on every find, a reference found by calling an XPath
+function on every attribute's name, and a certificate's DN rendered on every check in
+case of an error.
 
 These subclasses change *how* that work is done, never *what* is signed or checked:
 every digest, transform, reference lookup, algorithm check and certificate check is
@@ -16,7 +17,8 @@ would render) and no tail - and otherwise by signxml's serialize-and-parse, as b
 The copy is checked for entity nodes exactly as signxml checks a parsed one.
 
 The overrides use signxml internals (`_tostring`, `_fromstring`, `_find`, `_findall`,
-`_resolve_reference`, `_ds_tag`, `_get_cert_validity_error`), so they are
+`_resolve_reference`, `_get_inclusive_ns_prefixes`, `_ds_tag`,
+`_get_cert_validity_error`), so they are
 active only for the signxml versions they were checked against (TESTED_VERSIONS); with
 any other version every override defers to stock signxml, slower but correct. tests/security/
 test_signxml_fast.py proves the equivalence: byte-identical signatures (RSA PKCS#1 v1.5
@@ -149,16 +151,33 @@ class _FindByClarkName:
         return super()._findall(element, query, xpath=xpath)  # type: ignore[misc]
 
 
-@functools.lru_cache(maxsize=8)
-def _id_xpath(id_attribute: str) -> etree.XPath:
-    # signxml's own query, compiled once instead of on every call.
-    return etree.XPath(f"//*[@*[local-name() = '{id_attribute}']=$uri]")
+# Every attribute, anywhere in the document, whose value is $uri: signxml's query
+# (`//*[@*[local-name() = 'ID']=$uri]`) tests each attribute's name with an XPath
+# function call before its value; asking for the value first leaves the name test for
+# the one or two attributes that match (the same elements, in the same order, for half
+# the cost).
+_ATTRIBUTES_EQUAL_TO = etree.XPath("//@*[. = $uri]")
 
 
-class _ResolveByCompiledXPath:
-    """Mixin: signxml's same-document reference lookup (`#id`), the same query and the
-    same refusal of an ambiguous ID, with the XPath compiled once. Every other kind of
-    URI goes to signxml."""
+def elements_with_id(doc_root: Any, id_attribute: str, value: str) -> list[Any]:
+    """What signxml's `//*[@*[local-name() = '{id_attribute}']=$uri]` selects: each
+    element of `doc_root`'s document with an attribute of that local name (in any
+    namespace, or none) whose value is `value`, once, in document order."""
+    found: list[Any] = []
+    for attribute in cast(list[Any], _ATTRIBUTES_EQUAL_TO(doc_root, uri=value)):
+        name = attribute.attrname  # "ID", or "{namespace}ID"
+        if name == id_attribute or name.endswith("}" + id_attribute):
+            element = attribute.getparent()
+            # An element's attributes come together in document order: one entry each.
+            if not found or found[-1] is not element:
+                found.append(element)
+    return found
+
+
+class _ResolveByValue:
+    """Mixin: signxml's same-document reference lookup (`#id`): the same elements and
+    the same refusal of an ambiguous ID, found by attribute value first. Every other
+    kind of URI goes to signxml."""
 
     id_attributes: tuple[str, ...]
 
@@ -167,7 +186,7 @@ class _ResolveByCompiledXPath:
         if not ENABLED or not uri or not uri.startswith("#") or uri.startswith("#xpointer("):
             return super()._resolve_reference(doc_root, reference, uri_resolver)  # type: ignore[misc]
         for id_attribute in self.id_attributes:
-            results = cast(list[Any], _id_xpath(id_attribute)(doc_root, uri=uri.lstrip("#")))
+            results = elements_with_id(doc_root, id_attribute, uri.lstrip("#"))
             if len(results) > 1:
                 count = len(results)
                 raise InvalidInput(f"Ambiguous reference URI {uri} resolved to {count} nodes")
@@ -190,7 +209,7 @@ def _default_ns_qname(local: str) -> etree.QName:
     return etree.QName(None, local)
 
 
-class FastSigner(_CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XMLSigner):
+class FastSigner(_CopyByDeepcopy, _FindByClarkName, _ResolveByValue, XMLSigner):
     """XMLSigner with exact copies by deepcopy and the ds: QNames built once."""
 
     def _ds_tag(self, tag: str) -> Any:
@@ -206,9 +225,21 @@ class FastSigner(_CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XML
         return _ds_qname(tag)
 
 
-class FastVerifier(_CopyByDeepcopy, _FindByClarkName, _ResolveByCompiledXPath, XMLVerifier):
+# signxml's `./ec:InclusiveNamespaces[@PrefixList]`, with the prefix resolved once.
+_INCLUSIVE_NAMESPACES = f"./{{{namespaces['ec']}}}InclusiveNamespaces[@PrefixList]"
+
+
+class FastVerifier(_CopyByDeepcopy, _FindByClarkName, _ResolveByValue, XMLVerifier):
     """XMLVerifier with exact copies by deepcopy, prefix-free finds, and the
     certificate's description (a DN rendering) made only when there is an error."""
+
+    def _get_inclusive_ns_prefixes(self, transform_node: Any) -> Any:
+        if not ENABLED:
+            return super()._get_inclusive_ns_prefixes(transform_node)  # type: ignore[no-untyped-call]
+        inclusive_namespaces = transform_node.find(_INCLUSIVE_NAMESPACES)
+        if inclusive_namespaces is None:
+            return None
+        return inclusive_namespaces.get("PrefixList").split(" ")
 
     def _get_cert_validity_error(self, cert: Any, cert_source: str) -> Any:
         if ENABLED:

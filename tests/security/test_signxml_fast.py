@@ -286,3 +286,57 @@ def test_finds_return_what_signxml_finds():
     with pytest.raises(Exception) as stock_error:
         stock._find(signature, "Object")  # type: ignore[no-untyped-call]
     assert str(fast_error.value) == str(stock_error.value)
+
+
+# Documents where an ID lookup can go wrong: namespaced and unprefixed ID attributes,
+# the same value twice (ambiguous), on one element twice, an attribute whose name only
+# ends in "ID", the value in element text or in another attribute, a match outside the
+# element the lookup starts from, and values XPath would compare as numbers.
+ID_DOCUMENTS = [
+    b'<r><a ID="x"/><b ID="y"><c ID="x"/></b></r>',
+    b'<r xmlns:p="urn:p" xmlns:q="urn:q"><a p:ID="x" q:ID="x"/><b q:ID="z"/></r>',
+    b'<r xmlns:p="urn:p"><a p:ID="x"/><b ID="x"/></r>',
+    b'<r><a SomeID="x" IDs="x" Id="x"/><b>x</b><c Other="x"/></r>',
+    b'<r><!-- x --><a ID="x"><?pi x?></a></r>',
+    b'<r><a ID="1.0"/><b ID="1"/><c ID=" x "/></r>',
+    b'<r xmlns="urn:d"><a ID="x"/></r>',
+]
+
+
+@pytest.mark.parametrize("document", ID_DOCUMENTS)
+@pytest.mark.parametrize("value", ["x", "y", "z", "1", "1.0", " x ", "missing", "#x"])
+def test_references_resolve_to_what_signxml_resolves(document: bytes, value: str):
+    """Every `#id` lookup, started from the root and from a nested element (XPath's //
+    searches the whole document either way): the same element, or the same error."""
+    root = etree.fromstring(document)
+    fast, stock = signxml_fast.FastVerifier(), XMLVerifier()
+    for verifier in (fast, stock):
+        verifier.id_attributes = ("ID",)
+    for start in (root, root[-1]):
+        reference = {"URI": f"#{value}"}
+        outcomes = []
+        for verifier in (fast, stock):
+            try:
+                outcomes.append(verifier._resolve_reference(start, reference))  # type: ignore[no-untyped-call]
+            except Exception as exc:  # the refusal must be the same, word for word
+                outcomes.append(f"{type(exc).__name__}: {exc}")
+        assert outcomes[0] is outcomes[1] or outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        b'<Transform xmlns="%s"><InclusiveNamespaces xmlns="%s" PrefixList="a b"/></Transform>',
+        b'<Transform xmlns="%s"><InclusiveNamespaces xmlns="%s"/></Transform>',  # no list
+        b'<Transform xmlns="%s"><InclusiveNamespaces xmlns="urn:other%s" PrefixList="a"/>'
+        b"</Transform>",
+        b'<Transform xmlns="%s"><x><InclusiveNamespaces xmlns="%s" PrefixList="a"/></x>'
+        b"</Transform>",  # not a child
+    ],
+)
+def test_inclusive_prefixes_read_as_signxml_reads_them(transform: bytes):
+    from signxml.util import namespaces
+
+    node = etree.fromstring(transform % (DS.encode(), namespaces["ec"].encode()))
+    stock = XMLVerifier()._get_inclusive_ns_prefixes(node)  # type: ignore[no-untyped-call]
+    assert signxml_fast.FastVerifier()._get_inclusive_ns_prefixes(node) == stock
