@@ -184,8 +184,10 @@ def inspect(
     validity and signature status. --at judges a captured document at the time it was
     captured."""
     from ssoctl.cli.options import cert_dates_need_cert
-    from ssoctl.fetch import MAX_BYTES
     from ssoctl.saml import spmetadata
+
+    # saml.xml's cap, equal to fetch.py's: fetch (and httpx) is imported only for a URL.
+    from ssoctl.saml.xml import MAX_BYTES
 
     cert_dates_need_cert(
         cert_given=cert_file is not None,
@@ -280,8 +282,8 @@ def import_cmd(
     metadata, as Entra's "Upload metadata file" does. Shows the diff; writes atomically."""
     from ssoctl.cli.common import tenant_path
     from ssoctl.cli.options import cert_dates_need_cert
-    from ssoctl.fetch import MAX_BYTES
     from ssoctl.saml import spmetadata
+    from ssoctl.saml.xml import MAX_BYTES  # fetch.py's cap too (see inspect)
     from ssoctl.spimport import import_sp, pick_sp, signed_only
     from ssoctl.tenant import require_app
 
