@@ -10,7 +10,8 @@ Measures, on one core:
   - ssoctl verifying a signed Assertion (signxml, as `assertion verify` does), stock
     signxml's XMLVerifier on the same bytes, and python-xmlsec (libxmlsec1, in C) on them
     (when installed).
-Budget: >= 1,500 responses/s, >= 50% of raw RSA, >= python-xmlsec, >= 3,000 verifies/s.
+Budget: issue >= 1.4x and verify >= 1.1x of stock signxml doing the same work (paired),
+issue >= python-xmlsec. Raw RSA and the absolute rates are printed for scale.
 
 This machine is shared and its speed drifts by 20-30% within minutes, so every contender
 is measured in short interleaved slices, rates are medians over slices, and a ratio is
@@ -152,10 +153,11 @@ def main() -> int:
     print(f"ssoctl issue / stock signxml issue, paired:      {vs_stock:.2f}")
     verify_vs_stock = paired_ratio(runs, VERIFY, STOCK_VERIFY)
     print(f"ssoctl verify / stock signxml verify, paired:    {verify_vs_stock:.2f}")
+    # Budgets against stock signxml doing the same work in the same slices: raw RSA's
+    # ratio to these interpreter-heavy paths follows the host (benchmarks/README.md).
     verdicts = [
-        ("issue >= 1,500/s", results[ISSUE] >= 1500),
-        ("issue >= 50% of raw RSA", issue_ratio >= 0.5),
-        ("verify >= 3,000/s", results[VERIFY] >= 3000),
+        ("issue >= 1.4x stock signxml", vs_stock >= 1.4),
+        ("verify >= 1.1x stock signxml", verify_vs_stock >= 1.1),
     ]
     if XMLSEC in runs:
         other = paired_ratio(runs, ISSUE, XMLSEC)
